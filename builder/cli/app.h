@@ -1,0 +1,37 @@
+#pragma once
+// The command line: global options shared by every command, and one register function per
+// command (each in cli/cmd_NAME.cpp). A command's callback stores its exit code in `exit_code`.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "recipe/recipe.h"
+
+namespace ccbake::cli {
+
+struct Globals {
+    std::string cache;  // --cache; empty: the default of cache_dir()
+    bool json = false;  // --json: machine-readable events and results
+    int verbose = 0;    // -v, -vv
+    int exit_code = 0;
+
+    std::filesystem::path cache_dir() const;
+};
+
+// Adds `--set name=value` (repeatable) to a command.
+void add_set_option(CLI::App& cmd, std::vector<std::string>& sets);
+// Parses the --set values; a malformed one is a usage error.
+std::map<std::string, std::string> parse_sets(const std::vector<std::string>& sets);
+// Loads a recipe or throws UsageError after printing every diagnostic to stderr.
+recipe::Recipe load_or_die(const std::string& path, const std::vector<std::string>& sets);
+
+void register_validate(CLI::App& app, Globals& g);
+void register_plan(CLI::App& app, Globals& g);
+void register_docs(CLI::App& app, Globals& g);
+
+// Builds the whole command line.
+void build_app(CLI::App& app, Globals& g);
+
+}  // namespace ccbake::cli

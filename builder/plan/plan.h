@@ -1,0 +1,18 @@
+#pragma once
+// What `ccbake plan` shows: the resolved recipe as ordered steps with their content hashes,
+// the artifacts and their verification state, and derived values (e.g. swiotlb slabs).
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "recipe/recipe.h"
+
+namespace ccbake::plan {
+
+// Says what the cache holds for an artifact ("cached", "not cached", ...); may be empty.
+using CacheProbe = std::function<std::string(const recipe::Artifact&)>;
+
+nlohmann::json to_json(const recipe::Recipe& r, const CacheProbe& probe = {});
+std::string to_text(const recipe::Recipe& r, const CacheProbe& probe = {});
+
+}  // namespace ccbake::plan

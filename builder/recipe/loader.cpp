@@ -1,0 +1,232 @@
+// load_recipe: merge includes, substitute variables, type-check against the schema tables,
+// then run the cross-field checks of each step kind and compute content hashes.
+#include <fmt/format.h>
+#include <set>
+
+#include "recipe/merge.h"
+#include "recipe/recipe.h"
+#include "recipe/typecheck.h"
+#include "recipe/variables.h"
+#include "steps/step.h"
+#include "util/digest.h"
+#include "util/strings.h"
+
+namespace ccbake::recipe {
+
+using nlohmann::json;
+
+std::vector<std::string> Artifact::urls() const {
+    std::vector<std::string> out{url};
+    out.insert(out.end(), mirrors.begin(), mirrors.end());
+    return out;
+}
+
+const Artifact* Recipe::artifact(const std::string& name) const {
+    for (const auto& a : artifacts)
+        if (a.name == name) return &a;
+    return nullptr;
+}
+
+std::vector<std::string> Step::artifacts() const {
+    std::vector<std::string> out;
+    const auto* kind = steps::find_kind(this->kind);
+    if (!kind) return out;
+    std::function<void(const json&, const std::vector<Field>&)> walk = [&](const json& spec,
+                                                                            const std::vector<Field>& fields) {
+        for (const auto& f : fields) {
+            if (!spec.is_object() || !spec.contains(f.name)) continue;
+            const json& v = spec[f.name];
+            if (f.type == FieldType::Artifact && v.is_string()) out.push_back(v.get<std::string>());
+            else if (f.type == FieldType::Object) walk(v, f.fields);
+            else if (f.type == FieldType::ObjectList && v.is_array())
+                for (const auto& item : v) walk(item, f.fields);
+        }
+    };
+    walk(spec, kind->fields);
+    return out;
+}
+
+namespace {
+
+std::string last_url_part(const std::string& url) {
+    std::string path = url.substr(0, url.find_first_of("?#"));
+    auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void read_artifacts(const Node& doc, TypeChecker& tc, Recipe& r) {
+    const Node* arts = doc.find("artifacts");
+    if (!arts || arts->is_null()) return;
+    if (!arts->is_map()) {
+        tc.diags.error(arts->where, "'artifacts' must be a mapping of NAME: {url: ..., md5: ...}");
+        return;
+    }
+    const Field* schema = nullptr;
+    for (const auto& f : top_level_fields())
+        if (f.name == "artifacts") schema = &f;
+    for (const auto& [k, v] : arts->map) {
+        if (!v.is_map()) {
+            tc.diags.error(v.where, fmt::format("artifact '{}' must be a mapping with at least 'url', not {}",
+                                                k.scalar, v.kind_name()));
+            continue;
+        }
+        json spec = tc.check_map(v, schema->fields, fmt::format("artifact '{}'", k.scalar));
+        Artifact a;
+        a.name = k.scalar;
+        a.where = k.where;
+        a.url = spec.value("url", "");
+        a.md5 = spec.value("md5", "");
+        a.sha256 = spec.value("sha256", "");
+        a.size = spec.value("size", std::uint64_t{0});
+        if (spec.contains("mirrors")) a.mirrors = spec["mirrors"].get<std::vector<std::string>>();
+        if (const Node* mirrors = v.find("mirrors"); mirrors && mirrors->is_seq())
+            for (const auto& m : mirrors->seq) {
+                Field url_field{"mirrors", FieldType::Url};
+                tc.check_value(m, url_field, fmt::format("artifact '{}'", k.scalar));
+            }
+        a.filename = spec.value("filename", last_url_part(a.url));
+        if (a.filename.empty() || a.filename.find('/') != std::string::npos || a.filename == ".." ||
+            a.filename == ".")
+            if (!a.url.empty())
+                tc.diags.error(v.where, fmt::format("artifact '{}' needs a 'filename': its URL does "
+                                                    "not end in one", k.scalar));
+        r.artifacts.push_back(std::move(a));
+    }
+}
+
+void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const Node*>& step_nodes) {
+    const Node* steps = doc.find("steps");
+    if (!steps) return;
+    if (!steps->is_seq()) {
+        tc.diags.error(steps->where, fmt::format("'steps' must be a list, not {}", steps->kind_name()),
+                       "write each step as '- KIND: {...}'");
+        return;
+    }
+    std::vector<std::string> kind_names;
+    for (const auto* k : steps::all_kinds()) kind_names.push_back(k->name);
+    std::map<std::string, int> counters;
+    std::set<std::string> names;
+    for (const auto& item : steps->seq) {
+        if (!item.is_map() || item.map.size() != 1) {
+            tc.diags.error(item.where,
+                           item.is_map() ? fmt::format("a step has exactly one kind, this one has {} keys",
+                                                       item.map.size())
+                                         : fmt::format("a step must be a mapping like '- apt_install: {{...}}', "
+                                                       "not {}", item.kind_name()),
+                           item.is_map() ? "did you forget a '- ' before the next step, or indent "
+                                           "its fields under the kind?"
+                                         : "");
+            continue;
+        }
+        const auto& [key, body] = item.map.front();
+        const steps::StepKind* kind = steps::find_kind(key.scalar);
+        if (!kind) {
+            std::string hint = util::closest(key.scalar, kind_names);
+            tc.diags.error(key.where, fmt::format("unknown step kind '{}'", key.scalar),
+                           hint.empty() ? "step kinds: " + util::join(kind_names, ", ")
+                                        : fmt::format("did you mean '{}'?", hint));
+            continue;
+        }
+        if (!body.is_map() && !body.is_null()) {
+            tc.diags.error(body.where, fmt::format("the fields of step '{}' must be a mapping, not {}",
+                                                   key.scalar, body.kind_name()));
+            continue;
+        }
+        std::vector<Field> fields = common_step_fields();
+        fields.insert(fields.end(), kind->fields.begin(), kind->fields.end());
+        Step s;
+        s.kind = kind->name;
+        s.where = key.where;
+        s.spec = tc.check_map(body, fields, fmt::format("step '{}'", key.scalar));
+        int n = ++counters[kind->name];
+        s.name = s.spec.value("name", fmt::format("{}-{}", kind->name, n));
+        if (!names.insert(s.name).second && !s.spec.contains("name"))
+            s.name = fmt::format("{}-{}", kind->name, n);  // generated names never collide
+        r.steps.push_back(std::move(s));
+        step_nodes.push_back(&body);
+    }
+}
+
+json artifact_identity(const Artifact& a) {
+    return {{"name", a.name}, {"url", a.url}, {"md5", a.md5}, {"sha256", a.sha256}, {"size", a.size}};
+}
+
+void compute_hashes(Recipe& r) {
+    json all_steps = json::array();
+    for (auto& s : r.steps) {
+        json spec = s.spec;
+        spec.erase("name");
+        spec.erase("timeout");
+        json doc = {{"kind", s.kind}, {"spec", spec}, {"artifacts", json::array()}};
+        for (const auto& name : s.artifacts())
+            if (const auto* a = r.artifact(name)) doc["artifacts"].push_back(artifact_identity(*a));
+        s.hash = util::sha256_hex(doc.dump());
+        all_steps.push_back(s.hash);
+    }
+    json whole = {{"name", r.name},
+                  {"base", {r.base.os, r.base.version, r.base.firmware, r.base.min_kernel}},
+                  {"steps", all_steps}};
+    for (const auto& a : r.artifacts) whole["artifacts"].push_back(artifact_identity(a));
+    r.hash = util::sha256_hex(whole.dump());
+}
+
+}  // namespace
+
+Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options, Diagnostics& diags) {
+    Recipe r;
+    r.path = path;
+    std::optional<Node> doc = load_merged(path, r.files, diags);
+    if (!doc) return r;
+
+    r.variables = collect_variables(*doc, options.overrides, diags);
+    substitute_all(*doc, r.variables, diags);
+
+    TypeChecker tc{diags, {}};
+    std::vector<Field> top;  // artifacts and steps have their own readers below
+    for (const auto& f : top_level_fields()) {
+        Field copy = f;
+        if (f.name == "artifacts" || f.name == "steps") copy.type = FieldType::Any;
+        if (f.name == "variables" || f.name == "include") copy.type = FieldType::Any;
+        top.push_back(copy);
+    }
+    json head = tc.check_map(*doc, top, "the recipe");
+    r.name = head.value("name", "");
+    r.description = head.value("description", "");
+    if (head.contains("base") && head["base"].is_object()) {
+        const json& b = head["base"];
+        r.base.os = b.value("os", r.base.os);
+        r.base.version = b.value("version", r.base.version);
+        r.base.firmware = b.value("firmware", r.base.firmware);
+        r.base.min_kernel = b.value("min_kernel", r.base.min_kernel);
+    }
+    read_artifacts(*doc, tc, r);
+    std::vector<const Node*> step_nodes;
+    read_steps(*doc, tc, r, step_nodes);
+    if (const Node* steps = doc->find("steps"); steps && steps->is_seq() && steps->seq.empty())
+        diags.error(steps->where, "the recipe has no steps", "add at least one step under 'steps:'");
+
+    for (const auto& ref : tc.artifact_refs) {
+        if (r.artifact(ref.name)) continue;
+        std::vector<std::string> names;
+        for (const auto& a : r.artifacts) names.push_back(a.name);
+        std::string hint = util::closest(ref.name, names);
+        diags.error(ref.where, fmt::format("no artifact named '{}'", ref.name),
+                    hint.empty() ? (names.empty() ? "declare it under 'artifacts:'"
+                                                  : "artifacts: " + util::join(names, ", "))
+                                 : fmt::format("did you mean '{}'?", hint));
+    }
+    for (size_t i = 0; i < r.steps.size(); ++i) {
+        const auto* kind = steps::find_kind(r.steps[i].kind);
+        if (!kind->check) continue;
+        const Node* body = step_nodes[i];
+        auto field_loc = [&](const std::string& name) {
+            const Node* f = body->is_map() ? body->find(name) : nullptr;
+            return f ? f->where : r.steps[i].where;
+        };
+        kind->check(r.steps[i], r, field_loc, diags);
+    }
+    compute_hashes(r);
+    return r;
+}
+
+}  // namespace ccbake::recipe

@@ -1,0 +1,159 @@
+#include "recipe/node.h"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+#include <yaml-cpp/yaml.h>
+
+namespace ccbake::recipe {
+
+const Node* Node::find(const std::string& key) const {
+    for (const auto& [k, v] : map)
+        if (k.scalar == key) return &v;
+    return nullptr;
+}
+
+Node* Node::find(const std::string& key) {
+    for (auto& [k, v] : map)
+        if (k.scalar == key) return &v;
+    return nullptr;
+}
+
+std::string Node::kind_name() const {
+    switch (kind) {
+    case Kind::Null: return "nothing";
+    case Kind::Scalar: return fmt::format("'{}'", scalar.size() > 40 ? scalar.substr(0, 40) + "..." : scalar);
+    case Kind::Map: return "a mapping";
+    case Kind::Seq: return "a list";
+    }
+    return "?";
+}
+
+namespace {
+
+Node convert(const YAML::Node& y, const std::string& file, const Location& parent) {
+    Node n;
+    const auto mark = y.Mark();
+    if (mark.line >= 0) n.where = {file, mark.line + 1, mark.column + 1};
+    else n.where = parent;
+    switch (y.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null: n.kind = Node::Kind::Null; break;
+    case YAML::NodeType::Scalar:
+        n.kind = Node::Kind::Scalar;
+        n.scalar = y.Scalar();
+        n.quoted = y.Tag() == "!";
+        break;
+    case YAML::NodeType::Sequence:
+        n.kind = Node::Kind::Seq;
+        for (const auto& item : y) n.seq.push_back(convert(item, file, n.where));
+        break;
+    case YAML::NodeType::Map:
+        n.kind = Node::Kind::Map;
+        for (const auto& kv : y) {
+            Node key = convert(kv.first, file, n.where);
+            Node value = convert(kv.second, file, key.where);
+            n.map.emplace_back(std::move(key), std::move(value));
+        }
+        break;
+    }
+    return n;
+}
+
+// Problems yaml-cpp reports badly or not at all: binary data, invalid UTF-8, tabs used
+// for indentation. Returns false when parsing should not even be attempted.
+bool prescan(const std::string& text, const std::string& name, Diagnostics& diags) {
+    int line = 1, col = 1;
+    bool at_indent = true;
+    bool ok = true;
+    for (size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c == 0) {
+            diags.error({name, line, col}, "this is not a text file (it contains a NUL byte)",
+                        "a recipe is a YAML text file");
+            return false;
+        }
+        if (c >= 0x80) {  // validate one UTF-8 sequence
+            int extra = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+            bool valid = extra > 0 && i + static_cast<size_t>(extra) < text.size() + 1;
+            for (int k = 1; valid && k <= extra; ++k)
+                valid = i + static_cast<size_t>(k) < text.size() &&
+                        (static_cast<unsigned char>(text[i + static_cast<size_t>(k)]) & 0xC0) == 0x80;
+            if (!valid) {
+                diags.error({name, line, col}, "invalid UTF-8 byte; the file is not text",
+                            "a recipe is a UTF-8 YAML text file");
+                return false;
+            }
+            i += static_cast<size_t>(extra);
+            ++col;
+            at_indent = false;
+            continue;
+        }
+        if (c == '\n') {
+            ++line;
+            col = 1;
+            at_indent = true;
+            continue;
+        }
+        if (c == '\t' && at_indent) {
+            diags.error({name, line, col}, "tab character in indentation",
+                        "YAML indents with spaces only; replace the tab with spaces");
+            ok = false;
+            at_indent = false;
+        } else if (c != ' ' && c != '-') {
+            at_indent = false;
+        }
+        ++col;
+    }
+    return ok;
+}
+
+std::string capitalise_yaml_message(std::string msg) {
+    if (!msg.empty()) msg[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(msg[0])));
+    return "YAML syntax: " + msg;
+}
+
+}  // namespace
+
+std::optional<Node> load_yaml_text(const std::string& text, const std::string& name,
+                                   Diagnostics& diags) {
+    bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (blank) {
+        diags.error({name, 1, 1}, "the recipe is empty",
+                    "a recipe is a YAML mapping with at least 'name' and 'steps'");
+        return std::nullopt;
+    }
+    if (!prescan(text, name, diags)) return std::nullopt;
+    try {
+        std::vector<YAML::Node> docs = YAML::LoadAll(text);
+        if (docs.empty()) {
+            diags.error({name, 1, 1}, "the recipe is empty",
+                        "a recipe is a YAML mapping with at least 'name' and 'steps'");
+            return std::nullopt;
+        }
+        if (docs.size() > 1) {
+            diags.error({name, docs[1].Mark().line + 1, 1},
+                        "a recipe file holds one YAML document, this one has several",
+                        "remove the '---' separator or split the file and use 'include'");
+        }
+        return convert(docs[0], name, {name, 1, 1});
+    } catch (const YAML::Exception& e) {
+        int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
+        int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
+        diags.error({name, line, col}, capitalise_yaml_message(e.msg));
+        return std::nullopt;
+    }
+}
+
+std::optional<Node> load_yaml_file(const std::filesystem::path& path, Diagnostics& diags) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        diags.error({path.string(), 0, 0}, "cannot read the recipe file (does it exist?)");
+        return std::nullopt;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return load_yaml_text(buf.str(), path.string(), diags);
+}
+
+}  // namespace ccbake::recipe

@@ -1,0 +1,35 @@
+#pragma once
+// Turns a YAML node into typed JSON according to a schema table (recipe/schema.h):
+// unknown keys ("did you mean"), missing required keys, wrong types, bad digests, URLs,
+// sizes, durations and versions are all diagnosed; defaults are filled in.
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "recipe/node.h"
+#include "recipe/schema.h"
+
+namespace ccbake::recipe {
+
+struct ArtifactRef {
+    std::string name;
+    Location where;
+};
+
+struct TypeChecker {
+    Diagnostics& diags;
+    std::vector<ArtifactRef> artifact_refs;  // every Artifact-typed value seen
+
+    // `what` names the mapping in messages, e.g. "step 'apt_repo'".
+    nlohmann::json check_map(const Node& n, const std::vector<Field>& fields, const std::string& what);
+    nlohmann::json check_value(const Node& n, const Field& f, const std::string& what);
+};
+
+// Version "6.8.0-45-generic" -> {6, 8, 0}; empty on failure.
+std::vector<int> parse_version(const std::string& text);
+int compare_versions(const std::vector<int>& a, const std::vector<int>& b);
+// "10m" -> 600; -1 on failure.
+long long parse_duration(const std::string& text);
+
+}  // namespace ccbake::recipe

@@ -1,0 +1,45 @@
+// file: a plain file in the image, from inline content or an artifact, with mode and owner.
+#include <fmt/format.h>
+
+#include "steps/kinds.h"
+#include "util/strings.h"
+
+namespace ccbake::steps {
+
+using recipe::FieldType;
+
+const StepKind& file_kind() {
+    static const StepKind kind{
+        "file",
+        "Write a file into the image (inline content or an artifact).",
+        "Exactly one of `content` and `artifact`. The file is written atomically with `mode` and "
+        "`owner`; parent directories are created. Rewriting identical content changes nothing.",
+        {
+            {"path", FieldType::Path, true, {}, "Destination in the image."},
+            {"content", FieldType::String, false, {}, "The file's text."},
+            {"artifact", FieldType::Artifact, false, {}, "Copy this artifact instead."},
+            {"mode", FieldType::String, false, "0644", "Octal permission bits."},
+            {"owner", FieldType::String, false, "root:root", "USER:GROUP, resolved in the image."},
+        },
+        "file:\n  path: /etc/motd\n  content: \"Confidential GPU image\\n\"\n",
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+            if (s.spec.contains("content") == s.spec.contains("artifact"))
+                d.error(loc("path"), "a file step needs exactly one of 'content' and 'artifact'");
+            std::string mode = text(s.spec, "mode");
+            if (mode.size() < 3 || mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
+                d.error(loc("mode"), fmt::format("'{}' is not an octal mode", mode), "e.g. \"0644\" (quote it)");
+            if (util::split(text(s.spec, "owner"), ':').size() != 2)
+                d.error(loc("owner"), "'owner' is USER:GROUP, e.g. root:root");
+        },
+        [](const recipe::Step& s, const recipe::Recipe&) {
+            return std::vector<std::string>{fmt::format(
+                "{} ({} {}) from {}", text(s.spec, "path"), text(s.spec, "mode"), text(s.spec, "owner"),
+                s.spec.contains("artifact") ? "artifact " + text(s.spec, "artifact")
+                                            : fmt::format("{} bytes of content", text(s.spec, "content").size()))};
+        },
+        {},
+    };
+    return kind;
+}
+
+}  // namespace ccbake::steps

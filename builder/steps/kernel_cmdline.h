@@ -1,0 +1,22 @@
+#pragma once
+// Kernel command line arithmetic shared by the kernel_cmdline step, plan and the guest check.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ccbake::steps {
+
+// swiotlb= counts 2 KiB slabs: MiB x 512 (4 GiB -> 2097152).
+std::uint64_t swiotlb_slabs(std::uint64_t bytes);
+
+// Splits a command line into arguments (whitespace separated; double quotes group).
+std::vector<std::string> split_cmdline(const std::string& line);
+
+// `existing` with every `remove` entry dropped (an entry "key" drops "key" and "key=..."),
+// then each `add` entry applied: one with the same key replaces the old value in place,
+// a new one is appended. Never duplicates an argument.
+std::vector<std::string> merge_cmdline(const std::vector<std::string>& existing,
+                                       const std::vector<std::string>& add,
+                                       const std::vector<std::string>& remove);
+
+}  // namespace ccbake::steps

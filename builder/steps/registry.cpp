@@ -1,0 +1,22 @@
+#include "steps/kinds.h"
+
+namespace ccbake::steps {
+
+const std::vector<const StepKind*>& all_kinds() {
+    static const std::vector<const StepKind*> kinds = {
+        &kernel_kind(),        &apt_repo_kind(),       &apt_install_kind(),
+        &deb_install_kind(),   &nvidia_driver_kind(),  &vendor_installer_kind(),
+        &source_build_kind(),  &python_venv_kind(),    &kernel_cmdline_kind(),
+        &systemd_kind(),       &json_edit_kind(),      &modprobe_kind(),
+        &file_kind(),          &run_kind(),
+    };
+    return kinds;
+}
+
+const StepKind* find_kind(const std::string& name) {
+    for (const auto* k : all_kinds())
+        if (k->name == name) return k;
+    return nullptr;
+}
+
+}  // namespace ccbake::steps

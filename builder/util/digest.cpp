@@ -1,0 +1,68 @@
+#include "util/digest.h"
+
+#include <openssl/evp.h>
+#include <stdexcept>
+
+namespace ccbake::util {
+
+namespace {
+
+std::string to_hex(const unsigned char* bytes, unsigned int len) {
+    static const char* digits = "0123456789abcdef";
+    std::string out(len * 2, '0');
+    for (unsigned int i = 0; i < len; ++i) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 0xf];
+    }
+    return out;
+}
+
+struct CtxDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using Ctx = std::unique_ptr<EVP_MD_CTX, CtxDeleter>;
+
+Ctx new_ctx(const EVP_MD* md) {
+    Ctx ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1)
+        throw std::runtime_error("OpenSSL could not start a digest");
+    return ctx;
+}
+
+std::string final_hex(EVP_MD_CTX* ctx) {
+    unsigned char buf[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) throw std::runtime_error("OpenSSL digest failed");
+    return to_hex(buf, len);
+}
+
+}  // namespace
+
+struct Hasher::Impl {
+    Ctx md5 = new_ctx(EVP_md5());
+    Ctx sha256 = new_ctx(EVP_sha256());
+};
+
+Hasher::Hasher() : impl_(std::make_unique<Impl>()) {}
+Hasher::~Hasher() = default;
+Hasher::Hasher(Hasher&&) noexcept = default;
+Hasher& Hasher::operator=(Hasher&&) noexcept = default;
+
+void Hasher::update(const void* data, size_t size) {
+    EVP_DigestUpdate(impl_->md5.get(), data, size);
+    EVP_DigestUpdate(impl_->sha256.get(), data, size);
+    bytes_ += size;
+}
+
+void Hasher::finish() {
+    md5_ = final_hex(impl_->md5.get());
+    sha256_ = final_hex(impl_->sha256.get());
+}
+
+std::string sha256_hex(std::string_view data) {
+    Ctx ctx = new_ctx(EVP_sha256());
+    EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+    return final_hex(ctx.get());
+}
+
+}  // namespace ccbake::util

@@ -1,0 +1,36 @@
+#pragma once
+// Streaming md5 + sha256 with OpenSSL EVP: feed bytes as they arrive, read hex digests at
+// the end. Memory is constant whatever the input size.
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace ccbake::util {
+
+class Hasher {
+public:
+    Hasher();
+    ~Hasher();
+    Hasher(Hasher&&) noexcept;
+    Hasher& operator=(Hasher&&) noexcept;
+    Hasher(const Hasher&) = delete;
+    Hasher& operator=(const Hasher&) = delete;
+
+    void update(const void* data, size_t size);
+    void update(std::string_view s) { update(s.data(), s.size()); }
+    // Finishes both digests; the hasher cannot be fed afterwards.
+    void finish();
+    const std::string& md5_hex() const { return md5_; }
+    const std::string& sha256_hex() const { return sha256_; }
+    unsigned long long bytes() const { return bytes_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::string md5_, sha256_;
+    unsigned long long bytes_ = 0;
+};
+
+std::string sha256_hex(std::string_view data);
+
+}  // namespace ccbake::util
