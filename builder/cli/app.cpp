@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
@@ -45,6 +46,15 @@ recipe::Recipe load_or_die(const std::string& path, const std::vector<std::strin
     return r;
 }
 
+namespace {
+std::vector<std::pair<int, RegisterFn>>& registry() {
+    static std::vector<std::pair<int, RegisterFn>> commands;
+    return commands;
+}
+}  // namespace
+
+CommandRegistrar::CommandRegistrar(int order, RegisterFn fn) { registry().emplace_back(order, fn); }
+
 void build_app(CLI::App& app, Globals& g) {
     app.description(
         "ccbake bakes Ubuntu 22.04 UEFI images for confidential GPU VMs (Intel TDX, NVIDIA\n"
@@ -61,9 +71,10 @@ void build_app(CLI::App& app, Globals& g) {
         "Exit codes: 0 success; 1 the work failed (a step, a download, a checksum);\n"
         "2 usage or recipe error; 3 the input image was rejected by preflight.\n"
         "Run `ccbake COMMAND --help` for a command's options. Recipe format: docs/recipe.md.");
-    register_validate(app, g);
-    register_plan(app, g);
-    register_docs(app, g);
+    auto commands = registry();
+    std::stable_sort(commands.begin(), commands.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [order, fn] : commands) fn(app, g);
 }
 
 }  // namespace ccbake::cli

@@ -27,9 +27,13 @@ std::map<std::string, std::string> parse_sets(const std::vector<std::string>& se
 // Loads a recipe or throws UsageError after printing every diagnostic to stderr.
 recipe::Recipe load_or_die(const std::string& path, const std::vector<std::string>& sets);
 
-void register_validate(CLI::App& app, Globals& g);
-void register_plan(CLI::App& app, Globals& g);
-void register_docs(CLI::App& app, Globals& g);
+// Each command file registers itself at start-up (the core is linked as object files, so
+// no registration is dropped):  static const CommandRegistrar reg(20, register_plan);
+// `order` sorts the commands in --help.
+using RegisterFn = void (*)(CLI::App&, Globals&);
+struct CommandRegistrar {
+    CommandRegistrar(int order, RegisterFn fn);
+};
 
 // Builds the whole command line.
 void build_app(CLI::App& app, Globals& g);

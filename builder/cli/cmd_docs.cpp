@@ -6,6 +6,8 @@
 
 namespace ccbake::cli {
 
+namespace {
+
 void register_docs(CLI::App& app, Globals& g) {
     auto* cmd = app.add_subcommand("docs", "Print reference documentation generated from the code");
     auto* recipe_cmd = cmd->add_subcommand("recipe", "The recipe format and every step kind (docs/recipe.md)");
@@ -15,5 +17,9 @@ void register_docs(CLI::App& app, Globals& g) {
         g.exit_code = 0;
     });
 }
+
+}  // namespace
+
+static const CommandRegistrar registered(90, register_docs);
 
 }  // namespace ccbake::cli

@@ -6,6 +6,8 @@
 
 namespace ccbake::cli {
 
+namespace {
+
 void register_plan(CLI::App& app, Globals& g) {
     auto* cmd = app.add_subcommand("plan", "Show the resolved steps, artifacts and derived values of a recipe");
     static std::string recipe_path;
@@ -19,5 +21,9 @@ void register_plan(CLI::App& app, Globals& g) {
         g.exit_code = 0;
     });
 }
+
+}  // namespace
+
+static const CommandRegistrar registered(20, register_plan);
 
 }  // namespace ccbake::cli

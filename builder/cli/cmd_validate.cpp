@@ -8,6 +8,8 @@
 
 namespace ccbake::cli {
 
+namespace {
+
 void register_validate(CLI::App& app, Globals& g) {
     auto* cmd = app.add_subcommand("validate", "Check recipes and report every problem at once");
     static std::vector<std::string> recipes, sets;
@@ -36,5 +38,9 @@ void register_validate(CLI::App& app, Globals& g) {
         g.exit_code = failed ? kExitUsage : kExitOk;
     });
 }
+
+}  // namespace
+
+static const CommandRegistrar registered(10, register_validate);
 
 }  // namespace ccbake::cli

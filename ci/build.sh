@@ -1,0 +1,17 @@
+#!/bin/bash
+# Builds ccbake. `ci/build.sh` -> build/ (warnings are errors); `ci/build.sh asan` -> build-asan/
+# (AddressSanitizer + UndefinedBehaviorSanitizer, for the unit tests and the recipe corpus).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+flavour="${1:-release}"
+case "$flavour" in
+    release) dir="$root/build"; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    asan)    dir="$root/build-asan"; flags=(-DCMAKE_BUILD_TYPE=Debug -DCCBAKE_SANITIZE=ON) ;;
+    *) echo "usage: ci/build.sh [release|asan]" >&2; exit 2 ;;
+esac
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S "$root" -B "$dir" -G Ninja -DCCBAKE_WERROR=ON "${flags[@]}" "${launcher[@]}" >/dev/null
+ninja -C "$dir" -j "$(nproc)" | grep -v '^\[' || true
+test -x "$dir/ccbake" && test -x "$dir/ccbake_unit"
+echo "build: $dir/ccbake"

@@ -1,0 +1,26 @@
+# Shared helpers for integration tests (sourced, not run). Each test is a bash script that
+# exits 0 to pass, 77 to skip (printing why as its last line), anything else to fail.
+set -euo pipefail
+: "${CCBAKE:?run through tests/run.sh or ci/test.sh}"
+: "${CCBAKE_SRC:?}" "${CCBAKE_TEST_CACHE:=/var/cache/ccbake-tests}"
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+assert_eq() { [ "$1" == "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
+assert_contains() {  # haystack needle [what]
+    grep -qF -- "$2" <<<"$1" || fail "${3:-output} does not contain '$2'; got:"$'\n'"$1"
+}
+assert_not_contains() {
+    ! grep -qF -- "$2" <<<"$1" || fail "${3:-output} contains '$2'; got:"$'\n'"$1"
+}
+# Runs a command, capturing stdout+stderr in $out and its exit status in $rc.
+capture() { set +e; out="$("$@" 2>&1)"; rc=$?; set -e; }
+assert_rc() { [ "$rc" -eq "$1" ] || fail "expected exit $1, got $rc; output:"$'\n'"$out"; }
+
+# A scratch directory removed when the test ends.
+scratch() {
+    local d
+    d="$(mktemp -d /tmp/ccbake-test.XXXXXX)"
+    trap "rm -rf '$d'" EXIT
+    echo "$d"
+}

@@ -1,0 +1,49 @@
+#!/bin/bash
+# Runs the unit tests (normal and sanitizer builds) and every tests/integration/*.sh.
+# An integration test exits 0 to pass, 77 to skip (it says why), anything else to fail.
+# Usage: tests/run.sh [PATTERN]   (only integration tests whose name contains PATTERN)
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+: "${CCBAKE:=$root/build/ccbake}" "${CCBAKE_ASAN:=$root/build-asan/ccbake}" "${CCBAKE_SRC:=$root}"
+: "${CCBAKE_TEST_CACHE:=/var/cache/ccbake-tests}"
+export CCBAKE CCBAKE_ASAN CCBAKE_SRC CCBAKE_TEST_CACHE
+pattern="${1:-}"
+logs="$(mktemp -d /tmp/ccbake-tests.XXXXXX)"
+passed=0 failed=0 skipped=0 failures=()
+
+record() {  # name status log
+    local name="$1" status="$2" log="$3"
+    if [ "$status" -eq 0 ]; then
+        passed=$((passed + 1)); echo "PASS  $name"
+    elif [ "$status" -eq 77 ]; then
+        skipped=$((skipped + 1)); echo "SKIP  $name: $(tail -n1 "$log")"
+    else
+        failed=$((failed + 1)); failures+=("$name"); echo "FAIL  $name (exit $status)"
+        tail -n 40 "$log" | sed 's/^/      /'
+    fi
+}
+
+if [ -z "$pattern" ]; then
+    for bin in "$(dirname "$CCBAKE")/ccbake_unit" "$(dirname "$CCBAKE_ASAN")/ccbake_unit"; do
+        [ -x "$bin" ] || continue
+        name="unit ($(basename "$(dirname "$bin")"))"
+        start=$SECONDS
+        "$bin" >"$logs/unit.log" 2>&1; status=$?
+        record "$name [$((SECONDS - start))s]" "$status" "$logs/unit.log"
+    done
+fi
+
+for t in "$root"/tests/integration/*.sh; do
+    [ -e "$t" ] || continue
+    name="$(basename "$t" .sh)"
+    [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]] && continue
+    start=$SECONDS
+    log="$logs/$name.log"
+    timeout --kill-after=30 1800 bash "$t" >"$log" 2>&1; status=$?
+    record "$name [$((SECONDS - start))s]" "$status" "$log"
+done
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $logs)"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
