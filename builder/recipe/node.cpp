@@ -1,9 +1,12 @@
 #include "recipe/node.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 #include <yaml-cpp/yaml.h>
+
+#include "util/strings.h"
 
 namespace ccbake::recipe {
 
@@ -140,7 +143,13 @@ std::optional<Node> load_yaml_text(const std::string& text, const std::string& n
     } catch (const YAML::Exception& e) {
         int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
         int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
-        diags.error({name, line, col}, capitalise_yaml_message(e.msg));
+        // The most common cause: ${var} inside [ ] or { } without quotes.
+        std::string src = line <= static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1
+                              ? util::split(text, '\n')[static_cast<size_t>(line - 1)]
+                              : std::string();
+        bool braces = src.find("${") != std::string::npos;
+        diags.error({name, line, col}, capitalise_yaml_message(e.msg),
+                    braces ? "quote values that contain ${...} inside [ ] or { }, e.g. [\"${name}\"]" : "");
         return std::nullopt;
     }
 }
