@@ -1,0 +1,81 @@
+#include "archive/deb.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
+#include <memory>
+
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace ccbake::archive {
+
+namespace {
+
+using ReadPtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
+
+std::string read_all(struct archive* a) {
+    std::string out;
+    char buf[64 * 1024];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    if (n < 0) throw Error(fmt::format("cannot read archive member: {}", archive_error_string(a)));
+    return out;
+}
+
+Error not_a_deb(const fs::path& deb, const std::string& why) {
+    return Error(fmt::format("{} is not a Debian package: {}", deb.filename().string(), why),
+                 "check that the artifact is the .deb the recipe names");
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_control(const std::string& text) {
+    std::map<std::string, std::string> fields;
+    std::string last;
+    for (const auto& line : util::split(text, '\n')) {
+        if (util::trim(line).empty()) {
+            if (!fields.empty()) break;
+            continue;
+        }
+        if ((line[0] == ' ' || line[0] == '\t') && !last.empty()) {
+            fields[last] += "\n" + util::trim(line);
+            continue;
+        }
+        auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        last = util::trim(line.substr(0, colon));
+        fields[last] = util::trim(line.substr(colon + 1));
+    }
+    return fields;
+}
+
+std::map<std::string, std::string> deb_control(const fs::path& deb) {
+    ReadPtr outer(archive_read_new(), archive_read_free);
+    archive_read_support_format_ar(outer.get());
+    if (archive_read_open_filename(outer.get(), deb.c_str(), 64 * 1024) != ARCHIVE_OK)
+        throw not_a_deb(deb, archive_error_string(outer.get()));
+    archive_entry* e = nullptr;
+    int rc;
+    while ((rc = archive_read_next_header(outer.get(), &e)) == ARCHIVE_OK) {
+        std::string name = archive_entry_pathname(e);
+        if (!util::starts_with(name, "control.tar")) continue;
+        std::string member = read_all(outer.get());
+        ReadPtr inner(archive_read_new(), archive_read_free);
+        archive_read_support_format_tar(inner.get());
+        archive_read_support_filter_all(inner.get());
+        if (archive_read_open_memory(inner.get(), member.data(), member.size()) != ARCHIVE_OK)
+            throw not_a_deb(deb, fmt::format("{}: {}", name, archive_error_string(inner.get())));
+        archive_entry* c = nullptr;
+        while (archive_read_next_header(inner.get(), &c) == ARCHIVE_OK) {
+            std::string path = archive_entry_pathname(c);
+            if (path == "./control" || path == "control") return parse_control(read_all(inner.get()));
+        }
+        throw not_a_deb(deb, fmt::format("{} holds no control file", name));
+    }
+    throw not_a_deb(deb, rc == ARCHIVE_EOF ? "no control.tar member" : archive_error_string(outer.get()));
+}
+
+}  // namespace ccbake::archive
