@@ -56,6 +56,10 @@ Node convert(const YAML::Node& y, const std::string& file, const Location& paren
         for (const auto& kv : y) {
             Node key = convert(kv.first, file, n.where);
             Node value = convert(kv.second, file, key.where);
+            if (value.is_null() && key.where.line > 0) {  // "key:" with nothing after it
+                value.where = key.where;
+                value.where.column += static_cast<int>(key.scalar.size()) + 1;
+            }
             n.map.emplace_back(std::move(key), std::move(value));
         }
         break;

@@ -293,10 +293,12 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
 
 json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields, const std::string& what) {
     json out = json::object();
+    std::vector<std::string> suggested;  // a typo already reported as "did you mean"
     for (const auto& [k, v] : n.map) {
         auto f = std::find_if(fields.begin(), fields.end(), [&](const Field& x) { return x.name == k.scalar; });
         if (f == fields.end()) {
             std::string hint = util::closest(k.scalar, field_names(fields));
+            suggested.push_back(hint);
             diags.error(k.where, fmt::format("unknown key '{}' in {}", k.scalar, what),
                         hint.empty() ? "known keys: " + util::join(field_names(fields), ", ")
                                      : fmt::format("did you mean '{}'?", hint));
@@ -313,7 +315,7 @@ json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields, con
     }
     for (const auto& f : fields) {
         if (out.contains(f.name) || n.find(f.name)) continue;
-        if (f.required)
+        if (f.required && std::find(suggested.begin(), suggested.end(), f.name) == suggested.end())
             diags.error(n.where, fmt::format("{} is missing the required key '{}'", what, f.name),
                         f.help);
         else if (f.default_value.is_string() &&

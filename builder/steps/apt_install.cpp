@@ -28,6 +28,7 @@ const StepKind& apt_install_kind() {
         "apt_install:\n  packages: [libtdx-attest, libtdx-attest-dev]\n  recommends: false\n",
         [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
             static const std::regex name(R"(^[a-z0-9][a-z0-9+.\-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:\-]+)?$)");
+            if (!s.spec.contains("packages")) return;  // missing or mistyped: already reported
             auto packages = texts(s.spec, "packages");
             if (packages.empty()) d.error(loc("packages"), "'packages' lists no package");
             for (const auto& p : packages)
