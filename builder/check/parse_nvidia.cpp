@@ -1,0 +1,103 @@
+#include "check/parse_nvidia.h"
+
+#include <fmt/format.h>
+#include <regex>
+
+#include "check/text.h"
+
+namespace ccbake::check {
+
+std::vector<std::string> parse_gpu_list(const std::string& out) {
+    static const std::regex gpu(R"(^GPU \d+: .+)");
+    std::vector<std::string> gpus;
+    for (const auto& line : lines_of(out))
+        if (std::regex_match(line, gpu)) gpus.push_back(line);
+    return gpus;
+}
+
+std::optional<bool> parse_cc_status(const std::string& out) {
+    std::string v = value_after(out, "CC status");
+    if (v.empty()) v = value_after(out, "CC State");
+    if (v == "ON") return true;
+    if (v == "OFF") return false;
+    return std::nullopt;
+}
+
+std::optional<bool> parse_ready_state(const std::string& out) {
+    std::string v = lower(value_after(out, "CC GPUs Ready State"));
+    if (v == "ready") return true;
+    if (v == "not ready" || v == "not-ready" || v == "notready") return false;
+    return std::nullopt;
+}
+
+std::string parse_multi_gpu_mode(const std::string& out) { return value_after(out, "Multi-GPU Mode"); }
+
+const std::vector<std::string>& ppcie_stage_names() {
+    static const std::vector<std::string> names = {"GPU Pre-checks", "Switch Pre-checks", "GPU Attestation",
+                                                   "Switch Attestation", "Topology checks"};
+    return names;
+}
+
+PpcieTranscript parse_ppcie(const std::string& out) {
+    static const std::regex gpus(R"(Number of GPUs are:\s*(\d+))");
+    static const std::regex switches(R"(Number of NVSwitches are:\s*(\d+))");
+    PpcieTranscript t;
+    for (const auto& line : lines_of(out)) {
+        std::smatch m;
+        if (std::regex_search(line, m, gpus)) t.gpus = std::stoi(m[1].str());
+        if (std::regex_search(line, m, switches)) t.switches = std::stoi(m[1].str());
+        std::string l = lower(line);
+        if (contains(l, "gpu state is ready") || contains(l, "set gpu state to true")) t.ready = true;
+        if (contains(l, "gpu state is not ready") || contains(l, "set gpu state to false")) t.ready = false;
+        if (contains(l, "error") || contains(l, "exiting") || contains(l, "terminating") || contains(l, "failed to"))
+            t.errors.push_back(trim(line));
+        // A table row: "|  GPU Pre-checks  | SUCCESS |"
+        if (line.size() > 1 && line.front() == '|' && line.back() == '|') {
+            std::vector<std::string> cells;
+            size_t start = 1;
+            for (size_t bar = line.find('|', start); bar != std::string::npos; bar = line.find('|', start)) {
+                cells.push_back(trim(line.substr(start, bar - start)));
+                start = bar + 1;
+            }
+            if (cells.size() == 2 && cells[0] != "STAGE") t.stages.emplace_back(cells[0], cells[1]);
+        }
+    }
+    return t;
+}
+
+Verdict judge_ppcie(const PpcieTranscript& t, int expected_gpus, int expected_switches) {
+    std::string counts = fmt::format("{} GPUs, {} NVSwitches", t.gpus ? std::to_string(*t.gpus) : "?",
+                                     t.switches ? std::to_string(*t.switches) : "?");
+    if (t.stages.empty()) {
+        std::string why = t.errors.empty() ? "no stage table in its output" : t.errors.front();
+        return {Status::Fail, fmt::format("verifier ended without its stage table ({}): {}", counts, why),
+                "read the verifier's output in the report's details; GPUs, switches, driver, fabric manager "
+                "and NSCQ must all be present"};
+    }
+    std::vector<std::string> bad;
+    for (const auto& name : ppcie_stage_names()) {
+        std::string status = "missing";
+        for (const auto& [stage, s] : t.stages)
+            if (stage == name) status = s;
+        if (status != "SUCCESS") bad.push_back(fmt::format("{} {}", name, status));
+    }
+    if (expected_gpus > 0 && t.gpus != expected_gpus)
+        return {Status::Fail, fmt::format("{} (expected {} GPUs)", counts, expected_gpus),
+                "the instance does not see every GPU: check its type and that all GPUs are in PPCIe mode"};
+    if (expected_switches > 0 && t.switches != expected_switches)
+        return {Status::Fail, fmt::format("{} (expected {} NVSwitches)", counts, expected_switches),
+                "the instance does not see every NVSwitch: check fabric manager and libnvidia-nscq"};
+    if (!bad.empty()) {
+        std::string first_error = t.errors.empty() ? "" : "; " + t.errors.front();
+        std::string joined;
+        for (const auto& b : bad) joined += (joined.empty() ? "" : ", ") + b;
+        return {Status::Fail, fmt::format("{}; stage {}{}", counts, joined, first_error),
+                "the first failed stage names the problem; rerun the verifier with --log=DEBUG to see why"};
+    }
+    if (t.ready != true)
+        return {Status::Fail, fmt::format("{}; all 5 stages SUCCESS but the GPU state is not READY", counts),
+                "run `nvidia-smi conf-compute -grs`; the verifier sets the ready state only after every stage"};
+    return {Status::Pass, fmt::format("{}; all 5 stages SUCCESS; GPU state is READY", counts), {}};
+}
+
+}  // namespace ccbake::check

@@ -1,0 +1,18 @@
+#pragma once
+// String helpers for the checker (which links nothing of ccbake's core, so it has its own).
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ccbake::check {
+
+std::vector<std::string> lines_of(std::string_view text);  // without "\r\n"/"\n"
+std::string trim(std::string_view s);
+std::string lower(std::string_view s);
+bool contains(std::string_view haystack, std::string_view needle);
+// The trimmed value after "KEY:" (or "KEY :") on the first line whose trimmed key is `key`.
+std::string value_after(std::string_view text, std::string_view key);
+// The last non-empty line of `text` (for evidence when a tool prints nothing we recognise).
+std::string last_line(std::string_view text);
+
+}  // namespace ccbake::check
