@@ -1,0 +1,33 @@
+#pragma once
+// RECIPE.lock: the sha256 and size of every artifact, pinned by `ccbake lock` so that a later
+// download that differs is refused. JSON, one entry per artifact name; format in
+// docs/artifacts.md. Reading a missing file gives an empty lock; a malformed one throws.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "recipe/recipe.h"
+
+namespace ccbake::fetch {
+
+struct LockEntry {
+    std::string url;  // the URL it was pinned for; a different URL makes the entry stale
+    std::string sha256, md5;
+    std::uint64_t size = 0;
+};
+
+struct LockFile {
+    std::map<std::string, LockEntry> artifacts;
+
+    // The entry for `a` when it was pinned for the same URL, else nullopt.
+    std::optional<LockEntry> pin(const recipe::Artifact& a) const;
+};
+
+std::filesystem::path lock_path_for(const recipe::Recipe& r);
+LockFile read_lock(const std::filesystem::path& path);
+std::string render_lock(const LockFile& lock, const recipe::Recipe& r);
+void write_lock(const std::filesystem::path& path, const LockFile& lock, const recipe::Recipe& r);
+
+}  // namespace ccbake::fetch
