@@ -3,12 +3,54 @@
 #include <fmt/format.h>
 #include <regex>
 
+#include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+// "name:arch=version" -> name, version ("" when not pinned).
+std::pair<std::string, std::string> split_pin(const std::string& p) {
+    auto eq = p.find('=');
+    std::string name = p.substr(0, eq), version = eq == std::string::npos ? "" : p.substr(eq + 1);
+    return {name.substr(0, name.find(':')), version};
+}
+
+StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
+    const auto packages = texts(s.spec, "packages");
+    const bool hermetic = s.spec.value("hermetic", false), update = s.spec.value("update", false);
+    const auto before = install::installed_packages(ctx);
+    bool satisfied = true;
+    for (const auto& p : packages) {
+        auto [name, version] = split_pin(p);
+        auto it = before.find(name);
+        if (it == before.end() || (!version.empty() && it->second != version)) satisfied = false;
+    }
+    if (satisfied) return {};
+
+    install::Staging staging(ctx);
+    std::vector<std::string> sources;
+    if (hermetic) sources = install::hermetic_apt_options(ctx, staging);
+    install::NetworkWhile network(ctx.target, !hermetic);
+    if (update) {
+        auto args = sources;
+        args.push_back("update");
+        install::apt_get(ctx, args, "apt-get update failed");
+    }
+    auto args = sources;
+    for (const char* a : {"-o", "APT::Install-Suggests=false", "install"}) args.push_back(a);
+    args.push_back(s.spec.value("recommends", true) ? "--install-recommends" : "--no-install-recommends");
+    args.insert(args.end(), packages.begin(), packages.end());
+    ctx.progress("apt-get install " + util::join(packages, " "));
+    install::apt_get(ctx, args, fmt::format("apt-get install {} failed", util::join(packages, " ")));
+    return {install::package_changes(before, install::installed_packages(ctx))};
+}
+
+}  // namespace
 
 const StepKind& apt_install_kind() {
     static const StepKind kind{
@@ -42,7 +84,7 @@ const StepKind& apt_install_kind() {
                 s.spec["hermetic"].get<bool>() ? " (local repositories only)" : "",
                 util::join(texts(s.spec, "packages"), " "))};
         },
-        {},
+        apply_apt_install,
     };
     return kind;
 }

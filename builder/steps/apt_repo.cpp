@@ -1,14 +1,80 @@
 // apt_repo: unpack a verified archive that holds an apt repository into the image (confined
 // extraction), write its sources.list.d entry and refresh apt's lists.
 #include <fmt/format.h>
+#include <fstream>
+#include <optional>
 
+#include "steps/install_support.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::Field;
 using recipe::FieldType;
+
+namespace {
+
+// `deb [OPTIONS] file:DEST SUITE COMPONENTS`
+std::string source_line(const recipe::Step& s) {
+    std::vector<std::string> opts = texts(s.spec, "options");
+    if (s.spec.contains("signed_by"))
+        opts.push_back(fmt::format("signed-by={}/{}", text(s.spec, "dest"), text(s.spec, "signed_by")));
+    return fmt::format("deb {}file:{} {} {}", opts.empty() ? "" : "[" + util::join(opts, " ") + "] ",
+                       text(s.spec, "dest"), text(s.spec, "suite"), util::join(texts(s.spec, "components"), " "));
+}
+
+StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
+    StepResult result;
+    const std::string dest = text(s.spec, "dest"), artifact = text(s.spec, "artifact");
+    const std::string list = "/etc/apt/sources.list.d/" + text(s.spec, "list") + ".list";
+    const bool extracted =
+        install::extract_artifact(ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
+    if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", artifact, dest));
+    // Undo what this run did when a later part fails, so the image is left as found.
+    auto undo = [&](const std::optional<std::string>& old_list) {
+        std::error_code ec;
+        if (extracted) std::filesystem::remove_all(install::host(ctx, dest), ec);
+        if (old_list) install::write_if_changed(ctx, list, *old_list);
+        else std::filesystem::remove(install::host(ctx, list), ec);
+    };
+    try {
+        if (s.spec.contains("signed_by") && !install::exists(ctx, dest + "/" + text(s.spec, "signed_by")))
+            throw Error(fmt::format("the key {} is not in {}", text(s.spec, "signed_by"), dest),
+                        "'signed_by' names a key file inside the repository archive, relative to dest");
+        if (!install::exists(ctx, dest + "/dists/" + text(s.spec, "suite")))
+            throw Error(fmt::format("{} holds no apt repository for suite '{}' ({}/dists/{} is missing)", dest,
+                                    text(s.spec, "suite"), dest, text(s.spec, "suite")),
+                        "check 'suite' and 'strip_components' against the archive's layout");
+    } catch (...) {
+        undo(std::nullopt);
+        throw;
+    }
+    std::optional<std::string> old_list;
+    if (install::exists(ctx, list)) {
+        std::ifstream in(install::host(ctx, list), std::ios::binary);
+        old_list = std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string line = source_line(s);
+    if (install::write_if_changed(ctx, list, fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
+        result.changes.push_back(fmt::format("{}: {}", list, line));
+    if (s.spec.value("update", true) && !result.changes.empty()) {
+        // Only this source is refreshed: a local repository needs no network.
+        try {
+            install::apt_get(ctx, {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=-", "-o",
+                                   "APT::Get::List-Cleanup=false", "update"},
+                             fmt::format("apt-get update of {} failed", list));
+        } catch (...) {
+            undo(old_list);
+            throw;
+        }
+        result.changes.push_back("apt-get update (" + list + ")");
+    }
+    return result;
+}
+
+}  // namespace
 
 const StepKind& apt_repo_kind() {
     static const StepKind kind{
@@ -48,24 +114,12 @@ const StepKind& apt_repo_kind() {
                                 "keep signed_by and drop trusted=yes");
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
-            std::vector<std::string> opts;
-            for (const auto& o : s.spec["options"]) opts.push_back(o.get<std::string>());
-            if (s.spec.contains("signed_by"))
-                opts.push_back(fmt::format("signed-by={}/{}", s.spec["dest"].get<std::string>(),
-                                           s.spec["signed_by"].get<std::string>()));
-            std::vector<std::string> comps;
-            for (const auto& c : s.spec["components"]) comps.push_back(c.get<std::string>());
             return std::vector<std::string>{
-                fmt::format("extract {} to {}", s.spec["artifact"].get<std::string>(),
-                            s.spec["dest"].get<std::string>()),
-                fmt::format("/etc/apt/sources.list.d/{}.list: deb {}file:{} {} {}",
-                            s.spec["list"].get<std::string>(),
-                            opts.empty() ? "" : "[" + util::join(opts, " ") + "] ",
-                            s.spec["dest"].get<std::string>(), s.spec["suite"].get<std::string>(),
-                            util::join(comps, " ")),
+                fmt::format("extract {} to {}", text(s.spec, "artifact"), text(s.spec, "dest")),
+                fmt::format("/etc/apt/sources.list.d/{}.list: {}", text(s.spec, "list"), source_line(s)),
             };
         },
-        {},
+        apply_apt_repo,
     };
     return kind;
 }

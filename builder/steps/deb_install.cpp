@@ -2,12 +2,65 @@
 // The package name and version inside each .deb must be what the recipe says.
 #include <fmt/format.h>
 
+#include "archive/deb.h"
+#include "steps/install_support.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+StepResult apply_deb_install(StepContext& ctx, const recipe::Step& s) {
+    struct Deb {
+        std::string artifact, package, version;
+    };
+    std::vector<Deb> debs;
+    for (const auto& d : s.spec["debs"]) debs.push_back({text(d, "artifact"), text(d, "package"), text(d, "version")});
+    // Every .deb is checked before anything is installed.
+    for (const auto& d : debs) {
+        auto fields = archive::deb_control(ctx.artifact(d.artifact));
+        if (fields["Package"] != d.package || fields["Version"] != d.version)
+            throw Error(fmt::format("{} holds {} {}, but the recipe expects {} {}", d.artifact, fields["Package"],
+                                    fields["Version"], d.package, d.version),
+                        "use the .deb that matches the recipe (fabric manager and NSCQ must carry the driver's "
+                        "version), or correct 'package'/'version'");
+    }
+    const auto before = install::installed_packages(ctx);
+    std::vector<Deb> todo;
+    for (const auto& d : debs) {
+        auto it = before.find(d.package);
+        if (it == before.end() || it->second != d.version) todo.push_back(d);
+    }
+    if (todo.empty()) return {};
+
+    install::Staging staging(ctx);
+    std::vector<std::string> argv = {"dpkg", "--force-confdef", "--force-confold", "-i"};
+    for (const auto& d : todo)
+        argv.push_back(staging.copy_artifact(d.artifact, d.package + "_" + d.version + ".deb"));
+    ctx.progress("dpkg -i " + util::join(argv, " "));
+    util::RunOptions o;
+    o.log = ctx.log;
+    o.timeout = std::chrono::seconds(1800);
+    if (ctx.target.run(argv, o).exit_code != 0) {
+        // Usually missing dependencies: apt resolves them (from the network) or removes the package.
+        install::NetworkWhile network(ctx.target, true);
+        install::apt_get(ctx, {"-f", "install"}, "apt-get -f install could not resolve the .debs' dependencies");
+    }
+    const auto after = install::installed_packages(ctx);
+    for (const auto& d : todo) {
+        auto it = after.find(d.package);
+        if (it == after.end() || it->second != d.version)
+            throw Error(fmt::format("{} {} is not installed after dpkg -i and apt-get -f install", d.package, d.version),
+                        fmt::format("see the step log {} for what dpkg and apt said", ctx.log.string()));
+    }
+    return {install::package_changes(before, after)};
+}
+
+}  // namespace
 
 const StepKind& deb_install_kind() {
     static const StepKind kind{
@@ -52,7 +105,7 @@ const StepKind& deb_install_kind() {
                                           text(deb, "package"), text(deb, "version")));
             return out;
         },
-        {},
+        apply_deb_install,
     };
     return kind;
 }

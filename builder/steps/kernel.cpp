@@ -3,12 +3,71 @@
 #include <fmt/format.h>
 
 #include "recipe/typecheck.h"
+#include "steps/install_support.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+const char* kGrubDefault = "/etc/default/grub.d/90-ccbake-kernel.cfg";
+const char* kNoReboot = "/etc/apt/apt.conf.d/99-ccbake-no-reboot";
+
+void apt_install(StepContext& ctx, const std::vector<std::string>& packages) {
+    install::NetworkWhile network(ctx.target, true);
+    std::vector<std::string> args = {"install"};
+    args.insert(args.end(), packages.begin(), packages.end());
+    ctx.progress("apt-get install " + util::join(packages, " "));
+    install::apt_get(ctx, args, fmt::format("installing {} failed", util::join(packages, " ")));
+}
+
+StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
+    StepResult result;
+    const std::string min = text(s.spec, "min_version").empty() ? ctx.recipe.base.min_kernel : text(s.spec, "min_version");
+    const bool headers = s.spec.value("headers", true);
+    auto kernels = install::kernels_at_least(ctx, min);
+    if (kernels.empty()) {
+        std::vector<std::string> packages = {text(s.spec, "package")};
+        if (headers) packages.push_back(text(s.spec, "headers_package"));
+        const auto before = install::installed_packages(ctx);
+        apt_install(ctx, packages);
+        for (auto& c : install::package_changes(before, install::installed_packages(ctx))) result.changes.push_back(c);
+        kernels = install::kernels_at_least(ctx, min);
+        if (kernels.empty())
+            throw Error(fmt::format("installing {} gave the image no kernel >= {}", text(s.spec, "package"), min),
+                        "choose a kernel package that provides the minimum version (Ubuntu 22.04: "
+                        "linux-generic-hwe-22.04, 6.8)");
+    }
+    const std::string kernel = kernels.front();
+    if (headers && !install::has_headers(ctx, kernel)) {
+        const auto before = install::installed_packages(ctx);
+        apt_install(ctx, {"linux-headers-" + kernel});
+        for (auto& c : install::package_changes(before, install::installed_packages(ctx))) result.changes.push_back(c);
+        if (!install::has_headers(ctx, kernel))
+            throw Error(fmt::format("linux-headers-{} installed no /lib/modules/{}/build", kernel, kernel),
+                        "check that the headers package matches the kernel");
+    }
+    // grub lists the newest kernel first; entry 0 is the newest, which meets the minimum.
+    if (s.spec.value("default_boot", true) &&
+        install::write_if_changed(ctx, kGrubDefault,
+                                  fmt::format("# Written by ccbake: boot the newest kernel ({} at bake time, "
+                                              "minimum {}).\nGRUB_DEFAULT=0\n",
+                                              kernel, min)))
+        result.changes.push_back(fmt::format("{}: GRUB_DEFAULT=0 (kernel {})", kGrubDefault, kernel));
+    if (s.spec.value("block_reboot", true) &&
+        install::write_if_changed(ctx, kNoReboot,
+                                  "// Written by ccbake: in-guest reboot is unsupported on TDX.\n"
+                                  "Unattended-Upgrade::Automatic-Reboot \"false\";\n"
+                                  "Unattended-Upgrade::Automatic-Reboot-WithUsers \"false\";\n"))
+        result.changes.push_back(std::string(kNoReboot) + ": Unattended-Upgrade::Automatic-Reboot \"false\"");
+    return result;
+}
+
+}  // namespace
 
 const StepKind& kernel_kind() {
     static const StepKind kind{
@@ -47,7 +106,7 @@ const StepKind& kernel_kind() {
                 out.push_back("/etc/apt/apt.conf.d/99-ccbake-no-reboot: Unattended-Upgrade::Automatic-Reboot \"false\"");
             return out;
         },
-        {},
+        apply_kernel,
     };
     return kind;
 }

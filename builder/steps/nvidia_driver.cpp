@@ -1,13 +1,119 @@
 // nvidia_driver: run NVIDIA's makeself .run installer in the image for the image's kernel,
 // with the open kernel modules that confidential computing needs.
 #include <fmt/format.h>
+#include <fstream>
 
+#include "steps/install_support.h"
 #include "steps/kinds.h"
+#include "util/error.h"
+#include "util/process.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+const char* kInstallerLog = "/var/log/nvidia-installer.log";
+
+// The kernel the modules are built for: the recipe's, or the newest in the image that meets
+// base.min_kernel. Never the host's.
+std::string target_kernel(const StepContext& ctx, const recipe::Step& s) {
+    const std::string wanted = text(s.spec, "kernel");
+    if (wanted != "auto") {
+        if (!install::is_dir(ctx, "/lib/modules/" + wanted))
+            throw Error(fmt::format("kernel {} is not installed in the image (/lib/modules/{} is missing)", wanted, wanted),
+                        "install it first (a kernel step), or set kernel: auto");
+        return wanted;
+    }
+    auto kernels = install::kernels_at_least(ctx, ctx.recipe.base.min_kernel);
+    if (kernels.empty())
+        throw Error(fmt::format("the image has no kernel >= {} to build the NVIDIA modules for", ctx.recipe.base.min_kernel),
+                    "add a kernel step before nvidia_driver");
+    return kernels.front();
+}
+
+bool module_installed(const StepContext& ctx, const std::string& kernel) {
+    for (const char* dir : {"updates/dkms", "kernel/drivers/video", "extra", "updates"})
+        for (const char* ext : {"", ".xz", ".zst", ".gz"})
+            if (install::exists(ctx, fmt::format("/lib/modules/{}/{}/nvidia.ko{}", kernel, dir, ext))) return true;
+    return false;
+}
+
+bool driver_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
+    return install::exists(ctx, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." + text(s.spec, "version")) &&
+           module_installed(ctx, kernel);
+}
+
+void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
+    install::Staging staging(ctx);
+    const auto* art = ctx.recipe.artifact(text(s.spec, "artifact"));
+    std::string file = staging.copy_artifact(text(s.spec, "artifact"),
+                                             art && !art->filename.empty() ? art->filename : "nvidia-installer.run");
+    std::vector<std::string> argv = {"sh", file, "--silent", "--kernel-module-type=" + text(s.spec, "module_type"),
+                                     "--kernel-name=" + kernel};
+    if (s.spec.value("dkms", true)) argv.push_back("--dkms");
+    for (const auto& a : texts(s.spec, "extra_args")) argv.push_back(a);
+    ctx.progress(fmt::format("NVIDIA installer for kernel {}", kernel));
+    util::RunOptions o;
+    o.log = ctx.log;
+    o.timeout = std::chrono::seconds(3600);
+    o.cwd = staging.inside();
+    auto r = ctx.target.run(argv, o);
+    if (r.exit_code == 0) return;
+    Error e(fmt::format("the NVIDIA installer failed for kernel {} ({})", kernel,
+                        r.timed_out ? "timed out" : fmt::format("exit status {}", r.exit_code)),
+            fmt::format("its own log is {} in the image and is copied into {}", kInstallerLog, ctx.log.string()));
+    e.add_context("command: " + util::join(argv, " "));
+    std::string log = util::file_tail(install::host(ctx, kInstallerLog), 15);
+    if (!log.empty()) {
+        std::ofstream(ctx.log, std::ios::app) << "\n--- " << kInstallerLog << " ---\n" << log << "\n";
+        e.add_context("installer log:\n    " + [&] {
+            std::string t = log;
+            for (size_t pos = 0; (pos = t.find('\n', pos)) != std::string::npos; pos += 5) t.replace(pos, 1, "\n    ");
+            return t;
+        }());
+    }
+    throw e;
+}
+
+StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
+    StepResult result;
+    const std::string kernel = target_kernel(ctx, s);
+    if (!driver_installed(ctx, s, kernel)) {
+        if (!install::has_headers(ctx, kernel))
+            throw Error(fmt::format("the headers of kernel {} are not in the image (/lib/modules/{}/build is missing)",
+                                    kernel, kernel),
+                        fmt::format("install linux-headers-{} first (the kernel step does, with headers: true)", kernel));
+        run_installer(ctx, s, kernel);
+        if (!module_installed(ctx, kernel))
+            throw Error(fmt::format("the NVIDIA installer finished but installed no nvidia module for kernel {}", kernel),
+                        fmt::format("see {} in the image", kInstallerLog));
+        result.changes.push_back(fmt::format("installed NVIDIA driver {} ({} modules{}) for kernel {}",
+                                             text(s.spec, "version"), text(s.spec, "module_type"),
+                                             s.spec.value("dkms", true) ? ", dkms" : "", kernel));
+    }
+    if (s.spec.value("blacklist_nouveau", true) &&
+        install::write_if_changed(ctx, "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
+                                  "# Written by ccbake: the NVIDIA driver needs nouveau unloaded.\n"
+                                  "blacklist nouveau\noptions nouveau modeset=0\n"))
+        result.changes.push_back("/etc/modprobe.d/nvidia-blacklist-nouveau.conf: blacklist nouveau");
+    if (s.spec.value("lkca", true) &&
+        install::write_if_changed(ctx, "/etc/modprobe.d/nvidia-lkca.conf",
+                                  "# Written by ccbake: LKCA (confidential computing) needs these crypto modules\n"
+                                  "# before nvidia.\nsoftdep nvidia pre: ecdsa_generic ecdh\n"))
+        result.changes.push_back("/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
+    if (s.spec.value("update_initramfs", true) && !result.changes.empty()) {
+        const bool exists = install::exists(ctx, "/boot/initrd.img-" + kernel);
+        ctx.run_or_fail({"update-initramfs", exists ? "-u" : "-c", "-k", kernel},
+                        fmt::format("update-initramfs failed for kernel {}", kernel));
+        result.changes.push_back(fmt::format("update-initramfs {} -k {}", exists ? "-u" : "-c", kernel));
+    }
+    return result;
+}
+
+}  // namespace
 
 const StepKind& nvidia_driver_kind() {
     static const StepKind kind{
@@ -68,7 +174,7 @@ const StepKind& nvidia_driver_kind() {
             if (s.spec.value("update_initramfs", true)) out.push_back("update-initramfs -u -k <kernel>");
             return out;
         },
-        {},
+        apply_nvidia_driver,
     };
     return kind;
 }

@@ -1,13 +1,68 @@
 // python_venv: create a Python virtual environment in the image and pip-install packages
 // from an unpacked source tree, from the network or offline from a wheelhouse artifact.
 #include <fmt/format.h>
+#include <fstream>
 
+#include "archive/extract.h"
+#include "steps/install_support.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
+    StepResult result;
+    const std::string venv = text(s.spec, "venv"), extract_to = text(s.spec, "extract_to");
+    const std::string stamp = venv + "/.ccbake-installed";
+    std::vector<std::string> targets;
+    for (const auto& i : texts(s.spec, "install"))
+        targets.push_back(util::starts_with(i, "./") ? extract_to + "/" + i.substr(2) : i);
+    // What is installed is recorded in the venv, so a second apply knows it is done.
+    const std::string wanted = fmt::format("{}\n{}\n", s.hash, util::join(targets, "\n"));
+    if (install::exists(ctx, venv + "/bin/python")) {
+        std::ifstream in(install::host(ctx, stamp), std::ios::binary);
+        if (std::string(std::istreambuf_iterator<char>(in), {}) == wanted) return {};
+    }
+    if (s.spec.contains("artifact") && install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0))
+        result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), extract_to));
+    if (!install::exists(ctx, venv + "/bin/python")) {
+        ctx.run_or_fail({text(s.spec, "python"), "-m", "venv", venv},
+                        fmt::format("cannot create the virtual environment {}", venv));
+        result.changes.push_back("created venv " + venv);
+    }
+    install::Staging staging(ctx);
+    std::vector<std::string> argv = {venv + "/bin/pip", "install", "--disable-pip-version-check", "--no-input",
+                                     "--no-cache-dir"};
+    if (s.spec.contains("wheelhouse")) {
+        archive::extract_confined(ctx.artifact(text(s.spec, "wheelhouse")), install::host(ctx, staging.inside() + "/wheels"));
+        for (const char* a : {"--no-index", "--find-links"}) argv.push_back(a);
+        argv.push_back(staging.inside() + "/wheels");
+        // A wheelhouse archive may keep its wheels in one top folder.
+        for (const auto& e : std::filesystem::directory_iterator(install::host(ctx, staging.inside() + "/wheels")))
+            if (e.is_directory()) {
+                argv.push_back("--find-links");
+                argv.push_back(staging.inside() + "/wheels/" + e.path().filename().string());
+            }
+    }
+    argv.insert(argv.end(), targets.begin(), targets.end());
+    {
+        install::NetworkWhile network(ctx.target, !s.spec.contains("wheelhouse"));
+        util::RunOptions o;
+        o.timeout = std::chrono::seconds(3600);
+        ctx.progress("pip install " + util::join(targets, " "));
+        ctx.run_or_fail(argv, fmt::format("pip install into {} failed", venv), o);
+    }
+    install::write_if_changed(ctx, stamp, wanted);
+    result.changes.push_back(fmt::format("pip installed {} into {}", util::join(texts(s.spec, "install"), " "), venv));
+    return result;
+}
+
+}  // namespace
 
 const StepKind& python_venv_kind() {
     static const StepKind kind{
@@ -50,7 +105,7 @@ const StepKind& python_venv_kind() {
                                       util::join(texts(s.spec, "install"), " ")));
             return out;
         },
-        {},
+        apply_python_venv,
     };
     return kind;
 }

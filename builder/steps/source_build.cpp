@@ -2,12 +2,72 @@
 // subdirectory, with an environment file sourced through a fixed wrapper.
 #include <fmt/format.h>
 
+#include "steps/install_support.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+// Fixed wrapper: sources the file named by $1, then runs the rest of its arguments. Recipe
+// values only ever arrive as arguments, never as script text.
+const char* kWithEnv = "set -e; f=\"$1\"; shift; . \"$f\"; exec \"$@\"";
+
+std::vector<std::string> make_argv(const recipe::Step& s, const nlohmann::json& args, bool question) {
+    std::vector<std::string> argv;
+    if (s.spec.contains("env_file")) argv = {"/bin/sh", "-c", kWithEnv, "ccbake-with-env", text(s.spec, "env_file")};
+    argv.push_back("make");
+    if (question) argv.push_back("-q");
+    for (const auto& a : args) argv.push_back(a.get<std::string>());
+    return argv;
+}
+
+StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
+    StepResult result;
+    const std::string dir = text(s.spec, "dir"), creates = text(s.spec, "creates");
+    if (!creates.empty() && install::exists(ctx, creates)) return {};
+    if (s.spec.contains("artifact") &&
+        install::extract_artifact(ctx, text(s.spec, "artifact"), text(s.spec, "extract_to"), 0))
+        result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), text(s.spec, "extract_to")));
+    if (!install::is_dir(ctx, dir))
+        throw Error(fmt::format("the build directory {} does not exist in the image", dir),
+                    "check 'dir' (the package or archive that provides it must come first)");
+    if (s.spec.contains("env_file") && !install::exists(ctx, text(s.spec, "env_file")))
+        throw Error(fmt::format("the environment file {} does not exist in the image", text(s.spec, "env_file")),
+                    "install what provides it first (e.g. the SGX SDK's vendor_installer step)");
+    util::RunOptions o;
+    for (const auto& [k, v] : s.spec["env"].items()) o.env[k] = v.get<std::string>();
+    o.cwd = dir;
+    o.timeout = std::chrono::seconds(3600);
+    if (creates.empty() && result.changes.empty()) {
+        // Without `creates`, `make -q` tells whether anything is left to do (clean targets aside).
+        bool up_to_date = true;
+        for (const auto& args : s.spec["make"]) {
+            bool clean = false;
+            for (const auto& a : args) clean = clean || a.get<std::string>().find("clean") != std::string::npos;
+            if (!clean && ctx.target.run(make_argv(s, args, true), o).exit_code != 0) up_to_date = false;
+        }
+        if (up_to_date) return {};
+    }
+    o.log = ctx.log;
+    for (const auto& args : s.spec["make"]) {
+        auto argv = make_argv(s, args, false);
+        std::vector<std::string> shown(argv.begin() + (s.spec.contains("env_file") ? 5 : 0), argv.end());
+        ctx.progress(fmt::format("{} in {}", util::join(shown, " "), dir));
+        ctx.run_or_fail(argv, fmt::format("`{}` failed in {}", util::join(shown, " "), dir), o);
+        result.changes.push_back(fmt::format("ran {} in {}", util::join(shown, " "), dir));
+    }
+    if (!creates.empty() && !install::exists(ctx, creates))
+        throw Error(fmt::format("the build in {} finished but did not create {}", dir, creates),
+                    "check the make targets and arguments, or fix 'creates'");
+    return result;
+}
+
+}  // namespace
 
 const StepKind& source_build_kind() {
     static const StepKind kind{
@@ -62,7 +122,7 @@ const StepKind& source_build_kind() {
             }
             return out;
         },
-        {},
+        apply_source_build,
     };
     return kind;
 }

@@ -2,12 +2,42 @@
 // answers, only while its marker file is absent.
 #include <fmt/format.h>
 
+#include "steps/install_support.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+StepResult apply_vendor_installer(StepContext& ctx, const recipe::Step& s) {
+    const std::string creates = text(s.spec, "creates"), artifact = text(s.spec, "artifact");
+    if (install::exists(ctx, creates)) return {};
+    install::Staging staging(ctx);
+    const auto* art = ctx.recipe.artifact(artifact);
+    std::string file = staging.copy_artifact(artifact, art && !art->filename.empty() ? art->filename : "installer");
+    std::filesystem::permissions(install::host(ctx, file), std::filesystem::perms::owner_all);
+    std::vector<std::string> argv = {file};
+    for (const auto& a : texts(s.spec, "args")) argv.push_back(a);
+    util::RunOptions o;
+    std::string answers;
+    for (const auto& a : texts(s.spec, "answers")) answers += a + "\n";
+    o.stdin_data = answers;
+    for (const auto& [k, v] : s.spec["env"].items()) o.env[k] = v.get<std::string>();
+    o.cwd = staging.inside();
+    o.timeout = std::chrono::seconds(3600);
+    ctx.progress("running " + artifact);
+    ctx.run_or_fail(argv, fmt::format("the installer {} failed", artifact), o);
+    if (!install::exists(ctx, creates))
+        throw Error(fmt::format("the installer {} exited 0 but did not create {}", artifact, creates),
+                    "check 'args' and 'answers' (the installer may have installed elsewhere), or fix 'creates'");
+    return {{fmt::format("ran {} {}: created {}", artifact, util::join(texts(s.spec, "args"), " "), creates)}};
+}
+
+}  // namespace
 
 const StepKind& vendor_installer_kind() {
     static const StepKind kind{
@@ -39,7 +69,7 @@ const StepKind& vendor_installer_kind() {
             out.push_back("skipped when " + text(s.spec, "creates") + " exists");
             return out;
         },
-        {},
+        apply_vendor_installer,
     };
     return kind;
 }

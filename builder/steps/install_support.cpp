@@ -1,0 +1,263 @@
+#include "steps/install_support.h"
+
+#include <atomic>
+#include <fmt/format.h>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
+#include "archive/extract.h"
+#include "recipe/typecheck.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace ccbake::steps::install {
+
+namespace {
+
+// Host path of `inside`, following the image's symlinks within its root (absolute link
+// targets point into the image).
+fs::path resolve(const fs::path& root, const std::string& inside) {
+    std::vector<std::string> todo;
+    for (const auto& part : util::split(inside, '/'))
+        if (!part.empty() && part != ".") todo.push_back(part);
+    std::reverse(todo.begin(), todo.end());
+    std::vector<std::string> done;
+    int links = 0;
+    while (!todo.empty()) {
+        std::string part = todo.back();
+        todo.pop_back();
+        if (part == "..") {
+            if (!done.empty()) done.pop_back();
+            continue;
+        }
+        fs::path here = root;
+        for (const auto& d : done) here /= d;
+        here /= part;
+        std::error_code ec;
+        if (fs::is_symlink(fs::symlink_status(here, ec)) && ++links < 40) {
+            std::string target = fs::read_symlink(here, ec).string();
+            if (!target.empty() && target[0] == '/') done.clear();
+            auto parts = util::split(target, '/');
+            for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+                if (!it->empty() && *it != ".") todo.push_back(*it);
+            continue;
+        }
+        done.push_back(part);
+    }
+    fs::path out = root;
+    for (const auto& d : done) out /= d;
+    return out;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Kernel release -> every number in it: "6.8.0-45-generic" -> {6, 8, 0, 45}.
+std::vector<long> release_numbers(const std::string& release) {
+    std::vector<long> out;
+    long cur = -1;
+    for (char c : release) {
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            cur = (cur < 0 ? 0 : cur * 10) + (c - '0');
+            if (cur > 1'000'000'000L) cur = 1'000'000'000L;
+        } else if (cur >= 0) {
+            out.push_back(cur);
+            cur = -1;
+        }
+    }
+    if (cur >= 0) out.push_back(cur);
+    return out;
+}
+
+}  // namespace
+
+fs::path host(const StepContext& ctx, const std::string& inside) { return resolve(ctx.target.root(), inside); }
+
+bool exists(const StepContext& ctx, const std::string& inside) {
+    std::error_code ec;
+    return fs::exists(resolve(ctx.target.root(), inside), ec);
+}
+
+bool is_dir(const StepContext& ctx, const std::string& inside) {
+    std::error_code ec;
+    return fs::is_directory(resolve(ctx.target.root(), inside), ec);
+}
+
+bool write_if_changed(const StepContext& ctx, const std::string& inside, const std::string& content) {
+    fs::path host = resolve(ctx.target.root(), inside);
+    std::error_code ec;
+    if (fs::is_regular_file(host, ec) && slurp(host) == content) return false;
+    fs::create_directories(host.parent_path());
+    fs::path tmp = host;
+    tmp += ".ccbake-new";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << content;
+        out.close();
+        if (!out) throw Error(fmt::format("cannot write {} in the image", inside), "check free space in the image");
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                             fs::perms::others_read);
+    fs::rename(tmp, host);
+    return true;
+}
+
+int compare_kernel_releases(const std::string& a, const std::string& b) {
+    auto x = release_numbers(a), y = release_numbers(b);
+    if (x != y) return x < y ? -1 : 1;
+    return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
+}
+
+std::vector<std::string> kernels_at_least(const StepContext& ctx, const std::string& min) {
+    std::vector<std::string> out;
+    fs::path modules = resolve(ctx.target.root(), "/lib/modules");
+    std::error_code ec;
+    if (!fs::is_directory(modules, ec)) return out;
+    auto wanted = recipe::parse_version(min);
+    for (const auto& e : fs::directory_iterator(modules, ec)) {
+        std::string release = e.path().filename().string();
+        auto v = recipe::parse_version(release);
+        if (v.empty() || !fs::is_directory(e.path())) continue;
+        // A kernel is installed when its modules are there, not just a leftover build link.
+        if (!fs::exists(e.path() / "kernel") && !fs::exists(e.path() / "modules.order")) continue;
+        if (min.empty() || recipe::compare_versions(v, wanted) >= 0) out.push_back(release);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const std::string& a, const std::string& b) { return compare_kernel_releases(a, b) > 0; });
+    return out;
+}
+
+bool has_headers(const StepContext& ctx, const std::string& kernel) {
+    return is_dir(ctx, "/lib/modules/" + kernel + "/build");
+}
+
+std::map<std::string, std::string> installed_packages(StepContext& ctx) {
+    util::RunOptions o;
+    auto r = ctx.target.run({"dpkg-query", "-W", "-f", "${Package}\t${Status}\t${Version}\n"}, o);
+    if (r.exit_code != 0)
+        throw Error("cannot list the image's installed packages (dpkg-query failed)",
+                    "check that the image's dpkg database is intact");
+    std::map<std::string, std::string> out;
+    for (const auto& line : util::split(r.output, '\n')) {
+        auto f = util::split(line, '\t');
+        if (f.size() == 3 && f[1] == "install ok installed") out[f[0]] = f[2];
+    }
+    return out;
+}
+
+// One line per package that appeared, changed version or went away.
+std::vector<std::string> package_changes(const std::map<std::string, std::string>& before,
+                                         const std::map<std::string, std::string>& after) {
+    std::vector<std::string> out;
+    for (const auto& [name, version] : after) {
+        auto it = before.find(name);
+        if (it == before.end()) out.push_back(fmt::format("installed {} {}", name, version));
+        else if (it->second != version) out.push_back(fmt::format("changed {} {} -> {}", name, it->second, version));
+    }
+    for (const auto& [name, version] : before)
+        if (!after.count(name)) out.push_back(fmt::format("removed {} {}", name, version));
+    return out;
+}
+
+NetworkWhile::NetworkWhile(Target& target, bool on) : target_(target), on_(on) {
+    if (on_) target_.set_network(true);
+}
+
+NetworkWhile::~NetworkWhile() {
+    if (on_) target_.set_network(false);
+}
+
+std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Staging& staging) {
+    std::vector<std::string> files = {"/etc/apt/sources.list"};
+    std::error_code ec;
+    fs::path parts = resolve(ctx.target.root(), "/etc/apt/sources.list.d");
+    std::vector<std::string> names;
+    if (fs::is_directory(parts, ec))
+        for (const auto& e : fs::directory_iterator(parts, ec))
+            if (e.path().extension() == ".list") names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) files.push_back("/etc/apt/sources.list.d/" + n);
+    static const std::regex local(R"(^deb(-src)?\s+(\[[^\]]*\]\s+)?file:\S+\s.*$)");
+    std::string lines;
+    for (const auto& f : files) {
+        std::istringstream in(slurp(resolve(ctx.target.root(), f)));
+        for (std::string line; std::getline(in, line);)
+            if (std::regex_match(util::trim(line), local)) lines += util::trim(line) + "\n";
+    }
+    if (lines.empty())
+        throw Error("hermetic install, but the image has no local (file:) apt source",
+                    "add the repository with an apt_repo step before this one, or set hermetic: false");
+    std::string list = staging.inside() + "/hermetic.list";
+    write_if_changed(ctx, list, "# Local sources only (ccbake hermetic install)\n" + lines);
+    return {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=-",
+            "-o", "Dir::Cache::pkgcache=",       "-o", "Dir::Cache::srcpkgcache=",
+            "-o", "APT::Get::List-Cleanup=false"};
+}
+
+void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::string& what) {
+    std::vector<std::string> argv = {"apt-get", "-y", "-o", "Dpkg::Options::=--force-confdef", "-o",
+                                      "Dpkg::Options::=--force-confold"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    util::RunOptions o;
+    o.timeout = std::chrono::seconds(3600);
+    try {
+        ctx.run_or_fail(argv, what, o);
+    } catch (Error& e) {
+        static const std::regex unknown(R"(E: Unable to locate package (\S+))");
+        static const std::regex no_candidate(R"(E: Package '([^']+)' has no installation candidate)");
+        static const std::regex no_version(R"(E: Version '([^']+)' for '([^']+)' was not found)");
+        std::string tail = util::file_tail(ctx.log, 40);
+        std::smatch m;
+        std::string message;
+        if (std::regex_search(tail, m, unknown) || std::regex_search(tail, m, no_candidate))
+            message = fmt::format("apt knows no package '{}'", m[1].str());
+        else if (std::regex_search(tail, m, no_version))
+            message = fmt::format("apt has no version {} of package '{}'", m[1].str(), m[2].str());
+        if (message.empty()) throw;
+        Error named(message, "check the name and version; a vendor package needs its repository first "
+                             "(an apt_repo step), and `update: true` refreshes apt's lists");
+        for (const auto& c : e.context()) named.add_context(c);
+        throw named;
+    }
+}
+
+namespace {
+std::atomic<int> staging_counter{0};
+}
+
+Staging::Staging(const StepContext& ctx) : ctx_(ctx) {
+    inside_ = fmt::format("/var/tmp/ccbake-stage-{}-{}", ::getpid(), staging_counter++);
+    fs::path host = resolve(ctx.target.root(), inside_);
+    fs::remove_all(host);
+    fs::create_directories(host);
+    fs::permissions(host, fs::perms::owner_all);
+}
+
+Staging::~Staging() {
+    std::error_code ec;
+    fs::remove_all(resolve(ctx_.target.root(), inside_), ec);
+}
+
+std::string Staging::copy_artifact(const std::string& artifact, const std::string& filename) {
+    fs::path from = ctx_.artifact(artifact);
+    std::string inside = inside_ + "/" + filename;
+    fs::copy_file(from, resolve(ctx_.target.root(), inside), fs::copy_options::overwrite_existing);
+    return inside;
+}
+
+bool extract_artifact(const StepContext& ctx, const std::string& artifact, const std::string& dest,
+                      unsigned strip_components) {
+    if (exists(ctx, dest)) return false;
+    archive::ExtractOptions o;
+    o.strip_components = strip_components;
+    archive::extract_confined(ctx.artifact(artifact), resolve(ctx.target.root(), dest), o);
+    return true;
+}
+
+}  // namespace ccbake::steps::install

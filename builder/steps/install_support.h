@@ -1,0 +1,81 @@
+#pragma once
+// What the installing step kinds (apt, debs, driver, installers, builds, venv, kernel) share:
+// paths in the image, kernels under /lib/modules, dpkg's view of installed packages, apt-get
+// runs with the image's own or only its local (file:) sources, and artifacts staged inside
+// the image for the duration of a step. Throws ccbake::Error with a hint on failure.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "steps/context.h"
+
+namespace ccbake::steps::install {
+
+// Host path of `inside`, following the image's symlinks within its root.
+std::filesystem::path host(const StepContext& ctx, const std::string& inside);
+// Whether `inside` exists in the image; symlinks resolve inside the image, never on the host.
+bool exists(const StepContext& ctx, const std::string& inside);
+bool is_dir(const StepContext& ctx, const std::string& inside);
+
+// Writes `content` to `inside` (parents created) only when it differs; true when written.
+bool write_if_changed(const StepContext& ctx, const std::string& inside, const std::string& content);
+
+// Orders kernel releases ("6.8.0-45-generic" < "6.8.0-51-generic"); <0, 0, >0.
+int compare_kernel_releases(const std::string& a, const std::string& b);
+// Kernel releases in the image's /lib/modules that are >= `min` (base.min_kernel style), newest first.
+std::vector<std::string> kernels_at_least(const StepContext& ctx, const std::string& min);
+// Whether the kernel's headers (/lib/modules/KVER/build) are in the image.
+bool has_headers(const StepContext& ctx, const std::string& kernel);
+
+// Installed packages (dpkg status "install ok installed"): name -> version.
+std::map<std::string, std::string> installed_packages(StepContext& ctx);
+
+// One line per package that appeared, changed version or went away between two snapshots.
+std::vector<std::string> package_changes(const std::map<std::string, std::string>& before,
+                                         const std::map<std::string, std::string>& after);
+
+// Runs an argv with network access for the image (host DNS) only while it runs.
+class NetworkWhile {
+public:
+    NetworkWhile(Target& target, bool on);
+    ~NetworkWhile();
+    NetworkWhile(const NetworkWhile&) = delete;
+    NetworkWhile& operator=(const NetworkWhile&) = delete;
+
+private:
+    Target& target_;
+    bool on_;
+};
+
+// A directory under the image's /var/tmp for the step's staged files; removed on destruction.
+class Staging {
+public:
+    explicit Staging(const StepContext& ctx);
+    ~Staging();
+    Staging(const Staging&) = delete;
+    Staging& operator=(const Staging&) = delete;
+    const std::string& inside() const { return inside_; }
+    // Copies a verified artifact into the staging directory; returns its path in the image.
+    std::string copy_artifact(const std::string& artifact, const std::string& filename);
+
+private:
+    const StepContext& ctx_;
+    std::string inside_;
+};
+
+// apt-get options that restrict apt to the image's local file: sources (sources.list and
+// *.list files), without touching its other lists or cache; the list is written into
+// `staging`. Throws when there is none.
+std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Staging& staging);
+
+// Runs apt-get (argv after "apt-get"); turns "Unable to locate package X" and friends into an
+// error that names the package.
+void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::string& what);
+
+// Extracts an artifact (confined, archive/extract.h) to `dest` in the image when `dest` is
+// absent; returns whether it extracted.
+bool extract_artifact(const StepContext& ctx, const std::string& artifact, const std::string& dest,
+                      unsigned strip_components);
+
+}  // namespace ccbake::steps::install
