@@ -1,0 +1,147 @@
+// `bake --image IN --output OUT`: the recipe applied to a staged copy of a disk image, which
+// is published whole by rename(2) or removed.
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "bake/apply.h"
+#include "bake/files.h"
+#include "bake/manifest.h"
+#include "bake/pipeline.h"
+#include "bake/postcheck.h"
+#include "bake/preflight.h"
+#include "bake/report.h"
+#include "bake/stage.h"
+#include "fetch/fetch.h"
+#include "image/chroot.h"
+#include "image/disk.h"
+#include "image/namespace.h"
+#include "image/probe.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace ccbake::bake {
+
+namespace {
+
+void check_paths(const fs::path& in, const fs::path& out) {
+    struct stat a {}, b {};
+    if (::stat(in.c_str(), &a) == 0 && ::stat(out.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        throw UsageError("--output is the input image; the input is never modified",
+                         "give a new file name to --output");
+    fs::path dir = fs::absolute(out).parent_path();
+    if (!fs::is_directory(dir))
+        throw UsageError(fmt::format("the output's folder {} does not exist", dir.string()), "create it first");
+}
+
+std::uint64_t artifact_bytes(const recipe::Recipe& r) {
+    std::uint64_t n = 0;
+    for (const auto& a : r.artifacts) n += a.size;
+    return n;
+}
+
+}  // namespace
+
+int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
+    // First, before any thread starts: mounts and commands of this bake stay private to it.
+    image::enter_private_mount_namespace();
+    Report report(o.json);
+    const std::string in_name = o.image.string();
+    const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
+    const std::string compression = "zstd";
+
+    // Preflight: reject what ccbake cannot bake before copying a byte.
+    image::ImageFile info;
+    image::DiskLayout layout;
+    report.phase("preflight", [&] {
+        require_runnable(r);
+        check_paths(o.image, o.output);
+        info = image::probe_image_file(o.image);
+        if (info.format == image::ImageFormat::Raw) {
+            layout = image::check_disk_layout(o.image, in_name);
+            image::check_efi_loader(o.image, layout.esp, in_name);
+        }
+        std::uint64_t needed = space_needed(info, artifact_bytes(r), o.format);
+        check_free_space(o.output, needed);
+        report.info(fmt::format("{}: {} disk of {}, {} allocated", in_name,
+                                info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
+                                util::human_bytes(info.virtual_size), util::human_bytes(info.allocated)));
+    });
+
+    // Fetch: every artifact verified in the cache before the image is touched.
+    auto artifacts = report.phase("fetch", [&] {
+        fetch::Options fo;
+        fo.cache = o.cache;
+        fo.offline = o.offline;
+        fo.json = o.json;
+        auto got = fetch::ensure_artifacts(r, fo);
+        report.info(fmt::format("{} artifact{} ready", got.size(), got.size() == 1 ? "" : "s"));
+        return got;
+    });
+
+    // Stage: a private copy beside the output; the input is only ever read.
+    StagedImage staged(o.output);
+    std::string base_digest = report.phase("stage", [&] {
+        std::string digest = staged.fill_from(o.image, info);
+        if (info.format == image::ImageFormat::Qcow2) {
+            layout = image::check_disk_layout(staged.path(), in_name);
+            image::check_efi_loader(staged.path(), layout.esp, in_name);
+        }
+        report.info("input sha256 " + digest);
+        return digest;
+    });
+
+    // Attach: partitions on loop devices at their offsets, mounted in the private namespace,
+    // then what is inside checked against the recipe's base.
+    std::unique_ptr<image::AttachedDisk> disk;
+    std::unique_ptr<image::ChrootTarget> target;
+    ContentFacts facts = report.phase("attach", [&] {
+        disk = std::make_unique<image::AttachedDisk>(staged.fd(), staged.path(), layout, image::private_workspace());
+        report.info(disk->describe());
+        ContentFacts f = check_contents(disk->root(), r, in_name);
+        report.info(fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
+        target = std::make_unique<image::ChrootTarget>(disk->root());
+        disk->expose_in(*target);
+        return f;
+    });
+
+    // Steps: each once, journaled in the image, with its own log and timeout.
+    auto outcomes = report.phase("steps", [&] {
+        report.info("logs: " + logs.string());
+        ApplyOptions ao{logs, [&](const std::string& name) { return artifacts.at(name).path; }};
+        return apply_steps(*target, r, ao, report);
+    });
+    target->release();
+
+    // Post-checks: the image boots elsewhere, clones differ, none of ccbake's helpers remain.
+    report.phase("post-checks", [&] { run_post_checks(disk->root(), r, {disk->own_mounts()}); });
+
+    // Manifest: provenance inside the image; the same document goes beside the output.
+    std::string manifest = report.phase("manifest", [&] {
+        ManifestInput mi{r,         artifacts,   {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
+                                                  o.image.filename().string(), base_digest, fs::file_size(o.image)},
+                         facts.os,  facts.kernel, outcomes, o.format};
+        std::string text = build_manifest(mi).dump(2) + "\n";
+        write_file_atomic(disk->root() / fs::path(kManifestPath).relative_path(), text);
+        report.info(kManifestPath);
+        return text;
+    });
+
+    // Publish: unmount and flush, then the output appears whole by rename(2).
+    report.phase("publish", [&] {
+        disk->finish();
+        target.reset();
+        disk.reset();
+        fs::path beside = o.output;
+        beside += ".manifest.json";
+        staged.publish(o.output, o.format, compression);
+        write_file_atomic(beside, manifest);
+        report.info(fmt::format("{} ({}{}), {}", o.output.string(), o.format,
+                                o.format == "qcow2" ? ", " + compression + "-compressed" : "", beside.string()));
+    });
+    report.summary(fmt::format("baked {} into {}", r.name, o.output.string()));
+    return kExitOk;
+}
+
+}  // namespace ccbake::bake

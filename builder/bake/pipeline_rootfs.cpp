@@ -1,0 +1,81 @@
+// `bake --rootfs DIR`: the recipe applied to a root directory in place.
+#include <fmt/format.h>
+
+#include "bake/apply.h"
+#include "bake/files.h"
+#include "bake/manifest.h"
+#include "bake/pipeline.h"
+#include "bake/postcheck.h"
+#include "bake/preflight.h"
+#include "bake/report.h"
+#include "fetch/fetch.h"
+#include "image/chroot.h"
+#include "image/namespace.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace ccbake::bake {
+
+int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
+    // First, before any thread starts: mounts and commands of this bake stay private to it.
+    image::enter_private_mount_namespace();
+    Report report(o.json);
+    const fs::path root = fs::absolute(o.rootfs).lexically_normal();
+    const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
+
+    // Preflight: refuse a root that is not what the recipe bakes before anything is written.
+    ContentFacts facts = report.phase("preflight", [&] {
+        require_runnable(r);
+        if (!fs::is_directory(root)) throw UsageError(fmt::format("--rootfs {} is not a directory", root.string()));
+        ContentFacts f = check_contents(root, r, root.string());
+        report.info(fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
+        return f;
+    });
+
+    // Fetch: every artifact verified in the cache before the first step runs.
+    auto artifacts = report.phase("fetch", [&] {
+        fetch::Options fo;
+        fo.cache = o.cache;
+        fo.offline = o.offline;
+        fo.json = o.json;
+        auto got = fetch::ensure_artifacts(r, fo);
+        report.info(fmt::format("{} artifact{} ready", got.size(), got.size() == 1 ? "" : "s"));
+        return got;
+    });
+
+    // Attach: the chroot's API file systems, policy-rc.d, all inside the private namespace.
+    auto target = report.phase("attach", [&] { return std::make_unique<image::ChrootTarget>(root); });
+
+    // Steps: each once, journaled, with its own log and timeout.
+    auto outcomes = report.phase("steps", [&] {
+        report.info("logs: " + logs.string());
+        ApplyOptions ao{logs, [&](const std::string& name) { return artifacts.at(name).path; }};
+        return apply_steps(*target, r, ao, report);
+    });
+    target->release();
+
+    // Post-checks: nothing of the bake's helpers left, the image fit to be cloned and booted.
+    report.phase("post-checks", [&] { run_post_checks(root, r, {}); });
+
+    // Manifest: what the root now is and how it was made.
+    report.phase("manifest", [&] {
+        ManifestInput mi{r, artifacts, {"rootfs", root.filename().string(), "", 0}, facts.os, facts.kernel, outcomes,
+                         "rootfs"};
+        write_file_atomic(root / fs::path(kManifestPath).relative_path(), build_manifest(mi).dump(2) + "\n");
+        report.info(kManifestPath);
+    });
+    report.summary(fmt::format("baked {} into {}", r.name, root.string()));
+    return kExitOk;
+}
+
+fs::path default_log_dir(const fs::path& cache, const recipe::Recipe& r) {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    return cache / "logs" / fmt::format("{}-{}-{}", r.name.empty() ? "bake" : r.name, stamp, ::getpid());
+}
+
+}  // namespace ccbake::bake

@@ -1,0 +1,95 @@
+#include "bake/postcheck.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fstream>
+
+#include "bake/files.h"
+#include "bake/preflight.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace ccbake::bake {
+
+namespace {
+
+void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
+    std::vector<fs::path> cfgs = {root / "boot/grub/grub.cfg"};
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root / "boot/efi/EFI", ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename() == "grub.cfg") cfgs.push_back(it->path());
+    for (const auto& cfg : cfgs) {
+        std::ifstream in(cfg);
+        std::string line;
+        int n = 0;
+        while (std::getline(in, line)) {
+            ++n;
+            if (line.find("/dev/loop") != std::string::npos) {
+                problems.push_back(fmt::format("{}:{} names a loop device ({}); the image would not boot elsewhere",
+                                               fs::path("/" + fs::relative(cfg, root).string()).string(), n,
+                                               util::trim(line)));
+                break;
+            }
+        }
+    }
+}
+
+void check_machine_id(const fs::path& root, std::vector<std::string>& problems) {
+    std::string id = util::trim(read_file(root / "etc/machine-id"));
+    if (!id.empty())
+        problems.push_back(fmt::format("/etc/machine-id is set ({}); clones of the image would share it — a step "
+                                       "must leave it empty",
+                                       id));
+}
+
+void check_helpers(const fs::path& root, const PostCheckOptions& options, std::vector<std::string>& problems) {
+    if (read_file(root / "usr/sbin/policy-rc.d").find("Written by ccbake") != std::string::npos)
+        problems.push_back("ccbake's /usr/sbin/policy-rc.d is still in the image");
+    for (const char* dir : {"etc", "usr/sbin"}) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(root / dir, ec))
+            if (e.path().filename().string().ends_with(".ccbake-orig"))
+                problems.push_back(fmt::format("a stashed file is left: /{}/{}", dir, e.path().filename().string()));
+    }
+    std::ifstream mi("/proc/self/mountinfo");
+    std::string line;
+    const std::string prefix = root.string();
+    while (std::getline(mi, line)) {
+        auto f = util::split(line, ' ');
+        if (f.size() < 5) continue;
+        fs::path mp = f[4];
+        bool under = util::starts_with(mp.string(), prefix + "/");
+        bool own = std::find(options.own_mounts.begin(), options.own_mounts.end(), mp) != options.own_mounts.end();
+        if (under && !own)
+            problems.push_back(fmt::format("something is still mounted in the image: {}", mp.string()));
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> post_check_problems(const fs::path& root, const recipe::Recipe& r,
+                                             const PostCheckOptions& options) {
+    std::vector<std::string> problems;
+    check_grub_cfgs(root, problems);
+    check_machine_id(root, problems);
+    check_helpers(root, options, problems);
+    if (recipe_installs_kernel(r)) try {
+            check_kernel_after_steps(root, r);
+        } catch (const Error& e) {
+            problems.push_back(e.what());
+        }
+    return problems;
+}
+
+void run_post_checks(const fs::path& root, const recipe::Recipe& r, const PostCheckOptions& options) {
+    auto problems = post_check_problems(root, r, options);
+    if (problems.empty()) return;
+    Error e(fmt::format("post-check failed: {}", problems.front()),
+            "nothing was published; fix the step responsible and bake again");
+    for (size_t i = 1; i < problems.size(); ++i) e.add_context("also: " + problems[i]);
+    throw e;
+}
+
+}  // namespace ccbake::bake

@@ -1,0 +1,230 @@
+#include "bake/stage.h"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include <vector>
+
+#include "util/error.h"
+#include "util/process.h"
+#include "util/interrupt.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace ccbake::bake {
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+class Sha256 {
+public:
+    Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+    ~Sha256() { EVP_MD_CTX_free(ctx_); }
+    void update(const void* p, size_t n) { EVP_DigestUpdate(ctx_, p, n); }
+    std::string hex() {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned len = 0;
+        EVP_DigestFinal_ex(ctx_, md, &len);
+        std::string out;
+        for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+        return out;
+    }
+
+private:
+    EVP_MD_CTX* ctx_;
+};
+
+bool all_zero(const char* p, size_t n) {
+    static const std::array<char, 4096> zero{};
+    for (size_t off = 0; off < n; off += zero.size())
+        if (std::memcmp(p + off, zero.data(), std::min(zero.size(), n - off)) != 0) return false;
+    return true;
+}
+
+Error io_error(const std::string& what, int err) {
+    Error e(fmt::format("{}: {}", what, std::strerror(err)));
+    if (err == ENOSPC) e = Error(fmt::format("{}: the output's file system is full", what),
+                                  "free space beside the output, or choose another --output folder");
+    return e;
+}
+
+void write_all(int fd, const char* p, size_t n, off_t off) {
+    while (n > 0) {
+        ssize_t w = ::pwrite(fd, p, n, off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) throw io_error("cannot write the staged image", errno);
+        p += w, n -= static_cast<size_t>(w), off += w;
+    }
+}
+
+// Copies `in` to `out` keeping holes, hashing every byte (holes hash as zeros).
+std::string sparse_copy(int in, int out, std::uint64_t size) {
+    Sha256 h;
+    std::vector<char> buf(kChunk);
+    static const std::vector<char> zeros(kChunk, 0);
+    off_t pos = 0;
+    const off_t end = static_cast<off_t>(size);
+    while (pos < end) {
+        off_t data = ::lseek(in, pos, SEEK_DATA);
+        if (data < 0) data = end;  // ENXIO: only a hole remains
+        for (off_t z = pos; z < data;) {
+            size_t n = static_cast<size_t>(std::min<off_t>(data - z, static_cast<off_t>(kChunk)));
+            h.update(zeros.data(), n);
+            z += static_cast<off_t>(n);
+        }
+        if (data >= end) break;
+        off_t hole = ::lseek(in, data, SEEK_HOLE);
+        if (hole < 0) hole = end;
+        for (off_t at = data; at < hole;) {
+            util::throw_if_interrupted();
+            size_t want = static_cast<size_t>(std::min<off_t>(hole - at, static_cast<off_t>(kChunk)));
+            ssize_t got = ::pread(in, buf.data(), want, at);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) throw io_error("cannot read the input image", got < 0 ? errno : EIO);
+            h.update(buf.data(), static_cast<size_t>(got));
+            if (!all_zero(buf.data(), static_cast<size_t>(got))) write_all(out, buf.data(), static_cast<size_t>(got), at);
+            at += got;
+        }
+        pos = hole;
+    }
+    if (::ftruncate(out, end) != 0) throw io_error("cannot size the staged image", errno);
+    return h.hex();
+}
+
+}  // namespace
+
+std::string sha256_file(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw io_error("cannot read " + path.string(), errno);
+    Sha256 h;
+    std::vector<char> buf(kChunk);
+    ssize_t n;
+    while ((n = ::read(fd, buf.data(), buf.size())) > 0) h.update(buf.data(), static_cast<size_t>(n));
+    ::close(fd);
+    return h.hex();
+}
+
+StagedImage::StagedImage(const fs::path& output) : dir_(fs::absolute(output).parent_path()) {
+    fd_ = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ >= 0) return;
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        throw io_error(fmt::format("cannot create the staged image in {}", dir_.string()), errno);
+    named_ = dir_ / fmt::format(".{}.ccbake-stage-{}", output.filename().string(), ::getpid());
+    fd_ = ::open(named_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw io_error(fmt::format("cannot create {}", named_.string()), errno);
+}
+
+StagedImage::~StagedImage() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!named_.empty()) {
+        std::error_code ec;
+        fs::remove(named_, ec);
+    }
+}
+
+fs::path StagedImage::path() const {
+    if (!named_.empty()) return named_;
+    return fmt::format("/proc/{}/fd/{}", ::getpid(), fd_);
+}
+
+std::string StagedImage::fill_from(const fs::path& input, const image::ImageFile& info) {
+    if (info.format == image::ImageFormat::Raw) {
+        int in = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+        if (in < 0) throw io_error("cannot read " + input.string(), errno);
+        try {
+            std::string digest = sparse_copy(in, fd_, info.virtual_size);
+            ::close(in);
+            return digest;
+        } catch (...) {
+            ::close(in);
+            throw;
+        }
+    }
+    if (::ftruncate(fd_, static_cast<off_t>(info.virtual_size)) != 0) throw io_error("cannot size the staged image", errno);
+    std::vector<std::string> argv = {"qemu-img", "convert", "-n", "--target-is-zero", "-f", "qcow2",
+                                     "-O",       "raw",     input.string(), path().string()};
+    util::RunResult r = util::run(argv);
+    if (r.exit_code != 0) {
+        Error e(fmt::format("cannot convert {} to a raw staged copy", input.string()),
+                "check the free space beside the output and that the qcow2 is intact (qemu-img check)");
+        e.add_context("command: " + util::join(argv, " "));
+        e.add_context("output: " + util::trim(r.output));
+        throw e;
+    }
+    return sha256_file(input);
+}
+
+void StagedImage::publish(const fs::path& output, const std::string& format, const std::string& compression) {
+    const fs::path out = fs::absolute(output);
+    const fs::path partial = dir_ / fmt::format(".{}.ccbake-partial-{}", out.filename().string(), ::getpid());
+    struct Partial {
+        fs::path p;
+        bool keep = false;
+        ~Partial() {
+            std::error_code ec;
+            if (!keep) fs::remove(p, ec);
+        }
+    } guard{partial};
+    if (format == "raw") {
+        if (::fsync(fd_) != 0) throw io_error("cannot flush the staged image", errno);
+        if (!named_.empty()) {
+            fs::rename(named_, partial);
+            named_.clear();
+        } else if (::linkat(AT_FDCWD, path().c_str(), AT_FDCWD, partial.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+            throw io_error("cannot give the staged image a name", errno);
+        }
+    } else {
+        std::vector<std::string> argv = {"qemu-img", "convert", "-c",  "-f", "raw", "-O", "qcow2", "-o",
+                                         "compression_type=" + compression, path().string(), partial.string()};
+        util::RunResult r = util::run(argv);
+        if (r.exit_code != 0) {
+            Error e("cannot write the qcow2 output", "check the free space beside the output");
+            e.add_context("command: " + util::join(argv, " "));
+            e.add_context("output: " + util::trim(r.output));
+            throw e;
+        }
+        int pfd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
+        if (pfd >= 0) {
+            ::fsync(pfd);
+            ::close(pfd);
+        }
+    }
+    if (::rename(partial.c_str(), out.c_str()) != 0) throw io_error("cannot publish " + out.string(), errno);
+    guard.keep = true;
+    int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+std::uint64_t space_needed(const image::ImageFile& in, std::uint64_t artifacts_bytes, const std::string& format) {
+    // The staged raw copy holds the input's data (a qcow2 expands: assume 2.5x, at most the
+    // disk's size), plus what the steps add; a qcow2 output needs about as much again.
+    std::uint64_t data = in.format == image::ImageFormat::Raw
+                             ? in.allocated
+                             : std::min<std::uint64_t>(in.virtual_size, in.allocated * 5 / 2);
+    std::uint64_t staged = data + 2 * artifacts_bytes + (256ull << 20);
+    return format == "qcow2" ? staged + data + artifacts_bytes : staged;
+}
+
+void check_free_space(const fs::path& output, std::uint64_t needed) {
+    fs::path dir = fs::absolute(output).parent_path();
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) throw io_error("cannot inspect " + dir.string(), errno);
+    std::uint64_t free = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+    if (free < needed)
+        throw Error(fmt::format("not enough free space in {}: the bake needs about {}, {} is free", dir.string(),
+                                util::human_bytes(needed), util::human_bytes(free)),
+                    "free some space there or choose another --output folder");
+}
+
+}  // namespace ccbake::bake
