@@ -1,12 +1,28 @@
 // file: a plain file in the image, from inline content or an artifact, with mode and owner.
 #include <fmt/format.h>
 
+#include "steps/context.h"
+#include "steps/image_files.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+StepResult apply_file(StepContext& ctx, const recipe::Step& s) {
+    const std::string path = text(s.spec, "path");
+    WantedFile w;
+    if (s.spec.contains("artifact")) w.source = ctx.artifact(text(s.spec, "artifact"));
+    else w.content = text(s.spec, "content");
+    w.mode = parse_mode(text(s.spec, "mode"));
+    w.owner = resolve_owner(ctx.target.root(), text(s.spec, "owner"));
+    return {ensure_file(resolve_in_root(ctx.target.root(), path), path, w)};
+}
+
+}  // namespace
 
 const StepKind& file_kind() {
     static const StepKind kind{
@@ -37,7 +53,7 @@ const StepKind& file_kind() {
                 s.spec.contains("artifact") ? "artifact " + text(s.spec, "artifact")
                                             : fmt::format("{} bytes of content", text(s.spec, "content").size()))};
         },
-        {},
+        apply_file,
     };
     return kind;
 }

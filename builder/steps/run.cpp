@@ -1,12 +1,59 @@
 // run: the generic extension point — one argv in the image's chroot, never a shell string.
 #include <fmt/format.h>
 
+#include "steps/context.h"
+#include "steps/image_files.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+bool exists_in_image(const StepContext& ctx, const std::string& inside) {
+    std::error_code ec;
+    return std::filesystem::exists(std::filesystem::symlink_status(resolve_in_root(ctx.target.root(), inside), ec));
+}
+
+// Gives the target the host's DNS only while the command runs, whatever happens.
+class NetworkWhile {
+public:
+    NetworkWhile(Target& t, bool on) : target_(t), on_(on) {
+        if (on_) target_.set_network(true);
+    }
+    ~NetworkWhile() {
+        if (on_) target_.set_network(false);
+    }
+    NetworkWhile(const NetworkWhile&) = delete;
+    NetworkWhile& operator=(const NetworkWhile&) = delete;
+
+private:
+    Target& target_;
+    bool on_;
+};
+
+StepResult apply_run(StepContext& ctx, const recipe::Step& s) {
+    const auto argv = texts(s.spec, "argv");
+    const std::string creates = text(s.spec, "creates");
+    if (!creates.empty() && exists_in_image(ctx, creates)) return {};
+    util::RunOptions options;
+    for (const auto& [k, v] : s.spec["env"].items()) options.env[k] = v.get<std::string>();
+    options.cwd = text(s.spec, "cwd").empty() ? "/" : text(s.spec, "cwd");
+    ctx.progress(util::join(argv, " "));
+    {
+        NetworkWhile network(ctx.target, s.spec.value("network", false));
+        ctx.run_or_fail(argv, fmt::format("{} failed", argv.front()), options);
+    }
+    if (!creates.empty() && !exists_in_image(ctx, creates))
+        throw Error(fmt::format("{} ran but did not create {}", argv.front(), creates),
+                    "fix 'creates' to name a path the command makes, or drop it");
+    return {{"ran " + util::join(argv, " ")}};
+}
+
+}  // namespace
 
 const StepKind& run_kind() {
     static const StepKind kind{
@@ -34,7 +81,7 @@ const StepKind& run_kind() {
             if (s.spec.contains("creates")) out.push_back("skipped when " + text(s.spec, "creates") + " exists");
             return out;
         },
-        {},
+        apply_run,
     };
     return kind;
 }

@@ -1,0 +1,91 @@
+#pragma once
+// A scratch image root and a fake Target for step tests: commands are recorded and answered
+// by a callback instead of running in a chroot.
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "recipe/recipe.h"
+#include "steps/context.h"
+#include "steps/step.h"
+
+namespace ccbake::testing {
+
+struct ScratchRoot {
+    std::filesystem::path dir;
+    ScratchRoot() {
+        char tmpl[] = "/tmp/ccbake-unit-root.XXXXXX";
+        dir = ::mkdtemp(tmpl);
+        std::filesystem::create_directories(dir / "etc");
+    }
+    ~ScratchRoot() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    ScratchRoot(const ScratchRoot&) = delete;
+    ScratchRoot& operator=(const ScratchRoot&) = delete;
+
+    std::filesystem::path path(const std::string& inside) const { return dir / std::filesystem::path(inside).relative_path(); }
+    void write(const std::string& inside, const std::string& content) const {
+        std::filesystem::create_directories(path(inside).parent_path());
+        std::ofstream(path(inside), std::ios::binary | std::ios::trunc) << content;
+    }
+    std::string read(const std::string& inside) const {
+        std::ifstream in(path(inside), std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), {});
+    }
+};
+
+class FakeTarget : public steps::Target {
+public:
+    explicit FakeTarget(std::filesystem::path root) : root_(std::move(root)) {}
+    std::filesystem::path root() const override { return root_; }
+    util::RunResult run(const std::vector<std::string>& argv, const util::RunOptions& options) override {
+        calls.push_back(argv);
+        last_options = options;
+        network_during.push_back(network);
+        util::RunResult r;
+        r.exit_code = 0;
+        if (answer) r = answer(argv);
+        return r;
+    }
+    void set_network(bool on) override {
+        network = on;
+        network_toggles.push_back(on);
+    }
+
+    std::function<util::RunResult(const std::vector<std::string>&)> answer;
+    std::vector<std::vector<std::string>> calls;
+    std::vector<bool> network_during;
+    std::vector<bool> network_toggles;
+    util::RunOptions last_options;
+    bool network = false;
+
+private:
+    std::filesystem::path root_;
+};
+
+struct StepHarness {
+    ScratchRoot root;
+    FakeTarget target{root.dir};
+    recipe::Recipe recipe;
+    std::filesystem::path artifacts_dir;
+    steps::StepContext ctx{target, recipe, [this](const std::string& name) { return root.dir / ".." / name; },
+                           root.dir.parent_path() / (root.dir.filename().string() + ".log")};
+    ~StepHarness() {
+        std::error_code ec;
+        std::filesystem::remove(ctx.log, ec);
+    }
+
+    steps::StepResult apply(const std::string& kind, nlohmann::json spec) {
+        recipe::Step s;
+        s.kind = kind;
+        s.name = kind;
+        s.spec = std::move(spec);
+        return steps::find_kind(kind)->apply(ctx, s);
+    }
+};
+
+}  // namespace ccbake::testing
