@@ -1,13 +1,60 @@
 // json_edit: structured edits of a JSON (with // comments) config file in the image,
 // e.g. Intel's /etc/sgx_default_qcnl.conf. Never a sed on the vendor's file.
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include "config/jsonc.h"
+#include "steps/context.h"
+#include "steps/image_files.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
 
 using recipe::FieldType;
+
+namespace {
+
+// A key starting with / is a JSON pointer; any other key names a top-level member.
+nlohmann::json::json_pointer pointer_of(const std::string& key) {
+    if (util::starts_with(key, "/")) return nlohmann::json::json_pointer(key);
+    nlohmann::json::json_pointer p;
+    return p / key;
+}
+
+StepResult apply_json_edit(StepContext& ctx, const recipe::Step& s) {
+    const std::string path = text(s.spec, "path");
+    const auto host = resolve_in_root(ctx.target.root(), path, true);
+    auto before = read_text(host);
+    if (!before)
+        throw Error(fmt::format("{} does not exist in the image", path),
+                    "install the package that provides it in an earlier step (qcnl: libsgx-dcap-default-qpl)");
+    config::JsoncDocument doc(*before, path);  // throws PATH:LINE:COL on a broken file, which stays as it was
+    std::vector<std::string> changes;
+    for (const auto& [key, value] : s.spec["set"].items())
+        if (doc.set(pointer_of(key), value)) changes.push_back(fmt::format("{}: {} = {}", path, key, value.dump()));
+    for (const auto& [key, host_port] : s.spec["replace_host"].items()) {
+        auto ptr = pointer_of(key);
+        if (!doc.value().contains(ptr) || !doc.value().at(ptr).is_string())
+            throw Error(fmt::format("{}: '{}' is not a URL string in the file", path, key),
+                        "replace_host changes the host of an existing URL; use 'set' to add a key");
+        std::string old = doc.value().at(ptr).get<std::string>();
+        std::string now = config::replace_url_host(old, host_port.get<std::string>());
+        if (doc.set(ptr, now)) changes.push_back(fmt::format("{}: {} {} -> {}", path, key, old, now));
+    }
+    if (changes.empty()) return {};
+    struct stat st {};
+    if (::stat(host.c_str(), &st) != 0) throw Error(fmt::format("cannot stat {}", path));
+    WantedFile w;
+    w.content = doc.text();
+    w.mode = st.st_mode & 07777;
+    w.owner = {st.st_uid, st.st_gid};
+    ensure_file(host, path, w);
+    return {changes};
+}
+
+}  // namespace
 
 const StepKind& json_edit_kind() {
     static const StepKind kind{
@@ -16,8 +63,10 @@ const StepKind& json_edit_kind() {
         "`set` assigns values to keys (a key starting with / is a JSON pointer). `replace_host` "
         "replaces only the host:port of URL-valued keys, keeping scheme and path (e.g. "
         "pccs_url keeps /sgx/certification/v4/). The file may hold // and /* */ comments and "
-        "trailing or leading commas, as Intel's qcnl file does; comments are kept. A file that "
-        "is not JSON with comments is an error, never rewritten.",
+        "trailing or leading commas, as Intel's qcnl file does. Only the bytes of a changed value "
+        "are rewritten, so comments and layout are kept; a new key is added after the last member "
+        "in the file's comma style. A `replace_host` of HOST alone keeps the URL's port. A file "
+        "that is not JSON with comments is an error naming line and column, and is left untouched.",
         {
             {"path", FieldType::Path, true, {}, "The file in the image."},
             {"set", FieldType::Any, false, nlohmann::json::object(), "key: value pairs to set."},
@@ -54,7 +103,7 @@ const StepKind& json_edit_kind() {
                                           v.get<std::string>()));
             return out;
         },
-        {},
+        apply_json_edit,
     };
     return kind;
 }

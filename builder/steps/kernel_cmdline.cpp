@@ -5,7 +5,12 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "config/grub_defaults.h"
+#include "steps/capture.h"
+#include "steps/context.h"
+#include "steps/image_files.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
@@ -62,6 +67,127 @@ std::vector<std::string> merge_cmdline(const std::vector<std::string>& existing,
     }
     return out;
 }
+
+std::vector<std::string> grub_cfg_problems(const std::string& grub_cfg, const std::vector<std::string>& required,
+                                           const std::vector<std::string>& removed) {
+    std::vector<std::string> out;
+    auto entries = config::grub_linux_entries(grub_cfg);
+    if (entries.empty()) out.push_back("it has no Linux entry (is a kernel installed in the image?)");
+    for (const auto& e : entries) {
+        std::string where = fmt::format("line {} ('{}')", e.line, e.title);
+        auto root = std::find_if(e.args.begin(), e.args.end(),
+                                 [](const std::string& a) { return util::starts_with(a, "root="); });
+        if (root == e.args.end()) out.push_back(where + " has no root=");
+        else if (!util::starts_with(*root, "root=UUID="))
+            out.push_back(fmt::format("{} has {}, not root=UUID=...", where, *root));
+        for (const auto& a : e.args)
+            if (a.find("/dev/loop") != std::string::npos)
+                out.push_back(fmt::format("{} names a loop device ({}): the image would not boot elsewhere", where, a));
+        if (e.recovery) continue;
+        for (const auto& r : required)
+            if (std::find(e.args.begin(), e.args.end(), r) == e.args.end())
+                out.push_back(fmt::format("{} lacks {}", where, r));
+        for (const auto& r : removed)
+            for (const auto& a : e.args)
+                if (a == r || (r.find('=') == std::string::npos && key_of(a) == r))
+                    out.push_back(fmt::format("{} still has {}", where, a));
+    }
+    return out;
+}
+
+namespace {
+
+constexpr const char* kGrubCfg = "/boot/grub/grub.cfg";
+
+// GRUB_CMDLINE_LINUX_DEFAULT after sourcing `files` in order, inside the image.
+std::string effective_default(StepContext& ctx, const std::vector<std::string>& files) {
+    auto vars = config::parse_grub_eval(capture_or_fail(
+        ctx, config::grub_eval_argv(files), "sourcing grub's default files in the image failed"));
+    auto it = vars.find("GRUB_CMDLINE_LINUX_DEFAULT");
+    if (it == vars.end()) throw Error("could not read GRUB_CMDLINE_LINUX_DEFAULT from grub's default files");
+    return it->second;
+}
+
+std::vector<std::string> requested_args(const recipe::Step& s) {
+    auto add = texts(s.spec, "add");
+    if (s.spec.contains("swiotlb"))
+        add.push_back(fmt::format("swiotlb={}", swiotlb_slabs(s.spec["swiotlb"].get<std::uint64_t>())));
+    return add;
+}
+
+void update_grub(StepContext& ctx) {
+    ctx.progress("update-grub");
+    Captured c = capture(ctx, {"update-grub"});
+    if (c.exit_code == 0) return;
+    bool no_device = c.output.find("grub-probe") != std::string::npos;
+    Error e("update-grub failed in the image",
+            no_device ? "update-grub must see the root file system's block device: bake a disk image "
+                        "(--image), or set update_grub: false for a directory tree"
+                      : "read its output below");
+    e.add_context("command: update-grub");
+    e.add_context(fmt::format("exit status: {}", c.exit_code));
+    auto lines = util::split(util::trim(c.output), '\n');
+    if (lines.size() > 10) lines.erase(lines.begin(), lines.end() - 10);
+    e.add_context("last output:\n    " + util::join(lines, "\n    "));
+    throw e;
+}
+
+StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
+    const auto root = ctx.target.root();
+    const std::string dropin = "/etc/default/grub.d/" + text(s.spec, "dropin");
+    const bool with_grub = s.spec.value("update_grub", true);
+    std::error_code ec;
+    if (with_grub && !std::filesystem::exists(resolve_in_root(root, "/usr/sbin/update-grub"), ec))
+        throw Error("the image has no grub: update-grub is not installed",
+                    "install grub (grub-efi-amd64) in an earlier step, or set update_grub: false");
+
+    // The starting value is what the image's own files give, without this step's drop-in:
+    // re-applying then computes the same text, and a changed swiotlb replaces the old one.
+    auto files = config::grub_default_files(root);
+    std::vector<std::string> others;
+    std::copy_if(files.begin(), files.end(), std::back_inserter(others),
+                 [&](const std::string& f) { return f != dropin; });
+    const auto required = requested_args(s);
+    const auto removed = texts(s.spec, "remove");
+    const auto args = merge_cmdline(split_cmdline(effective_default(ctx, others)), required, removed);
+
+    WantedFile w;
+    w.content = config::render_grub_dropin(args);
+    StepResult result{ensure_file(resolve_in_root(root, dropin), dropin, w)};
+
+    // Prove it: every file in grub's order, the drop-in included, must give exactly `args`.
+    files = config::grub_default_files(root);
+    const std::string effective = effective_default(ctx, files);
+    if (split_cmdline(effective) != args) {
+        auto later = std::find(files.begin(), files.end(), dropin);
+        std::vector<std::string> after(later == files.end() ? later : later + 1, files.end());
+        throw Error(fmt::format("{} does not decide the kernel command line: grub's files give \"{}\"", dropin,
+                                effective),
+                    after.empty() ? std::string("check that /bin/sh in the image sources it")
+                                  : "a file read after it sets GRUB_CMDLINE_LINUX_DEFAULT again (" +
+                                        util::join(after, ", ") + "): name the drop-in so it sorts last");
+    }
+    if (!with_grub) return result;
+
+    auto cfg = read_text(resolve_in_root(root, kGrubCfg));
+    auto problems = cfg ? grub_cfg_problems(*cfg, required, removed) : std::vector<std::string>{"it is missing"};
+    if (result.changes.empty() && problems.empty()) return result;
+    update_grub(ctx);
+    result.changes.push_back(std::string("update-grub regenerated ") + kGrubCfg);
+    cfg = read_text(resolve_in_root(root, kGrubCfg));
+    problems = cfg ? grub_cfg_problems(*cfg, required, removed) : std::vector<std::string>{"it is missing"};
+    if (!problems.empty()) {
+        Error e(fmt::format("{} is wrong after update-grub: {}", kGrubCfg, problems.front()),
+                problems.front().find("loop") != std::string::npos || problems.front().find("root=") != std::string::npos
+                    ? "the chroot's /dev/disk/by-uuid must name the root file system's UUID"
+                    : "check GRUB_CMDLINE_LINUX and the grub.d scripts of the image");
+        for (size_t i = 1; i < problems.size() && i < 8; ++i) e.add_context(problems[i]);
+        throw e;
+    }
+    return result;
+}
+
+}  // namespace
 
 const StepKind& kernel_cmdline_kind() {
     static const StepKind kind{
@@ -129,7 +255,7 @@ const StepKind& kernel_cmdline_kind() {
             if (s.spec.value("update_grub", true)) out.push_back("update-grub; check every Linux entry");
             return out;
         },
-        {},
+        apply_kernel_cmdline,
     };
     return kind;
 }

@@ -1,0 +1,35 @@
+#pragma once
+// grub's defaults as grub-mkconfig reads them: /etc/default/grub, then every
+// /etc/default/grub.d/*.cfg in glob order, each sourced by /bin/sh. The effective values are
+// found by running a fixed script that sources the files given as arguments (no file text is
+// ever spliced into a script) and prints the variables after a marker. Also the drop-in
+// ccbake writes and a reader for the Linux entries of a generated grub.cfg.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ccbake::config {
+
+// The files grub-mkconfig sources, as absolute paths inside the image, in its order.
+std::vector<std::string> grub_default_files(const std::filesystem::path& root);
+
+// argv that prints the effective GRUB_CMDLINE_LINUX_DEFAULT and GRUB_CMDLINE_LINUX after
+// sourcing `files` in order (run inside the image).
+std::vector<std::string> grub_eval_argv(const std::vector<std::string>& files);
+// Reads that argv's output: variable name -> value.
+std::map<std::string, std::string> parse_grub_eval(const std::string& output);
+
+// The drop-in's text: GRUB_CMDLINE_LINUX_DEFAULT="ARGS" quoted for /bin/sh.
+std::string render_grub_dropin(const std::vector<std::string>& args);
+
+struct LinuxEntry {
+    std::string title;  // the enclosing menuentry's title
+    bool recovery = false;
+    int line = 0;  // 1-based line number in grub.cfg
+    std::vector<std::string> args;  // the kernel arguments after the kernel path
+};
+// Every `linux` line of a grub.cfg, with the menuentry it belongs to.
+std::vector<LinuxEntry> grub_linux_entries(const std::string& grub_cfg);
+
+}  // namespace ccbake::config
