@@ -34,7 +34,10 @@ StepResult apply_vendor_installer(StepContext& ctx, const recipe::Step& s) {
     if (!install::exists(ctx, creates))
         throw Error(fmt::format("the installer {} exited 0 but did not create {}", artifact, creates),
                     "check 'args' and 'answers' (the installer may have installed elsewhere), or fix 'creates'");
-    return {{fmt::format("ran {} {}: created {}", artifact, util::join(texts(s.spec, "args"), " "), creates)}};
+    std::vector<std::string> shown = {artifact};
+    for (const auto& a : texts(s.spec, "args")) shown.push_back(a);
+    if (!answers.empty()) shown.push_back(fmt::format("({} answers on stdin)", texts(s.spec, "answers").size()));
+    return {{fmt::format("ran {}: created {}", util::join(shown, " "), creates)}};
 }
 
 }  // namespace

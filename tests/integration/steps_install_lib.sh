@@ -1,0 +1,60 @@
+# Helpers for the steps_install_* integration tests (sourced after lib.sh): a Debian 12 root
+# on tmpfs, the stand-in vendor artifacts, and recipes whose artifacts are file:// URLs.
+for tool in makeself dpkg-deb dpkg-scanpackages gcc; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (ci/packages/steps-install.txt)"
+done
+[ "$(id -u)" -eq 0 ] || skip "needs root (chroot, mounts)"
+
+# A scratch folder with a tmpfs for the root (creating files on / is slow here).
+work="$(mktemp -d /var/tmp/ccbake-steps-install.XXXXXX)"
+cleanup() {
+    umount -l "$work/root" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/root" "$work/standins" "$work/cache" "$work/logs"
+
+# Fresh copy of the cached base root (tarball or folder) in $work/root.
+fresh_root() {
+    umount -l "$work/root" 2>/dev/null || true
+    mount -t tmpfs -o size=4g,mode=0755 ccbake-test "$work/root"
+    local base
+    base="$("$CCBAKE_SRC/tests/fixtures/base-rootfs.sh")" || skip "cannot build the Debian 12 base root"
+    if [ -d "$base" ]; then cp -a "$base/." "$work/root/"; else tar -xpf "$base" --numeric-owner -C "$work/root"; fi
+    kernel="$(ls "$work/root/lib/modules" | sort -V | tail -n1)"
+}
+
+"$CCBAKE_SRC/tests/fixtures/standins/make-standins.sh" "$work/standins" >/dev/null
+
+# artifacts: block for the named stand-ins, as file:// URLs with their md5s.
+artifacts_yaml() {
+    python3 - "$work/standins" "$@" <<'PY'
+import json, sys
+d = sys.argv[1]
+index = json.load(open(f"{d}/artifacts.json"))
+print("artifacts:")
+for name in sys.argv[2:]:
+    a = index[name]
+    print(f"  {name}:\n    url: file://{d}/{a['file']}\n    md5: {a['md5']}")
+PY
+}
+
+# Writes $work/NAME.yaml: a Debian 12 test recipe with the given artifacts and steps (stdin).
+recipe() {  # NAME ARTIFACT...
+    local name="$1"; shift
+    {
+        echo "name: $name"
+        echo "description: steps_install integration test (stand-in vendor artifacts)"
+        echo "base: {os: debian, version: \"12\", min_kernel: 6.1.0}"
+        [ $# -gt 0 ] && artifacts_yaml "$@"
+        echo "steps:"
+        cat
+    } > "$work/$name.yaml"
+}
+
+bake() {  # RECIPE-NAME: bakes into $work/root, output in $out, status in $rc
+    capture timeout 600 "$CCBAKE" --cache "$work/cache" bake "$work/$1.yaml" --rootfs "$work/root" \
+        --log-dir "$work/logs/$1"
+}
+in_root() { chroot "$work/root" "$@"; }
+pkg_version() { in_root dpkg-query -W -f '${Status} ${Version}' "$1" 2>/dev/null | sed -n 's/^install ok installed //p'; }

@@ -1,0 +1,107 @@
+#!/bin/bash
+# The vendor stack installed into a real Debian 12 root with real dpkg/apt/make, from the
+# stand-in artifacts: what lands, and that a second apply changes nothing.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/steps_install_lib.sh"
+fresh_root
+# The stand-in .run needs the kernel's headers; a build folder stands in for linux-headers.
+mkdir -p "$work/root/lib/modules/$kernel/build"
+
+recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk_bin dcap_source nvtrust_source <<'YAML'
+  - kernel: {name: kernel, package: linux-image-amd64, headers_package: linux-headers-amd64}
+  - apt_repo:
+      name: sgx-repo
+      artifact: sgx_local_repo
+      dest: /srv/sgx_debian_local_repo
+      list: sgx_debian_local_repo
+      options: [trusted=yes, arch=amd64]
+  - apt_install:
+      name: attest
+      hermetic: true
+      packages: [libtdx-attest, libtdx-attest-dev, libsgx-dcap-quote-verify, libsgx-dcap-quote-verify-dev]
+  - apt_install:
+      name: attest-no-recommends
+      hermetic: true
+      recommends: false
+      packages: [libsgx-dcap-default-qpl, libsgx-urts]
+  - deb_install:
+      name: nvswitch
+      debs:
+        - {artifact: fabricmanager_deb, package: nvidia-fabricmanager-570, version: 570.195.03-1}
+        - {artifact: nscq_deb, package: libnvidia-nscq-570, version: 570.195.03-1}
+  - nvidia_driver: {name: driver, artifact: nvidia_driver_run, version: 570.195.03}
+  - source_build:
+      name: tdx-sample
+      dir: /opt/intel/tdx-quote-generation-sample
+      creates: /opt/intel/tdx-quote-generation-sample/test_tdx_attest
+  - vendor_installer:
+      name: sdk
+      artifact: sgx_sdk_bin
+      answers: ["no", /opt/intel/]
+      creates: /opt/intel/sgxsdk/environment
+  - source_build:
+      name: dcap-sample
+      artifact: dcap_source
+      extract_to: /opt/intel/dcap
+      dir: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample
+      make: [[clean], [SGX_DEBUG=1]]
+      env_file: /opt/intel/sgxsdk/environment
+      creates: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app
+  - python_venv:
+      name: ppcie
+      artifact: nvtrust_source
+      extract_to: /opt/nvtrust/src
+      venv: /opt/nvtrust/venv
+      install: [./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]
+YAML
+bake stack
+assert_rc 0
+echo "$out"
+
+# apt repo and hermetic installs, with and without recommends
+assert_eq "$(grep -v '^#' "$work/root/etc/apt/sources.list.d/sgx_debian_local_repo.list")" \
+    "deb [trusted=yes arch=amd64] file:/srv/sgx_debian_local_repo jammy main" "apt source line"
+[ -f "$work/root/srv/sgx_debian_local_repo/dists/jammy/main/binary-amd64/Packages" ] || fail "repo not extracted"
+assert_eq "$(pkg_version libtdx-attest-dev)" "1.21.100.3-jammy1" "libtdx-attest-dev"
+assert_eq "$(pkg_version libsgx-ae-qve)" "1.21.100.3-jammy1" "libsgx-ae-qve (a recommends)"
+assert_eq "$(pkg_version libsgx-dcap-default-qpl)" "1.21.100.3-jammy1" "libsgx-dcap-default-qpl"
+assert_eq "$(pkg_version sgx-ra-service)" "" "sgx-ra-service (recommends off)"
+grep -q '"pccs_url": "https://localhost:8081/sgx/certification/v4/"' "$work/root/etc/sgx_default_qcnl.conf" ||
+    fail "qcnl config not installed"
+# local debs
+assert_eq "$(pkg_version nvidia-fabricmanager-570)" "570.195.03-1" "fabric manager"
+assert_eq "$(pkg_version libnvidia-nscq-570)" "570.195.03-1" "nscq"
+[ -f "$work/root/lib/systemd/system/nvidia-fabricmanager.service" ] || fail "fabric manager unit missing"
+# driver: flags recorded by the stand-in installer, for the image's kernel
+flags="$(cat "$work/root/var/log/nvidia-installer-standin.flags")"
+assert_contains "$flags" "--kernel-module-type=open" "installer flags"
+assert_contains "$flags" "--kernel-name=$kernel" "installer flags"
+assert_contains "$flags" "--silent" "installer flags"
+assert_contains "$flags" "--dkms" "installer flags"
+[ -x "$work/root/usr/bin/nvidia-persistenced" ] && [ -x "$work/root/usr/bin/nvidia-smi" ] || fail "driver files missing"
+assert_eq "$(cat "$work/root/etc/modprobe.d/nvidia-lkca.conf" | grep -v '^#')" "softdep nvidia pre: ecdsa_generic ecdh" "LKCA"
+grep -qx "blacklist nouveau" "$work/root/etc/modprobe.d/nvidia-blacklist-nouveau.conf" || fail "nouveau not blacklisted"
+in_root lsinitramfs "/boot/initrd.img-$kernel" >/dev/null || fail "initramfs of $kernel unreadable"
+[ "$work/root/boot/initrd.img-$kernel" -nt "$work/root/var/log/nvidia-installer-standin.flags" ] ||
+    fail "initramfs not rebuilt after the driver"
+# builds, SDK and venv
+[ -x "$work/root/opt/intel/tdx-quote-generation-sample/test_tdx_attest" ] || fail "test_tdx_attest not built"
+[ -f "$work/root/opt/intel/sgxsdk/environment" ] || fail "SDK not installed"
+app="$(in_root /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app)"
+assert_contains "$app" "SGX_SDK_STANDIN=1" "QuoteVerificationSample app"
+assert_contains "$(in_root /opt/nvtrust/venv/bin/python -m ppcie.verifier.verification --gpu-attestation-mode=REMOTE)" \
+    "stand-in" "ppcie verifier"
+# kernel step
+grep -q 'Automatic-Reboot "false"' "$work/root/etc/apt/apt.conf.d/99-ccbake-no-reboot" || fail "reboot not blocked"
+# nothing staged is left behind
+[ -z "$(ls "$work/root/var/tmp" | grep ccbake-stage || true)" ] || fail "staging left in /var/tmp"
+
+# Idempotency: without the journal every step runs again and changes nothing.
+rm -f "$work/root/var/lib/ccbake/journal.json"
+bake stack
+assert_rc 0
+echo "$out"
+changed="$(grep -c 'applied' <<<"$out" || true)"
+[ "$changed" -eq 0 ] || fail "second apply changed something:"$'\n'"$out"
+assert_contains "$out" "nothing to change"
+echo "ok"
