@@ -23,7 +23,7 @@ std::string required_entry_error(const std::string& entry);
 struct Tools {
     std::string tdx_attest = "/opt/intel/tdx-quote-generation-sample/test_tdx_attest";
     std::string quote_verify =
-        "/opt/intel/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app";
+        "/opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app";
     std::string ppcie_python = "/opt/nvtrust/venv/bin/python3";
 };
 

@@ -24,9 +24,13 @@ std::optional<bool> parse_cc_status(const std::string& out) {
 }
 
 std::optional<bool> parse_ready_state(const std::string& out) {
-    std::string v = lower(value_after(out, "CC GPUs Ready State"));
-    if (v == "ready") return true;
-    if (v == "not ready" || v == "not-ready" || v == "notready") return false;
+    for (const auto& line : lines_of(out)) {
+        auto colon = line.find(':');
+        if (colon == std::string::npos || !contains(lower(line.substr(0, colon)), "ready state")) continue;
+        std::string v = lower(trim(line.substr(colon + 1)));
+        if (v == "ready") return true;
+        if (v == "not ready" || v == "not-ready") return false;
+    }
     return std::nullopt;
 }
 

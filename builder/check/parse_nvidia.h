@@ -16,8 +16,9 @@ std::vector<std::string> parse_gpu_list(const std::string& out);
 
 // "CC status: ON" / "CC status: OFF" (conf-compute -f); nullopt when absent.
 std::optional<bool> parse_cc_status(const std::string& out);
-// "CC GPUs Ready State: Ready" / "Not Ready" (conf-compute -grs, also the -q form with
-// spaces before the colon); nullopt when absent.
+// The ready state: "CC GPUs Ready State: Ready" / "Not Ready" (older drivers' -grs, and -q
+// with spaces before the colon) or "Confidential Compute GPUs Ready state: ready" /
+// "not-ready" (-grs of 580 drivers); nullopt when absent.
 std::optional<bool> parse_ready_state(const std::string& out);
 // "Multi-GPU Mode : Protected PCIe" (conf-compute -q); "" when absent.
 std::string parse_multi_gpu_mode(const std::string& out);

@@ -18,5 +18,6 @@ const StepKind& json_edit_kind();
 const StepKind& modprobe_kind();
 const StepKind& file_kind();
 const StepKind& run_kind();
+const StepKind& guest_check_kind();
 
 }  // namespace ccbake::steps

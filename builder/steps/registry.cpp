@@ -8,7 +8,7 @@ const std::vector<const StepKind*>& all_kinds() {
         &deb_install_kind(),   &nvidia_driver_kind(),  &vendor_installer_kind(),
         &source_build_kind(),  &python_venv_kind(),    &kernel_cmdline_kind(),
         &systemd_kind(),       &json_edit_kind(),      &modprobe_kind(),
-        &file_kind(),          &run_kind(),
+        &file_kind(),          &run_kind(),            &guest_check_kind(),
     };
     return kinds;
 }

@@ -1,0 +1,166 @@
+// guest_check: bakes the in-guest checker (ccbake-check), its configuration and a systemd
+// oneshot that runs it at every boot after nvidia-persistenced (and fabric manager), writes
+// /var/lib/ccbake/check.json and prints the summary on the serial console.
+#include "steps/guest_check.h"
+
+#include <fmt/format.h>
+#include <system_error>
+
+#include "steps/context.h"
+#include "steps/image_files.h"
+#include "steps/kinds.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace ccbake::steps {
+
+using recipe::FieldType;
+
+check::Config guest_check_config(const recipe::Step& s, const recipe::Recipe& r) {
+    check::Config c;
+    c.required = texts(s.spec, "required");
+    c.min_kernel = r.base.min_kernel;
+    for (const auto& step : r.steps)
+        if (step.kind == "kernel_cmdline" && step.spec.contains("swiotlb"))
+            c.swiotlb_bytes = step.spec["swiotlb"].get<std::uint64_t>();
+    c.persistenced_timeout_s = s.spec.value("persistenced_timeout", 600);
+    c.attestation_timeout_s = s.spec.value("attestation_timeout", 300);
+    c.gpu_mode = s.spec.value("gpu_mode", std::string("cc"));
+    c.gpus = s.spec.value("gpus", 0);
+    c.switches = s.spec.value("switches", 0);
+    c.set_ready_state = s.spec.value("set_ready_state", false);
+    c.tools.tdx_attest = text(s.spec, "tdx_attest");
+    c.tools.quote_verify = text(s.spec, "quote_verify");
+    c.tools.ppcie_python = text(s.spec, "ppcie_python");
+    return c;
+}
+
+std::string guest_check_unit(const check::Config& c) {
+    // Long enough for the persistenced wait, three attestation tools and nvidia-smi calls.
+    int timeout = c.persistenced_timeout_s + 3 * c.attestation_timeout_s + 300;
+    return fmt::format(
+        "# Written by ccbake (guest_check step). Runs the in-guest checks at every boot.\n"
+        "[Unit]\n"
+        "Description=ccbake in-guest checks: TDX, kernel, GPU and attestation\n"
+        "# Wants=, not Requires=: a unit the image lacks does not stop the checks.\n"
+        "Wants=nvidia-persistenced.service nvidia-fabricmanager.service\n"
+        "After=nvidia-persistenced.service nvidia-fabricmanager.service network-online.target\n"
+        "\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        "RemainAfterExit=yes\n"
+        "ExecStart={} --config {} --write {}\n"
+        "StateDirectory=ccbake\n"
+        "StandardOutput=journal+console\n"
+        "StandardError=journal+console\n"
+        "TimeoutStartSec={}\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=multi-user.target\n",
+        kCheckBinary, kCheckConfig, kCheckReport, timeout);
+}
+
+namespace {
+
+// ccbake-check is built and installed beside ccbake.
+std::filesystem::path checker_binary() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto path = self.parent_path() / "ccbake-check";
+    if (ec || !std::filesystem::is_regular_file(path))
+        throw Error(fmt::format("the in-guest checker is missing: no {}", path.string()),
+                    "build the ccbake-check target; it is installed next to the ccbake executable");
+    return path;
+}
+
+// multi-user.target.wants/ccbake-check.service -> the unit, as `systemctl enable` makes it.
+std::vector<std::string> enable_unit(const std::filesystem::path& root) {
+    std::string link_inside = std::string("/etc/systemd/system/multi-user.target.wants/") + kCheckUnit;
+    std::string target = std::string("/etc/systemd/system/") + kCheckUnit;
+    auto link = resolve_in_root(root, link_inside);
+    std::error_code ec;
+    if (std::filesystem::is_symlink(link, ec) && std::filesystem::read_symlink(link, ec) == target) return {};
+    std::filesystem::create_directories(link.parent_path());
+    std::filesystem::remove(link, ec);
+    std::filesystem::create_symlink(target, link);
+    return {"enabled " + std::string(kCheckUnit) + " (multi-user.target)"};
+}
+
+StepResult apply_guest_check(StepContext& ctx, const recipe::Step& s) {
+    check::Config config = guest_check_config(s, ctx.recipe);
+    const auto root = ctx.target.root();
+    Owner root_owner;
+    std::vector<std::string> changes;
+    auto ensure = [&](const std::string& inside, WantedFile w) {
+        w.owner = root_owner;
+        for (auto& c : ensure_file(resolve_in_root(root, inside), inside, w)) changes.push_back(std::move(c));
+    };
+    ensure(kCheckBinary, {std::nullopt, checker_binary(), 0755, {}});
+    ensure(kCheckConfig, {check::config_to_json(config).dump(2) + "\n", {}, 0644, {}});
+    ensure(std::string("/etc/systemd/system/") + kCheckUnit, {guest_check_unit(config), {}, 0644, {}});
+    for (auto& c : enable_unit(root)) changes.push_back(std::move(c));
+    return {changes};
+}
+
+std::vector<std::string> describe_guest_check(const recipe::Step& s, const recipe::Recipe& r) {
+    check::Config c = guest_check_config(s, r);
+    std::vector<std::string> out = {
+        fmt::format("install {} and {}", kCheckBinary, kCheckConfig),
+        fmt::format("{} at every boot after nvidia-persistenced: report in {} and on the serial console",
+                    kCheckUnit, kCheckReport),
+        fmt::format("required: {}", c.required.empty() ? "nothing (report only)" : util::join(c.required, ", ")),
+        fmt::format("gpu mode {}, kernel >= {}, swiotlb {}, persistenced wait {}s", c.gpu_mode, c.min_kernel,
+                    c.swiotlb_bytes ? util::human_bytes(c.swiotlb_bytes) : "not set by the recipe",
+                    c.persistenced_timeout_s),
+    };
+    if (c.set_ready_state) out.push_back("sets the GPU ready state once every other required check passed");
+    return out;
+}
+
+}  // namespace
+
+const StepKind& guest_check_kind() {
+    static const check::Tools tools;
+    static const StepKind kind{
+        "guest_check",
+        "Bake the in-guest checker and run it at every boot (TDX, kernel, GPU, attestation).",
+        "Copies `ccbake-check` (a static program built beside ccbake) to /usr/lib/ccbake/, writes "
+        "what to check to /etc/ccbake/check.json (with the recipe's min_kernel and the "
+        "kernel_cmdline step's swiotlb size) and enables `ccbake-check.service`, a oneshot ordered "
+        "after nvidia-persistenced.service and nvidia-fabricmanager.service (Wants=, so a missing "
+        "unit does not stop it). At every boot it writes /var/lib/ccbake/check.json and prints a "
+        "table on the serial console; the unit fails when a required check failed. It never "
+        "reboots. See docs/check.md for every check.",
+        {
+            {"required", FieldType::StringList, false, nlohmann::json::array({"tdx", "kernel", "gpu", "attest"}),
+             "Checks that must pass: ids (tdx.device) or groups (tdx, kernel, gpu, attest)."},
+            {"gpu_mode", FieldType::Enum, false, "cc",
+             "none (no GPU checks), cc (each GPU in CC mode) or ppcie (Protected PCIe, 8 GPUs + NVSwitches).",
+             {"none", "cc", "ppcie"}},
+            {"gpus", FieldType::Int, false, 0, "Expected GPU count; 0: at least one (8 for ppcie)."},
+            {"switches", FieldType::Int, false, 0, "Expected NVSwitch count; 0: any (4 for ppcie)."},
+            {"set_ready_state", FieldType::Bool, false, false,
+             "cc mode: set the GPU ready state once every other required check passed (PPCIe: the verifier does)."},
+            {"persistenced_timeout", FieldType::Duration, false, "10m",
+             "How long to wait for nvidia-persistenced (8 GPUs take about 5 minutes)."},
+            {"attestation_timeout", FieldType::Duration, false, "5m", "Limit for each attestation tool."},
+            {"tdx_attest", FieldType::Path, false, tools.tdx_attest, "The quote generator."},
+            {"quote_verify", FieldType::Path, false, tools.quote_verify, "DCAP QuoteVerificationSample's app."},
+            {"ppcie_python", FieldType::Path, false, tools.ppcie_python, "Python of the PPCIe verifier's venv."},
+        },
+        "guest_check:\n  gpu_mode: ppcie\n  required: [tdx, kernel, gpu, attest]\n",
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+            for (const auto& entry : texts(s.spec, "required"))
+                if (auto err = check::required_entry_error(entry); !err.empty())
+                    d.error(loc("required"), err, "check ids are listed in docs/check.md");
+            if (s.spec.value("set_ready_state", false) && s.spec.value("gpu_mode", std::string("cc")) != "cc")
+                d.error(loc("set_ready_state"), "set_ready_state applies to gpu_mode cc only",
+                        "in PPCIe mode the verifier sets the ready state after attestation");
+        },
+        describe_guest_check,
+        apply_guest_check,
+    };
+    return kind;
+}
+
+}  // namespace ccbake::steps
