@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "fetch/fetch.h"
 #include "plan/plan.h"
 
 namespace ccbake::cli {
@@ -16,8 +17,9 @@ void register_plan(CLI::App& app, Globals& g) {
     add_set_option(*cmd, sets);
     cmd->callback([&g] {
         recipe::Recipe r = load_or_die(recipe_path, sets);
-        if (g.json) std::cout << plan::to_json(r).dump(2) << "\n";
-        else std::cout << plan::to_text(r);
+        auto probe = fetch::cache_probe(g.cache_dir());
+        if (g.json) std::cout << plan::to_json(r, probe).dump(2) << "\n";
+        else std::cout << plan::to_text(r, probe);
         g.exit_code = 0;
     });
 }
