@@ -41,7 +41,7 @@ void check_tdx_attestation(System& sys, const Config& cfg, const Facts& f, Repor
     else if (gen.timed_out) q = {Status::Fail, timed_out("test_tdx_attest", timeout), "check the host's quote service"};
     else q = judge_quote_generation(gen.output, gen.exit_code);
     CheckResult quote = result("attest.tdx_quote", q.status, q.evidence, q.hint);
-    quote.details["output_tail"] = last_line(gen.output);
+    quote.details["output_tail"] = tail_lines(gen.output, 10);
     r.add(quote);
 
     if (q.status != Status::Pass) {
@@ -78,7 +78,7 @@ void check_ppcie(System& sys, const Config& cfg, const Facts& f, Report& r) {
     CheckResult c = result("attest.ppcie", v.status, v.evidence, v.hint);
     nlohmann::json stages = nlohmann::json::object();
     for (const auto& [stage, status] : t.stages) stages[stage] = status;
-    c.details = {{"stages", stages}, {"errors", t.errors}};
+    c.details = {{"stages", stages}, {"errors", t.errors}, {"output_tail", tail_lines(run.output, 40)}};
     if (t.gpus) c.details["gpus"] = *t.gpus;
     if (t.switches) c.details["switches"] = *t.switches;
     if (t.ready) c.details["ready"] = *t.ready;

@@ -51,4 +51,11 @@ std::string last_line(std::string_view text) {
     return {};
 }
 
+std::string tail_lines(std::string_view text, size_t n) {
+    auto lines = lines_of(text);
+    std::string out;
+    for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += lines[i] + "\n";
+    return out;
+}
+
 }  // namespace ccbake::check

@@ -14,5 +14,7 @@ bool contains(std::string_view haystack, std::string_view needle);
 std::string value_after(std::string_view text, std::string_view key);
 // The last non-empty line of `text` (for evidence when a tool prints nothing we recognise).
 std::string last_line(std::string_view text);
+// The last `n` lines of `text`, for a report's details.
+std::string tail_lines(std::string_view text, size_t n);
 
 }  // namespace ccbake::check
