@@ -399,7 +399,7 @@ private:
             j.state = Job::State::Queued;
             return;
         }
-        finish_failed(j, fmt::format("artifact '{}': {} from {}", j.req->name, why, j.url()), false);
+        finish_failed(j, fmt::format("artifact '{}' from {}: {}", j.req->name, j.url(), why), false);
     }
 
     void finish_failed(Job& j, const std::string& message, bool fatal_io) {

@@ -84,7 +84,8 @@ Request request_for(const Cache& cache, const Want& w, const std::string& partia
         Error e(failed[0]->error, failed[0]->hint.empty()
                                       ? "check the URL and your network; `ccbake fetch` resumes where it stopped"
                                       : failed[0]->hint);
-        for (const auto& a : failed[0]->attempts) e.add_context("tried " + a);
+        if (failed[0]->attempts.size() > 1)
+            for (const auto& a : failed[0]->attempts) e.add_context("tried " + a);
         throw e;
     }
     Error e(fmt::format("{} artifacts could not be fetched", failed.size()),
