@@ -168,6 +168,22 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
 }  // namespace
 
 ExtractResult extract_confined(const fs::path& archive, const fs::path& dest, const ExtractOptions& options) {
+    if (!options.label.empty()) {
+        // Errors name the archive by its label (e.g. the recipe's artifact name).
+        try {
+            ExtractOptions plain = options;
+            plain.label.clear();
+            return extract_confined(archive, dest, plain);
+        } catch (const Error& e) {
+            std::string message = e.what();
+            for (const std::string& from : {archive.string(), archive.filename().string()})
+                for (size_t pos = 0; (pos = message.find(from, pos)) != std::string::npos; pos += options.label.size())
+                    message.replace(pos, from.size(), options.label);
+            Error relabelled(message, e.hint(), e.exit_code());
+            for (const auto& c : e.context()) relabelled.add_context(c);
+            throw relabelled;
+        }
+    }
     validate(archive, options);
     if (fs::exists(fs::symlink_status(dest))) {
         if (!fs::is_directory(fs::symlink_status(dest)))

@@ -5,12 +5,14 @@
 // filled through a staging directory renamed into place, so it appears whole or not at all.
 #include <cstddef>
 #include <filesystem>
+#include <string>
 
 namespace ccbake::archive {
 
 struct ExtractOptions {
     unsigned strip_components = 0;  // leading path components dropped from every entry
     bool allow_devices = false;     // create character/block devices and FIFOs
+    std::string label;              // how errors name the archive (default: its file name)
 };
 
 struct ExtractResult {

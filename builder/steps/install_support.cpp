@@ -256,6 +256,7 @@ bool extract_artifact(const StepContext& ctx, const std::string& artifact, const
     if (exists(ctx, dest)) return false;
     archive::ExtractOptions o;
     o.strip_components = strip_components;
+    o.label = "artifact " + artifact;
     archive::extract_confined(ctx.artifact(artifact), resolve(ctx.target.root(), dest), o);
     return true;
 }

@@ -15,31 +15,15 @@ using recipe::FieldType;
 
 namespace {
 
-StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
-    StepResult result;
-    const std::string venv = text(s.spec, "venv"), extract_to = text(s.spec, "extract_to");
-    const std::string stamp = venv + "/.ccbake-installed";
-    std::vector<std::string> targets;
-    for (const auto& i : texts(s.spec, "install"))
-        targets.push_back(util::starts_with(i, "./") ? extract_to + "/" + i.substr(2) : i);
-    // What is installed is recorded in the venv, so a second apply knows it is done.
-    const std::string wanted = fmt::format("{}\n{}\n", s.hash, util::join(targets, "\n"));
-    if (install::exists(ctx, venv + "/bin/python")) {
-        std::ifstream in(install::host(ctx, stamp), std::ios::binary);
-        if (std::string(std::istreambuf_iterator<char>(in), {}) == wanted) return {};
-    }
-    if (s.spec.contains("artifact") && install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0))
-        result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), extract_to));
-    if (!install::exists(ctx, venv + "/bin/python")) {
-        ctx.run_or_fail({text(s.spec, "python"), "-m", "venv", venv},
-                        fmt::format("cannot create the virtual environment {}", venv));
-        result.changes.push_back("created venv " + venv);
-    }
+void pip_install(StepContext& ctx, const recipe::Step& s, const std::string& venv,
+                 const std::vector<std::string>& targets) {
     install::Staging staging(ctx);
     std::vector<std::string> argv = {venv + "/bin/pip", "install", "--disable-pip-version-check", "--no-input",
                                      "--no-cache-dir"};
     if (s.spec.contains("wheelhouse")) {
-        archive::extract_confined(ctx.artifact(text(s.spec, "wheelhouse")), install::host(ctx, staging.inside() + "/wheels"));
+        archive::ExtractOptions x;
+        x.label = "artifact " + text(s.spec, "wheelhouse");
+        archive::extract_confined(ctx.artifact(text(s.spec, "wheelhouse")), install::host(ctx, staging.inside() + "/wheels"), x);
         for (const char* a : {"--no-index", "--find-links"}) argv.push_back(a);
         argv.push_back(staging.inside() + "/wheels");
         // A wheelhouse archive may keep its wheels in one top folder.
@@ -56,6 +40,39 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         o.timeout = std::chrono::seconds(3600);
         ctx.progress("pip install " + util::join(targets, " "));
         ctx.run_or_fail(argv, fmt::format("pip install into {} failed", venv), o);
+    }
+}
+
+StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
+    StepResult result;
+    const std::string venv = text(s.spec, "venv"), extract_to = text(s.spec, "extract_to");
+    const std::string stamp = venv + "/.ccbake-installed";
+    std::vector<std::string> targets;
+    for (const auto& i : texts(s.spec, "install"))
+        targets.push_back(util::starts_with(i, "./") ? extract_to + "/" + i.substr(2) : i);
+    // What is installed is recorded in the venv, so a second apply knows it is done.
+    const std::string wanted = fmt::format("{}\n{}\n", s.hash, util::join(targets, "\n"));
+    if (install::exists(ctx, venv + "/bin/python")) {
+        std::ifstream in(install::host(ctx, stamp), std::ios::binary);
+        if (std::string(std::istreambuf_iterator<char>(in), {}) == wanted) return {};
+    }
+    const bool extracted =
+        s.spec.contains("artifact") && install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
+    if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), extract_to));
+    const bool created = !install::exists(ctx, venv + "/bin/python");
+    try {
+        if (created) {
+            ctx.run_or_fail({text(s.spec, "python"), "-m", "venv", venv},
+                            fmt::format("cannot create the virtual environment {}", venv));
+            result.changes.push_back("created venv " + venv);
+        }
+        pip_install(ctx, s, venv, targets);
+    } catch (...) {
+        // What this run unpacked or created goes again, so the image is left as the step found it.
+        std::error_code ec;
+        if (created) std::filesystem::remove_all(install::host(ctx, venv), ec);
+        if (extracted) std::filesystem::remove_all(install::host(ctx, extract_to), ec);
+        throw;
     }
     install::write_if_changed(ctx, stamp, wanted);
     result.changes.push_back(fmt::format("pip installed {} into {}", util::join(texts(s.spec, "install"), " "), venv));

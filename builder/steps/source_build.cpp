@@ -26,13 +26,8 @@ std::vector<std::string> make_argv(const recipe::Step& s, const nlohmann::json& 
     return argv;
 }
 
-StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
-    StepResult result;
+void build(StepContext& ctx, const recipe::Step& s, StepResult& result) {
     const std::string dir = text(s.spec, "dir"), creates = text(s.spec, "creates");
-    if (!creates.empty() && install::exists(ctx, creates)) return {};
-    if (s.spec.contains("artifact") &&
-        install::extract_artifact(ctx, text(s.spec, "artifact"), text(s.spec, "extract_to"), 0))
-        result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), text(s.spec, "extract_to")));
     if (!install::is_dir(ctx, dir))
         throw Error(fmt::format("the build directory {} does not exist in the image", dir),
                     "check 'dir' (the package or archive that provides it must come first)");
@@ -51,7 +46,7 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
             for (const auto& a : args) clean = clean || a.get<std::string>().find("clean") != std::string::npos;
             if (!clean && ctx.target.run(make_argv(s, args, true), o).exit_code != 0) up_to_date = false;
         }
-        if (up_to_date) return {};
+        if (up_to_date) return;
     }
     o.log = ctx.log;
     for (const auto& args : s.spec["make"]) {
@@ -64,6 +59,24 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
     if (!creates.empty() && !install::exists(ctx, creates))
         throw Error(fmt::format("the build in {} finished but did not create {}", dir, creates),
                     "check the make targets and arguments, or fix 'creates'");
+}
+
+StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
+    StepResult result;
+    const std::string creates = text(s.spec, "creates");
+    if (!creates.empty() && install::exists(ctx, creates)) return {};
+    const bool extracted = s.spec.contains("artifact") &&
+                           install::extract_artifact(ctx, text(s.spec, "artifact"), text(s.spec, "extract_to"), 0);
+    if (extracted)
+        result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), text(s.spec, "extract_to")));
+    try {
+        build(ctx, s, result);
+    } catch (...) {
+        // A tree unpacked by this run goes again, so the image is left as the step found it.
+        std::error_code ec;
+        if (extracted) std::filesystem::remove_all(install::host(ctx, text(s.spec, "extract_to")), ec);
+        throw;
+    }
     return result;
 }
 

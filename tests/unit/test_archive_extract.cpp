@@ -182,3 +182,12 @@ TEST_CASE("deb_control reads Package and Version from a real .deb") {
     CHECK_THROWS_WITH_AS(ccbake::archive::deb_control(s.dir / "pkg/DEBIAN/control"),
                          doctest::Contains("not a Debian package"), ccbake::Error);
 }
+
+TEST_CASE("errors name the archive by its label when one is given") {
+    Scratch s;
+    auto tar = make_tar(s.dir / "0123abcd.tgz", {{"../x", AE_IFREG, "evil"}});
+    ExtractOptions o;
+    o.label = "artifact sgx_local_repo (0123abcd.tgz)";
+    CHECK_THROWS_WITH_AS(extract_confined(tar, s.dest(), o),
+                         "refused entry '../x' of artifact sgx_local_repo (0123abcd.tgz): '..' in the path", ccbake::Error);
+}
