@@ -16,17 +16,39 @@ constexpr int kPollSeconds = 5;
 struct UnitState {
     std::string state;  // is-active: active, activating, failed, inactive, ... ; "not-found"
     int waited = 0;
+    std::string pid;    // without systemd: the daemon's pid
 };
 
-// Polls `systemctl is-active` until the unit is active or failed, or `timeout` seconds passed.
+// The pid of a running process named `comm`, or "" (for systems without systemd).
+std::string find_process(System& sys, const std::string& comm) {
+    for (const auto& pid : sys.list("/proc"))
+        if (pid.find_first_not_of("0123456789") == std::string::npos &&
+            trim(sys.read("/proc/" + pid + "/comm").value_or("")) == comm)
+            return pid;
+    return {};
+}
+
+// The daemon behind a unit, by its process name (/proc/PID/comm is cut at 15 characters).
+std::string daemon_of(const std::string& unit) {
+    return unit == "nvidia-fabricmanager.service" ? "nv-fabricmanage" : "nvidia-persiste";
+}
+
+// Polls `systemctl is-active` (without systemd: the daemon's process) until the unit is
+// active or failed, or `timeout` seconds passed.
 UnitState wait_active(System& sys, const std::string& unit, int timeout, const Progress& progress) {
     UnitState u;
     auto load = sys.run({"systemctl", "show", "-p", "LoadState", "--value", unit}, 30);
-    if (!load.started) return {"no systemctl", 0};
-    if (trim(load.output) == "not-found") return {"not-found", 0};
+    bool systemd = load.started && load.exit_code == 0 && !trim(load.output).empty();
+    if (systemd && trim(load.output) == "not-found") return {"not-found", 0};
     for (;;) {
-        auto r = sys.run({"systemctl", "is-active", unit}, 30);
-        u.state = trim(r.output).empty() ? "unknown" : last_line(r.output);
+        if (systemd) {
+            auto r = sys.run({"systemctl", "is-active", unit}, 30);
+            u.state = trim(r.output).empty() ? "unknown" : last_line(r.output);
+        } else {
+            std::string pid = find_process(sys, daemon_of(unit));
+            u.state = pid.empty() ? "not running (no systemd)" : "active";
+            u.pid = pid;
+        }
         if (u.state == "active" || u.state == "failed" || u.waited >= timeout) return u;
         if (u.waited % 30 == 0)
             progress(fmt::format("waiting for {} ({}, {}s of {}s)", unit, u.state, u.waited, timeout));
@@ -38,9 +60,10 @@ UnitState wait_active(System& sys, const std::string& unit, int timeout, const P
 
 CheckResult unit_result(const std::string& id, const std::string& unit, const UnitState& u, int timeout,
                         const std::string& hint) {
-    if (u.state == "active")
-        return result(id, Status::Pass,
-                      u.waited ? fmt::format("{} active after {}s", unit, u.waited) : unit + " active");
+    if (u.state == "active") {
+        std::string what = u.pid.empty() ? unit + " active" : fmt::format("no systemd; {} runs as pid {}", unit, u.pid);
+        return result(id, Status::Pass, u.waited ? fmt::format("{} after {}s", what, u.waited) : what);
+    }
     if (u.state == "not-found")
         return result(id, Status::Fail, unit + " is not installed", "bake the image with the recipe's driver steps");
     if (u.state == "failed")

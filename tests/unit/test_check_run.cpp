@@ -236,3 +236,18 @@ TEST_CASE("config: defaults, round trip, and errors that name the key") {
                       "required: 'tdx.flag' is neither a check nor a group (tdx, kernel, gpu, attest)");
     CHECK_THROWS_WITH(config_from_json({{"gpu_mode", "sev"}}), "gpu_mode 'sev' is not one of none, cc, ppcie");
 }
+
+TEST_CASE("without systemd, a running nvidia-persistenced process counts as active") {
+    FakeSystem s;
+    ppcie_node(s);
+    for (const char* unit : {"nvidia-persistenced.service", "nvidia-fabricmanager.service"}) {
+        s.commands.erase(std::string("systemctl show -p LoadState --value ") + unit);
+        s.commands.erase(std::string("systemctl is-active ") + unit);
+    }
+    s.files["/proc/812/comm"] = "nvidia-persiste\n";  // the kernel cuts comm at 15 characters
+    s.files["/proc/913/comm"] = "nv-fabricmanage\n";
+    Report r = run_checks(s, ppcie_config());
+    CHECK(r.find("gpu.persistenced")->evidence == "no systemd; nvidia-persistenced.service runs as pid 812");
+    CHECK(r.find("gpu.fabricmanager")->status == Status::Pass);
+    CHECK(r.exit_code() == 0);
+}
