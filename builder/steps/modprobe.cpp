@@ -1,7 +1,10 @@
 // modprobe: a file under /etc/modprobe.d (softdeps, blacklists, options) and, optionally,
 // modules loaded at boot through /etc/modules-load.d.
+#include <algorithm>
 #include <fmt/format.h>
 
+#include "steps/context.h"
+#include "steps/image_files.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
 
@@ -9,13 +12,68 @@ namespace ccbake::steps {
 
 using recipe::FieldType;
 
+namespace {
+
+std::string render_modprobe(const nlohmann::json& spec) {
+    std::string out = "# Written by ccbake from the image's recipe.\n";
+    for (const auto& sd : spec["softdeps"]) {
+        out += "softdep " + text(sd, "module");
+        if (!texts(sd, "pre").empty()) out += " pre: " + util::join(texts(sd, "pre"), " ");
+        if (!texts(sd, "post").empty()) out += " post: " + util::join(texts(sd, "post"), " ");
+        out += "\n";
+    }
+    for (const auto& m : texts(spec, "blacklist")) out += "blacklist " + m + "\n";
+    for (const auto& [m, o] : spec["options"].items()) out += "options " + m + " " + o.get<std::string>() + "\n";
+    return out;
+}
+
+// Kernels whose initramfs exists in the image: /lib/modules/VERSION with /boot/initrd.img-VERSION.
+std::vector<std::string> kernels_with_initramfs(const std::filesystem::path& root) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(resolve_in_root(root, "/lib/modules", true), ec)) {
+        std::string v = e.path().filename().string();
+        if (std::filesystem::exists(resolve_in_root(root, "/boot/initrd.img-" + v, true), ec)) out.push_back(v);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+StepResult apply_modprobe(StepContext& ctx, const recipe::Step& s) {
+    const auto root = ctx.target.root();
+    const std::string file = text(s.spec, "file");
+    std::vector<std::string> changes;
+    WantedFile conf;
+    conf.content = render_modprobe(s.spec);
+    changes = ensure_file(resolve_in_root(root, "/etc/modprobe.d/" + file), "/etc/modprobe.d/" + file, conf);
+    if (!texts(s.spec, "load").empty()) {
+        WantedFile load;
+        load.content = "# Written by ccbake: modules loaded at boot.\n" + util::join(texts(s.spec, "load"), "\n") + "\n";
+        auto more = ensure_file(resolve_in_root(root, "/etc/modules-load.d/" + file), "/etc/modules-load.d/" + file, load);
+        changes.insert(changes.end(), more.begin(), more.end());
+    }
+    // The initramfs carries its own copy of modprobe.d: refresh it, but only when a file changed.
+    std::error_code ec;
+    if (changes.empty() || !std::filesystem::exists(resolve_in_root(root, "/usr/sbin/update-initramfs", true), ec))
+        return {changes};
+    for (const auto& k : kernels_with_initramfs(root)) {
+        ctx.progress("update-initramfs -u -k " + k);
+        ctx.run_or_fail({"update-initramfs", "-u", "-k", k}, "update-initramfs failed for kernel " + k);
+        changes.push_back("update-initramfs -u -k " + k);
+    }
+    return {changes};
+}
+
+}  // namespace
+
 const StepKind& modprobe_kind() {
     static const StepKind kind{
         "modprobe",
         "Write a modprobe.d configuration file (softdeps, blacklists, options).",
         "The file `/etc/modprobe.d/FILE` holds one `softdep MODULE pre: ... post: ...` line per "
         "softdep, `blacklist MODULE` lines and `options MODULE ...` lines. `load` lists modules "
-        "written to `/etc/modules-load.d/FILE`. The initramfs is refreshed when it exists.",
+        "written to `/etc/modules-load.d/FILE`. When a file changed, the initramfs of every kernel that "
+        "has one is refreshed (`update-initramfs -u -k VERSION`), so early boot sees the same rules.",
         {
             {"file", FieldType::String, true, {}, "File name under /etc/modprobe.d, ending in .conf."},
             {"softdeps", FieldType::ObjectList, false, nlohmann::json::array(), "Soft dependencies.", {},
@@ -61,7 +119,7 @@ const StepKind& modprobe_kind() {
             if (!texts(s.spec, "load").empty()) out.push_back("load at boot: " + util::join(texts(s.spec, "load"), " "));
             return out;
         },
-        {},
+        apply_modprobe,
     };
     return kind;
 }

@@ -6,7 +6,12 @@
 #include <regex>
 #include <set>
 
+#include "config/systemd_units.h"
+#include "steps/capture.h"
+#include "steps/context.h"
+#include "steps/image_files.h"
 #include "steps/kinds.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace ccbake::steps {
@@ -71,6 +76,178 @@ std::string find_cycle(const std::map<std::string, std::set<std::string>>& g) {
     for (const auto& [n, _] : g)
         if (state[n] == 0 && visit(n)) return cycle;
     return {};
+}
+
+constexpr const char* kDropinName = "50-ccbake-ordering.conf";
+
+std::string unit_dir(const std::string& unit) { return "/etc/systemd/system/" + unit; }
+
+// The recipe's ordering entries, merged per unit in the order units first appear.
+struct UnitDeps {
+    std::string unit;
+    std::vector<std::string> after, before, wants, requires_;
+    std::vector<std::string> notes;  // comment lines for the drop-in
+};
+
+void add_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
+    for (const auto& x : from)
+        if (std::find(to.begin(), to.end(), x) == to.end()) to.push_back(x);
+}
+
+std::vector<UnitDeps> merged_ordering(const nlohmann::json& spec) {
+    std::vector<UnitDeps> out;
+    for (const auto& o : spec.value("ordering", nlohmann::json::array())) {
+        std::string unit = text(o, "unit");
+        auto it = std::find_if(out.begin(), out.end(), [&](const UnitDeps& d) { return d.unit == unit; });
+        if (it == out.end()) it = out.insert(out.end(), UnitDeps{unit, {}, {}, {}, {}, {}});
+        add_unique(it->after, texts(o, "after"));
+        add_unique(it->before, texts(o, "before"));
+        add_unique(it->wants, texts(o, "wants"));
+        add_unique(it->requires_, texts(o, "requires"));
+    }
+    return out;
+}
+
+std::string render_dropin(const UnitDeps& d) {
+    std::string out =
+        "# Written by ccbake: ordering and dependencies the recipe asks for. systemd honours\n"
+        "# them only in [Unit]; under [Install] it ignores them.\n";
+    for (const auto& n : d.notes) out += "# " + n + "\n";
+    out += "[Unit]\n";
+    auto line = [&](const char* key, const std::vector<std::string>& v) {
+        if (!v.empty()) out += std::string(key) + "=" + util::join(v, " ") + "\n";
+    };
+    line("After", d.after);
+    line("Before", d.before);
+    line("Wants", d.wants);
+    line("Requires", d.requires_);
+    return out;
+}
+
+bool unit_exists(const StepContext& ctx, const std::string& unit) {
+    return !config::load_unit_ordering(ctx.target.root(), unit).fragment.empty();
+}
+
+// Ordering keys a unit file in the image puts under [Install]: carried into the drop-in's
+// [Unit] unless that contradicts the recipe (then the recipe wins and the note says so).
+std::vector<config::MisplacedKey> correct_misplaced(StepContext& ctx, const nlohmann::json& spec, UnitDeps& d) {
+    auto u = config::load_unit_ordering(ctx.target.root(), d.unit);
+    std::vector<config::MisplacedKey> found;
+    for (const auto& m : u.misplaced) {
+        found.push_back(m);
+        auto values = util::split(m.value, ' ');
+        std::vector<std::string> kept;
+        for (const auto& v : values) {
+            if (util::trim(v).empty()) continue;
+            nlohmann::json trial = spec;
+            nlohmann::json entry = {{"unit", d.unit}};
+            entry[util::to_lower(m.key)] = nlohmann::json::array({v});
+            trial["ordering"].push_back(entry);
+            if (find_cycle(ordering_graph(trial)).empty()) kept.push_back(v);
+            else
+                d.notes.push_back(fmt::format("{}={} under [Install] of {} not carried over: the recipe orders the "
+                                              "other way",
+                                              m.key, v, m.file));
+        }
+        if (kept.empty()) continue;
+        d.notes.push_back(fmt::format("{}={} was under [Install] of {} (line {}), where systemd ignores it", m.key,
+                                      util::join(kept, " "), m.file, m.line));
+        if (m.key == "After") add_unique(d.after, kept);
+        if (m.key == "Before") add_unique(d.before, kept);
+        if (m.key == "Wants") add_unique(d.wants, kept);
+        if (m.key == "Requires") add_unique(d.requires_, kept);
+    }
+    return found;
+}
+
+void enable_units(StepContext& ctx, const std::vector<std::string>& units, std::vector<std::string>& changes) {
+    for (const auto& unit : units) {
+        auto state = util::trim(capture(ctx, {"systemctl", "is-enabled", unit}).output);
+        if (auto nl = state.rfind('\n'); nl != std::string::npos) state = state.substr(nl + 1);
+        if (state == "enabled" || state == "enabled-runtime" || state == "alias" || state == "linked") continue;
+        if (state == "static" || state == "indirect" || state == "masked" || state == "generated")
+            throw Error(fmt::format("cannot enable {}: systemctl says it is {}", unit, state),
+                        state == "masked" ? "unmask it first"
+                                          : "give the unit an [Install] section (e.g. WantedBy=multi-user.target)");
+        if (state != "disabled")
+            throw Error(fmt::format("cannot enable {}: it is not installed in the image ({})", unit, state),
+                        "write it under 'units' or install its package in an earlier step");
+        capture_or_fail(ctx, {"systemctl", "enable", unit}, fmt::format("systemctl enable {} failed", unit));
+        changes.push_back("enabled " + unit);
+    }
+}
+
+// systemd-analyze verify prints warnings but exits 0 on them: every line it prints is a
+// failure, except the misplaced keys this step found and corrected through a drop-in.
+void verify_units(StepContext& ctx, const std::vector<std::string>& units,
+                  const std::vector<config::MisplacedKey>& corrected) {
+    if (units.empty()) return;
+    std::vector<std::string> argv = {"systemd-analyze", "verify", "--man=no"};
+    argv.insert(argv.end(), units.begin(), units.end());
+    ctx.progress("systemd-analyze verify " + util::join(units, " "));
+    Captured c = capture(ctx, argv);
+    std::vector<std::string> warnings;
+    for (const auto& raw : util::split(c.output, '\n')) {
+        std::string line = util::trim(raw);
+        if (line.empty()) continue;
+        bool known = std::any_of(corrected.begin(), corrected.end(), [&](const config::MisplacedKey& m) {
+            return util::starts_with(line, fmt::format("{}:{}:", m.file, m.line));
+        });
+        if (!known) warnings.push_back(line);
+    }
+    if (c.exit_code == 0 && warnings.empty()) return;
+    Error e(fmt::format("systemd-analyze verify found problems in {}: {}", util::join(units, " "),
+                        warnings.empty() ? fmt::format("exit status {}", c.exit_code) : warnings.front()),
+            "fix the unit files; systemd would ignore or misread what it warns about");
+    for (size_t i = 1; i < warnings.size() && i < 10; ++i) e.add_context(warnings[i]);
+    throw e;
+}
+
+// Proves each requested order against the files as systemd merges them.
+void prove_ordering(StepContext& ctx, const nlohmann::json& spec) {
+    for (const auto& [first, thens] : ordering_graph(spec))
+        for (const auto& then : thens) {
+            auto a = config::load_unit_ordering(ctx.target.root(), first);
+            auto b = config::load_unit_ordering(ctx.target.root(), then);
+            if (b.after.count(first) || a.before.count(then)) continue;
+            Error e(fmt::format("systemd would not start {} before {}", first, then),
+                    "a unit file or drop-in later in systemd's order resets After=/Before= (an empty assignment)");
+            e.add_context(then + " reads: " + util::join(b.files, ", "));
+            e.add_context(first + " reads: " + util::join(a.files, ", "));
+            throw e;
+        }
+}
+
+StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
+    std::vector<std::string> changes;
+    const auto root = ctx.target.root();
+    std::vector<std::string> verify;
+    for (const auto& u : s.spec["units"]) {
+        std::string inside = unit_dir(text(u, "name"));
+        WantedFile w;
+        w.content = text(u, "content");
+        if (!w.content->empty() && w.content->back() != '\n') *w.content += '\n';
+        add_unique(changes, ensure_file(resolve_in_root(root, inside), inside, w));
+        verify.push_back(text(u, "name"));
+    }
+    std::vector<config::MisplacedKey> corrected;
+    for (auto& d : merged_ordering(s.spec)) {
+        auto found = correct_misplaced(ctx, s.spec, d);
+        corrected.insert(corrected.end(), found.begin(), found.end());
+        for (const auto& m : found)
+            ctx.progress(fmt::format("{}:{}: {}= under [Install] is ignored by systemd; ordered in [Unit] by {}",
+                                     m.file, m.line, m.key, kDropinName));
+        std::string inside = unit_dir(d.unit) + ".d/" + kDropinName;
+        WantedFile w;
+        w.content = render_dropin(d);
+        add_unique(changes, ensure_file(resolve_in_root(root, inside), inside, w));
+        if (unit_exists(ctx, d.unit)) add_unique(verify, {d.unit});
+        else ctx.progress(d.unit + " is not installed yet: its drop-in applies once it is");
+    }
+    enable_units(ctx, texts(s.spec, "enable"), changes);
+    if (s.spec.value("verify", true)) verify_units(ctx, verify, corrected);
+    prove_ordering(ctx, s.spec);
+    return {changes};
 }
 
 }  // namespace
@@ -152,7 +329,7 @@ const StepKind& systemd_kind() {
             if (s.spec.value("verify", true)) out.push_back("systemd-analyze verify (warnings fail)");
             return out;
         },
-        {},
+        apply_systemd,
     };
     return kind;
 }
