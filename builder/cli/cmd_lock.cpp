@@ -71,8 +71,8 @@ int check_drift(const recipe::Recipe& r, const fetch::Options& o, const Globals&
     if (problems) {
         std::cerr << fmt::format("ccbake: error: {} of {} artifacts differ from {}\n", problems, r.artifacts.size(),
                                  path.string())
-                  << "  hint: if the change upstream is expected, review it and run `ccbake lock " << r.path.string()
-                  << "` to pin the new files\n";
+                  << "  hint: if the change upstream is expected, review it and run `ccbake lock --update "
+                  << r.path.string() << "` to pin the new files\n";
         return kExitFailed;
     }
     if (!g.json) std::cout << fmt::format("{} artifacts match {}\n", r.artifacts.size(), path.string());
@@ -84,10 +84,14 @@ void register_lock(CLI::App& app, Globals& g) {
     static std::string recipe_path;
     static std::vector<std::string> sets;
     static bool check = false;
+    static bool update = false;
     static fetch::Options o;
     cmd->add_option("RECIPE", recipe_path, "Recipe file")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--check", check,
                   "Download every artifact again and report drift from the lock (exit 1 on any difference)");
+    cmd->add_flag("--update", update,
+                  "Pin what upstream serves now, replacing existing entries (after a reviewed change)")
+        ->excludes("--check");
     cmd->add_option("-j,--jobs", o.jobs, "Parallel downloads")->default_val(4)->check(CLI::Range(1, 64));
     cmd->add_option("--tries", o.tries, "Attempts per URL on network errors, 5xx and 429")
         ->default_val(4)
@@ -98,6 +102,7 @@ void register_lock(CLI::App& app, Globals& g) {
         recipe::Recipe r = load_or_die(recipe_path, sets);
         o.cache = g.cache_dir();
         o.json = g.json;
+        o.repin = update;
         g.exit_code = check ? check_drift(r, o, g) : write_pins(r, o, g);
     });
 }

@@ -34,6 +34,7 @@ Expected expected_for(const recipe::Artifact& a, const LockFile& lock) {
 // The cached file for `w`, re-hashed unless its stamp proves it unchanged. A cached file that
 // no longer matches is evicted (and downloaded again by the caller).
 std::optional<Fetched> from_cache(Cache& cache, const Want& w, const Options& o, Progress& progress) {
+    if (o.repin && w.expected.md5.empty() && w.expected.sha256.empty()) return std::nullopt;
     auto sha = cache.lookup(w.expected);
     if (!sha) return std::nullopt;
     const std::string& name = w.artifact->name;
@@ -113,8 +114,8 @@ void check_pinned(const recipe::Recipe& r, const Options& options) {
 
 std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const Options& options) {
     auto t0 = std::chrono::steady_clock::now();
-    check_pinned(r, options);
-    LockFile lock = read_lock(lock_path_for(r));
+    if (!options.repin) check_pinned(r, options);
+    LockFile lock = options.repin ? LockFile{} : read_lock(lock_path_for(r));
     Cache cache(options.cache);
     auto progress = make_progress(options.json);
     std::map<std::string, Fetched> result;

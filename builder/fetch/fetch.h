@@ -22,6 +22,7 @@ struct Options {
     int tries = 4;                 // attempts per URL on network errors, 5xx and 429
     long low_speed_time = 30;      // seconds below 1 KiB/s that abort an attempt
     long connect_timeout = 30;     // seconds
+    bool repin = false;            // ignore RECIPE.lock; download again what only a URL names
 };
 
 struct Fetched {

@@ -97,6 +97,9 @@ assert_cached() {
     [ -f "$obj" ] || fail "$1 is not in the cache (no $obj)"
     cmp -s "$obj" "$1" || fail "cached $obj differs from $1"
 }
+assert_not_in_cache() {  # FILE: no cached object has this file's content
+    [ ! -e "$cache/objects/sha256/$(sha256_of "$1")" ] || fail "$1 is in the cache"
+}
 assert_not_cached() {
     local n
     n="$( (find "$cache/objects" -type f ! -name '*.stamp' 2>/dev/null || true) | wc -l)"
