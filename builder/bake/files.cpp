@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 namespace ccbake::bake {
 
 void write_file_atomic(const fs::path& path, const std::string& content) {
-    fs::create_directories(path.parent_path());
+    if (path.has_parent_path()) fs::create_directories(path.parent_path());
     fs::path tmp = path;
     tmp += ".ccbake-new";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
