@@ -112,9 +112,10 @@ void check_ready_state(System& sys, const Config& cfg, const Facts& f, Report& r
     }
     auto grs = sys.run({"nvidia-smi", "conf-compute", "-grs"}, 120);
     auto ready = parse_ready_state(grs.output);
-    if (ready == true) r.add(result("gpu.ready_state", Status::Pass, "CC GPUs Ready State: Ready" + note));
+    std::string line = last_line(grs.output);  // as the driver words it, e.g. "...Ready state: not-ready"
+    if (ready == true) r.add(result("gpu.ready_state", Status::Pass, line + note));
     else if (ready == false)
-        r.add(result("gpu.ready_state", Status::Fail, "CC GPUs Ready State: Not Ready" + note,
+        r.add(result("gpu.ready_state", Status::Fail, line + note,
                      cfg.gpu_mode == "ppcie"
                          ? "the PPCIe verifier sets it after every stage passed: see attest.ppcie"
                          : "after attesting the GPU, set it with `nvidia-smi conf-compute -srs 1` (or set_ready_state "
