@@ -190,8 +190,11 @@ void verify_units(StepContext& ctx, const std::vector<std::string>& units,
     for (const auto& raw : util::split(c.output, '\n')) {
         std::string line = util::trim(raw);
         if (line.empty()) continue;
+        // Matched by file name and line: systemd may name /usr/lib/... as /lib/... .
         bool known = std::any_of(corrected.begin(), corrected.end(), [&](const config::MisplacedKey& m) {
-            return util::starts_with(line, fmt::format("{}:{}:", m.file, m.line));
+            std::string name = std::filesystem::path(m.file).filename().string();
+            return line.find(fmt::format("/{}:{}:", name, m.line)) != std::string::npos &&
+                   line.find("'" + m.key + "'") != std::string::npos;
         });
         if (!known) warnings.push_back(line);
     }
@@ -230,8 +233,23 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
         add_unique(changes, ensure_file(resolve_in_root(root, inside), inside, w));
         verify.push_back(text(u, "name"));
     }
+    // Every unit the step touches or names; one with ordering keys under [Install] gets a
+    // drop-in too, even when the recipe orders nothing for it.
+    auto deps = merged_ordering(s.spec);
+    std::vector<std::string> involved = texts(s.spec, "enable");
+    for (const auto& u : s.spec["units"]) involved.push_back(text(u, "name"));
+    for (const auto& d : deps) {
+        involved.push_back(d.unit);
+        for (const auto* list : {&d.after, &d.before, &d.wants, &d.requires_})
+            involved.insert(involved.end(), list->begin(), list->end());
+    }
+    for (const auto& unit : involved) {
+        bool listed = std::any_of(deps.begin(), deps.end(), [&](const UnitDeps& d) { return d.unit == unit; });
+        if (!listed && !config::load_unit_ordering(root, unit).misplaced.empty())
+            deps.push_back(UnitDeps{unit, {}, {}, {}, {}, {}});
+    }
     std::vector<config::MisplacedKey> corrected;
-    for (auto& d : merged_ordering(s.spec)) {
+    for (auto& d : deps) {
         auto found = correct_misplaced(ctx, s.spec, d);
         corrected.insert(corrected.end(), found.begin(), found.end());
         for (const auto& m : found)
