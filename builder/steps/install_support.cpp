@@ -173,6 +173,37 @@ NetworkWhile::~NetworkWhile() {
     if (on_) target_.set_network(false);
 }
 
+namespace {
+
+// deb822 stanzas (*.sources) whose every URI is file:, with "Enabled: no" ones left out.
+std::string local_deb822_stanzas(const std::string& text) {
+    std::string out;
+    auto flush = [&](const std::string& stanza) {
+        static const std::regex uris(R"((^|\n)URIs:\s*([^\n]*))", std::regex::icase);
+        static const std::regex disabled(R"((^|\n)Enabled:\s*no)", std::regex::icase);
+        std::smatch m;
+        if (!std::regex_search(stanza, m, uris) || std::regex_search(stanza, disabled)) return;
+        bool all_local = true;
+        for (const auto& uri : util::split(util::trim(m[2].str()), ' '))
+            if (!uri.empty() && !util::starts_with(uri, "file:")) all_local = false;
+        if (all_local) out += stanza + "\n";
+    };
+    std::string stanza;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (util::trim(line).empty()) {
+            if (!stanza.empty()) flush(stanza);
+            stanza.clear();
+        } else if (line[0] != '#') {
+            stanza += line + "\n";
+        }
+    }
+    if (!stanza.empty()) flush(stanza);
+    return out;
+}
+
+}  // namespace
+
 std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Staging& staging) {
     std::vector<std::string> files = {"/etc/apt/sources.list"};
     std::error_code ec;
@@ -180,22 +211,32 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
     std::vector<std::string> names;
     if (fs::is_directory(parts, ec))
         for (const auto& e : fs::directory_iterator(parts, ec))
-            if (e.path().extension() == ".list") names.push_back(e.path().filename().string());
+            if (e.path().extension() == ".list" || e.path().extension() == ".sources")
+                names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     for (const auto& n : names) files.push_back("/etc/apt/sources.list.d/" + n);
     static const std::regex local(R"(^deb(-src)?\s+(\[[^\]]*\]\s+)?file:\S+\s.*$)");
-    std::string lines;
+    std::string lines, stanzas;
     for (const auto& f : files) {
-        std::istringstream in(slurp(resolve(ctx.target.root(), f)));
+        std::string text = slurp(resolve(ctx.target.root(), f));
+        if (util::starts_with(fs::path(f).extension().string(), ".sources")) {
+            stanzas += local_deb822_stanzas(text);
+            continue;
+        }
+        std::istringstream in(text);
         for (std::string line; std::getline(in, line);)
             if (std::regex_match(util::trim(line), local)) lines += util::trim(line) + "\n";
     }
-    if (lines.empty())
+    if (lines.empty() && stanzas.empty())
         throw Error("hermetic install, but the image has no local (file:) apt source",
                     "add the repository with an apt_repo step before this one, or set hermetic: false");
-    std::string list = staging.inside() + "/hermetic.list";
+    std::string list = staging.inside() + "/hermetic.list", source_parts = "-";
     write_if_changed(ctx, list, "# Local sources only (ccbake hermetic install)\n" + lines);
-    return {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=-",
+    if (!stanzas.empty()) {
+        source_parts = staging.inside() + "/hermetic.d";
+        write_if_changed(ctx, source_parts + "/local.sources", stanzas);
+    }
+    return {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=" + source_parts,
             "-o", "Dir::Cache::pkgcache=",       "-o", "Dir::Cache::srcpkgcache=",
             "-o", "APT::Get::List-Cleanup=false"};
 }

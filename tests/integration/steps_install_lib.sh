@@ -39,7 +39,8 @@ for name in sys.argv[2:]:
 PY
 }
 
-# Writes $work/NAME.yaml: a Debian 12 test recipe with the given artifacts and steps (stdin).
+# Writes $work/NAME.yaml: a Debian 12 test recipe with the given stand-in artifacts (plus the
+# YAML lines in $extra_artifacts) and the steps on stdin.
 recipe() {  # NAME ARTIFACT...
     local name="$1"; shift
     {
@@ -47,6 +48,7 @@ recipe() {  # NAME ARTIFACT...
         echo "description: steps_install integration test (stand-in vendor artifacts)"
         echo "base: {os: debian, version: \"12\", min_kernel: 6.1.0}"
         [ $# -gt 0 ] && artifacts_yaml "$@"
+        [ -n "${extra_artifacts:-}" ] && echo "$extra_artifacts"
         echo "steps:"
         cat
     } > "$work/$name.yaml"

@@ -7,6 +7,15 @@ fresh_root
 # The stand-in .run needs the kernel's headers; a build folder stands in for linux-headers.
 mkdir -p "$work/root/lib/modules/$kernel/build"
 
+# A .deb whose dependency dpkg cannot satisfy alone: apt-get -f install takes it from the local repo.
+mkdir -p "$work/needs-urts/DEBIAN"
+printf '%s\n' "Package: ccbake-test-needs-urts" "Version: 1.0-1" "Architecture: all" "Depends: libsgx-urts" \
+    "Maintainer: ccbake tests <tests@ccbake.invalid>" "Description: stand-in that depends on libsgx-urts (ccbake test)" \
+    > "$work/needs-urts/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$work/needs-urts" "$work/needs-urts.deb" >/dev/null
+extra_artifacts="$(printf '  needs_urts_deb: {url: "file://%s", md5: %s}' "$work/needs-urts.deb" \
+    "$(md5sum "$work/needs-urts.deb" | cut -d' ' -f1)")"
+
 recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk_bin dcap_source nvtrust_source <<'YAML'
   - kernel: {name: kernel, package: linux-image-amd64, headers_package: linux-headers-amd64}
   - apt_repo:
@@ -19,6 +28,9 @@ recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk
       name: attest
       hermetic: true
       packages: [libtdx-attest, libtdx-attest-dev, libsgx-dcap-quote-verify, libsgx-dcap-quote-verify-dev]
+  - deb_install:
+      name: needs-urts
+      debs: [{artifact: needs_urts_deb, package: ccbake-test-needs-urts, version: 1.0-1}]
   - apt_install:
       name: attest-no-recommends
       hermetic: true
@@ -68,7 +80,9 @@ assert_eq "$(pkg_version libsgx-dcap-default-qpl)" "1.21.100.3-jammy1" "libsgx-d
 assert_eq "$(pkg_version sgx-ra-service)" "" "sgx-ra-service (recommends off)"
 grep -q '"pccs_url": "https://localhost:8081/sgx/certification/v4/"' "$work/root/etc/sgx_default_qcnl.conf" ||
     fail "qcnl config not installed"
-# local debs
+# local debs; a missing dependency resolved by apt-get -f install
+assert_eq "$(pkg_version ccbake-test-needs-urts)" "1.0-1" "test .deb"
+assert_eq "$(pkg_version libsgx-urts)" "2.24.100.3-jammy1" "dependency of the test .deb"
 assert_eq "$(pkg_version nvidia-fabricmanager-570)" "570.195.03-1" "fabric manager"
 assert_eq "$(pkg_version libnvidia-nscq-570)" "570.195.03-1" "nscq"
 [ -f "$work/root/lib/systemd/system/nvidia-fabricmanager.service" ] || fail "fabric manager unit missing"

@@ -246,6 +246,22 @@ TEST_CASE("hermetic apt uses only the image's file: sources") {
     CHECK(has(opts, "Dir::Etc::SourceList=" + staging.inside() + "/hermetic.list"));
 }
 
+TEST_CASE("hermetic apt keeps local deb822 sources too") {
+    Fixture f;
+    f.touch("/etc/apt/sources.list.d/debian.sources",
+            "Types: deb\nURIs: http://archive.invalid/debian\nSuites: bookworm\nComponents: main\n");
+    f.touch("/etc/apt/sources.list.d/local.sources", "# local\nTypes: deb\nURIs: file:/srv/repo\nSuites: jammy\n"
+                                                     "Components: main\nTrusted: yes\n\nTypes: deb\n"
+                                                     "URIs: file:/srv/off\nSuites: jammy\nEnabled: no\n");
+    steps::install::Staging staging(f.ctx);
+    auto opts = steps::install::hermetic_apt_options(f.ctx, staging);
+    CHECK(has(opts, "Dir::Etc::SourceParts=" + staging.inside() + "/hermetic.d"));
+    std::string parts = slurp(f.at(staging.inside() + "/hermetic.d/local.sources"));
+    CHECK(parts.find("URIs: file:/srv/repo") != std::string::npos);
+    CHECK(parts.find("http:") == std::string::npos);
+    CHECK(parts.find("/srv/off") == std::string::npos);
+}
+
 TEST_CASE("hermetic apt without a local source is an error") {
     Fixture f;
     f.touch("/etc/apt/sources.list", "deb http://archive.invalid/debian bookworm main\n");
