@@ -26,8 +26,9 @@ void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
         int n = 0;
         while (std::getline(in, line)) {
             ++n;
-            if (line.find("/dev/loop") != std::string::npos) {
-                problems.push_back(fmt::format("{}:{} names a loop device ({}); the image would not boot elsewhere",
+            if (line.find("/dev/loop") != std::string::npos || line.find("/dev/ccbake-") != std::string::npos) {
+                problems.push_back(fmt::format("{}:{} names the bake's loop device ({}); the image would not boot "
+                                               "elsewhere",
                                                fs::path("/" + fs::relative(cfg, root).string()).string(), n,
                                                util::trim(line)));
                 break;

@@ -138,6 +138,13 @@ void ChrootTarget::add_uuid_link(const std::string& uuid, const std::string& dev
     fs::create_symlink("../../" + device_name, dir / uuid);
 }
 
+void ChrootTarget::add_dev_symlink(const std::string& link, const std::string& target) {
+    fs::path p = root_ / "dev" / link;
+    std::error_code ec;
+    fs::remove(p, ec);
+    fs::create_symlink(target, p);
+}
+
 util::RunResult ChrootTarget::run(const std::vector<std::string>& argv, const util::RunOptions& options) {
     util::RunOptions o = options;
     o.env = util::clean_environment();

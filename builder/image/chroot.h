@@ -30,6 +30,8 @@ public:
     void add_device(const std::filesystem::path& host_node, const std::string& name);
     // Adds /dev/disk/by-uuid/UUID -> ../../NAME.
     void add_uuid_link(const std::string& uuid, const std::string& device_name);
+    // Adds /dev/LINK -> TARGET (relative to /dev).
+    void add_dev_symlink(const std::string& link, const std::string& target);
     // Unmounts and restores everything now (the destructor does the same, ignoring errors).
     void release();
 

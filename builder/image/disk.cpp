@@ -49,12 +49,17 @@ AttachedDisk::~AttachedDisk() {
     if (root_mounted_) ::umount2(root_.c_str(), MNT_DETACH);
 }
 
+// The node gets a neutral name and the loop name is only a symlink to it: tools resolve the
+// root's device (grub-probe canonicalises the mount source) to the neutral name, so Debian's
+// and Ubuntu's grub scripts, which skip file-backed /dev/loop[0-9] roots, still write entries.
 void AttachedDisk::expose_in(ChrootTarget& target) const {
-    target.add_device(root_loop_->path(), root_loop_->name());
-    target.add_uuid_link(layout_.root_fs.uuid, root_loop_->name());
+    target.add_device(root_loop_->path(), kRootNode);
+    target.add_dev_symlink(root_loop_->name(), kRootNode);
+    target.add_uuid_link(layout_.root_fs.uuid, kRootNode);
     if (esp_ && esp_->loop()) {
-        target.add_device(esp_->loop()->path(), esp_->loop()->name());
-        target.add_uuid_link(layout_.esp_fs.uuid, esp_->loop()->name());
+        target.add_device(esp_->loop()->path(), kEspNode);
+        target.add_dev_symlink(esp_->loop()->name(), kEspNode);
+        target.add_uuid_link(layout_.esp_fs.uuid, kEspNode);
     }
 }
 

@@ -15,6 +15,11 @@
 
 namespace ccbake::image {
 
+// Names of the image's block devices inside the chroot (/dev/NAME); a grub.cfg that names
+// them (or /dev/loop*) would not boot elsewhere.
+inline constexpr const char* kRootNode = "ccbake-root";
+inline constexpr const char* kEspNode = "ccbake-esp";
+
 class AttachedDisk {
 public:
     // `disk` is a path child processes can open for the same file as `disk_fd`.
