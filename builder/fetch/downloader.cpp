@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/digest.h"
+#include "fetch/dual_hasher.h"
 #include "util/error.h"
 #include "util/interrupt.h"
 #include "util/strings.h"
@@ -41,7 +41,7 @@ struct Job {
     // Per attempt.
     CURL* easy = nullptr;
     int fd = -1;
-    std::unique_ptr<util::Hasher> hasher;
+    std::unique_ptr<DualHasher> hasher;
     std::uint64_t offset = 0;   // bytes kept from before this attempt
     std::uint64_t written = 0;  // bytes written in this attempt
     std::uint64_t total = 0;    // expected whole size for progress (0 unknown)
@@ -65,7 +65,7 @@ bool truncate_partial(Job& j) {
         j.write_errno = errno;
         return false;
     }
-    j.hasher = std::make_unique<util::Hasher>();
+    j.hasher = std::make_unique<DualHasher>();
     j.offset = 0;
     j.written = 0;
     return true;
@@ -199,7 +199,7 @@ private:
         j.errbuf[0] = 0;
         j.fd = ::open(j.req->partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (j.fd < 0) return finish_failed(j, fmt::format("cannot create {}: {}", j.req->partial.string(), std::strerror(errno)), true);
-        j.hasher = std::make_unique<util::Hasher>();
+        j.hasher = std::make_unique<DualHasher>();
         j.offset = 0;
         struct stat st;
         std::uint64_t existing = ::fstat(j.fd, &st) == 0 ? std::uint64_t(st.st_size) : 0;

@@ -1,6 +1,6 @@
 #pragma once
-// md5 and sha256 of a file in one read, the two digests on two threads so that the pair costs
-// no more wall time than md5 alone. Memory is a few fixed 1 MiB buffers. Throws ccbake::Error
+// md5 and sha256 of a file in one read (DualHasher: the two digests on two threads, so the pair costs
+// about the wall time of md5 alone). Memory is a few fixed 1 MiB buffers. Throws ccbake::Error
 // when the file cannot be read.
 #include <cstdint>
 #include <filesystem>
