@@ -41,13 +41,10 @@ Facts gather_facts(System& sys) {
 Report run_checks(System& sys, const Config& cfg, const Progress& progress) {
     Facts f = gather_facts(sys);
     Report r;
-    progress("TDX");
     check_tdx(sys, cfg, f, r);
     check_kernel(sys, cfg, f, r);
     check_gpu(sys, cfg, f, r, progress);
-    progress("TDX attestation");
     check_tdx_attestation(sys, cfg, f, r);
-    progress("GPU attestation");
     check_ppcie(sys, cfg, f, r);
     check_ready_state(sys, cfg, f, r);
     r.apply_requirements([&](const std::string& id) { return cfg.is_required(id); });

@@ -113,7 +113,6 @@ void check_gpu(System& sys, const Config& cfg, const Facts& f, Report& r, const 
                                                 "attach the GPUs (a confidential GPU instance type)"));
         return;
     }
-    progress("nvidia-persistenced");
     UnitState p = wait_active(sys, "nvidia-persistenced.service", cfg.persistenced_timeout_s, progress);
     r.add(unit_result("gpu.persistenced", "nvidia-persistenced.service", p, cfg.persistenced_timeout_s,
                       "it needs the open kernel modules and the runtime directory"));
