@@ -333,3 +333,29 @@ TEST_CASE("kernel installs the kernel package when none meets the minimum") {
     CHECK(has(apt[0], "linux-generic-hwe-22.04"));
     CHECK(has(apt[0], "linux-headers-generic-hwe-22.04"));
 }
+
+TEST_CASE("python_venv installs offline from a wheelhouse, once") {
+    Fixture f;
+    fs::create_directories(f.artifacts / "wh/wheels");
+    std::ofstream(f.artifacts / "wh/wheels/stand_in-1.0-py3-none-any.whl") << "stand-in wheel";
+    auto tar = util::run({"tar", "-C", (f.artifacts / "wh").string(), "-czf", (f.artifacts / "wheelhouse").string(),
+                          "wheels"});
+    REQUIRE(tar.exit_code == 0);
+    json spec = {{"venv", "/opt/v"}, {"install", json::array({"stand-in==1.0"})}, {"wheelhouse", "wheelhouse"},
+                 {"python", "python3"}};
+    f.target.handler = [&](const std::vector<std::string>& argv, const util::RunOptions&) {
+        if (argv[0] == "python3") f.touch("/opt/v/bin/python");
+        if (argv[0] == "/opt/v/bin/pip") CHECK(fs::exists(f.at(argv[argv.size() - 2]) / "stand_in-1.0-py3-none-any.whl"));
+        return util::RunResult{0, false, "", ""};
+    };
+    auto r = steps::python_venv_kind().apply(f.ctx, step("python_venv", spec));
+    auto pip = f.calls_of("/opt/v/bin/pip");
+    REQUIRE(pip.size() == 1);
+    CHECK(has(pip[0], "--no-index"));
+    CHECK(has(pip[0], "stand-in==1.0"));
+    CHECK(f.target.network.empty());  // offline: the image never gets the host's DNS
+    CHECK(r.changes.size() == 2);
+    f.target.calls.clear();
+    CHECK(steps::python_venv_kind().apply(f.ctx, step("python_venv", spec)).changes.empty());
+    CHECK(f.target.calls.empty());
+}
