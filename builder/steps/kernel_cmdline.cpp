@@ -177,8 +177,11 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     cfg = read_text(resolve_in_root(root, kGrubCfg));
     problems = cfg ? grub_cfg_problems(*cfg, required, removed) : std::vector<std::string>{"it is missing"};
     if (!problems.empty()) {
-        Error e(fmt::format("{} is wrong after update-grub: {}", kGrubCfg, problems.front()),
-                problems.front().find("loop") != std::string::npos || problems.front().find("root=") != std::string::npos
+        const std::string& first = problems.front();
+        Error e(fmt::format("{} is wrong after update-grub: {}", kGrubCfg, first),
+                first.find("no Linux entry") != std::string::npos
+                    ? "install a kernel first; grub's 10_linux also writes nothing for a root it sees as /dev/loopN"
+                : first.find("loop") != std::string::npos || first.find("root=") != std::string::npos
                     ? "the chroot's /dev/disk/by-uuid must name the root file system's UUID"
                     : "check GRUB_CMDLINE_LINUX and the grub.d scripts of the image");
         for (size_t i = 1; i < problems.size() && i < 8; ++i) e.add_context(problems[i]);
