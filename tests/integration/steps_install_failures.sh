@@ -2,7 +2,7 @@
 # Failures of the installing step kinds in a real Debian 12 root: each is exit 1 with a
 # one-line message that says what failed, and leaves the image as the step found it.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/steps_install_lib.sh"
+source "$(dirname "$0")/steps_install_lib.bash"
 fresh_root
 R="$work/root"
 mkdir -p "$R/lib/modules/$kernel/build"

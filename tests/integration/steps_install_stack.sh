@@ -2,7 +2,7 @@
 # The vendor stack installed into a real Debian 12 root with real dpkg/apt/make, from the
 # stand-in artifacts: what lands, and that a second apply changes nothing.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/steps_install_lib.sh"
+source "$(dirname "$0")/steps_install_lib.bash"
 fresh_root
 # The stand-in .run needs the kernel's headers; a build folder stands in for linux-headers.
 mkdir -p "$work/root/lib/modules/$kernel/build"

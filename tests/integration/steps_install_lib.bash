@@ -1,9 +1,15 @@
-# Helpers for the steps_install_* integration tests (sourced after lib.sh): a Debian 12 root
-# on tmpfs, the stand-in vendor artifacts, and recipes whose artifacts are file:// URLs.
+# Helpers for the steps_install_* integration tests (sourced after lib.sh; not a test itself:
+# run.sh runs only *.sh): a Debian 12 root on tmpfs, the stand-in vendor artifacts, and recipes
+# whose artifacts are file:// URLs.
 for tool in makeself dpkg-deb dpkg-scanpackages gcc; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (ci/packages/steps-install.txt)"
 done
 [ "$(id -u)" -eq 0 ] || skip "needs root (chroot, mounts)"
+# Run in a private mount namespace, so the tmpfs below never outlives the test.
+if [ -z "${CCBAKE_STEPS_INSTALL_NS:-}" ]; then
+    export CCBAKE_STEPS_INSTALL_NS=1
+    exec unshare --mount --propagation private bash "$0" "$@"
+fi
 
 # A scratch folder with a tmpfs for the root (creating files on / is slow here).
 work="$(mktemp -d /var/tmp/ccbake-steps-install.XXXXXX)"
@@ -54,9 +60,11 @@ recipe() {  # NAME ARTIFACT...
     } > "$work/$name.yaml"
 }
 
-bake() {  # RECIPE-NAME: bakes into $work/root, output in $out, status in $rc
+bake() {  # RECIPE-NAME: fetches, then bakes into $work/root; output in $out, status in $rc
+    capture timeout 120 "$CCBAKE" --cache "$work/cache" fetch "$work/$1.yaml"
+    assert_rc 0
     capture timeout 600 "$CCBAKE" --cache "$work/cache" bake "$work/$1.yaml" --rootfs "$work/root" \
-        --log-dir "$work/logs/$1"
+        --log-dir "$work/logs/$1" --offline
 }
 in_root() { chroot "$work/root" "$@"; }
 pkg_version() { in_root dpkg-query -W -f '${Status} ${Version}' "$1" 2>/dev/null | sed -n 's/^install ok installed //p'; }
