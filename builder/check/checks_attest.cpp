@@ -35,6 +35,11 @@ void check_tdx_attestation(System& sys, const Config& cfg, const Facts& f, Repor
         r.add(result("attest.tdx_verify", Status::Skip, "no quote to verify"));
         return;
     }
+    struct Cleanup {
+        System& sys;
+        std::string dir;
+        ~Cleanup() { sys.remove_temp_dir(dir); }
+    } cleanup{sys, work};
     auto gen = sys.run({cfg.tools.tdx_attest}, timeout, work);
     Verdict q;
     if (!gen.started) q = {Status::Fail, cfg.tools.tdx_attest + " not found", "bake the recipe's TDX attestation steps"};
@@ -54,7 +59,9 @@ void check_tdx_attestation(System& sys, const Config& cfg, const Facts& f, Repor
     if (!ver.started) v = {Status::Fail, app + " not found", "bake the recipe's DCAP QuoteVerificationSample build"};
     else if (ver.timed_out) v = {Status::Fail, timed_out("QuoteVerificationSample", timeout), "check the network to the PCCS"};
     else v = judge_quote_verification(ver.output);
-    r.add(result("attest.tdx_verify", v.status, v.evidence, v.hint));
+    CheckResult verify = result("attest.tdx_verify", v.status, v.evidence, v.hint);
+    verify.details["output_tail"] = tail_lines(ver.output, 20);
+    r.add(verify);
 }
 
 void check_ppcie(System& sys, const Config& cfg, const Facts& f, Report& r) {

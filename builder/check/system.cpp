@@ -168,4 +168,14 @@ std::string HostSystem::make_temp_dir() {
     return mkdtemp(buf.data()) ? std::string(buf.data()) : std::string();
 }
 
+void HostSystem::remove_temp_dir(const std::string& dir) {
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d))
+            if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+                unlink((dir + "/" + e->d_name).c_str());
+        closedir(d);
+    }
+    rmdir(dir.c_str());
+}
+
 }  // namespace ccbake::check

@@ -31,6 +31,8 @@ public:
     virtual void sleep(int seconds) = 0;
     // A fresh scratch directory (host path) for tools that write into their working directory.
     virtual std::string make_temp_dir() = 0;
+    // Removes a scratch directory from make_temp_dir and the files in it.
+    virtual void remove_temp_dir(const std::string& dir) = 0;
 };
 
 class HostSystem : public System {
@@ -45,6 +47,7 @@ public:
     CommandResult run(const std::vector<std::string>& argv, int timeout_s, const std::string& cwd = {}) override;
     void sleep(int seconds) override;
     std::string make_temp_dir() override;
+    void remove_temp_dir(const std::string& dir) override;
 
 private:
     std::string host(const std::string& path) const;

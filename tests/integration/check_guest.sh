@@ -98,8 +98,10 @@ assert d["ok"] and c["kernel.version"]["status"] == "pass" and c["tdx.device"]["
 echo "plain VM: TDX absent and GPU absent reported; exit 1 when required, 0 when only the kernel is"
 
 # --- the vendor's 8-GPU PPCIe node -----------------------------------------------------
-run_checker "$node" "$work/all.json"
+mkdir -p "$work/tmp"
+TMPDIR="$work/tmp" run_checker "$node" "$work/all.json"
 assert_rc 0
+[ -z "$(ls -A "$work/tmp")" ] || fail "the quote's scratch directory was left behind: $(ls "$work/tmp")"
 assert_contains "$out" "8 GPUs, 4 NVSwitches; all 5 stages SUCCESS; GPU state is READY"
 assert_contains "$out" "Successfully get the TD Quote"
 assert_contains "$out" "[APP] Info: App: Verification completed successfully."

@@ -53,6 +53,8 @@ public:
     }
     void sleep(int s) override { slept += s; }
     std::string make_temp_dir() override { return "/tmp/fake"; }
+    void remove_temp_dir(const std::string& d) override { removed.push_back(d); }
+    std::vector<std::string> removed;
 };
 
 void plain_vm(FakeSystem& s) {
@@ -114,6 +116,7 @@ TEST_CASE("the vendor's 8-GPU PPCIe node passes every check") {
     CHECK(r.find("kernel.swiotlb")->evidence.find("kernel mapped 4096 MiB") != std::string::npos);
     CHECK(r.find("gpu.cc_mode")->evidence == "Multi-GPU Mode: Protected PCIe (nvidia-smi conf-compute -q)");
     CHECK(r.to_json({})["checks"].size() == known_checks().size());
+    CHECK(s.removed == std::vector<std::string>{"/tmp/fake"});  // the quote's scratch directory
 }
 
 TEST_CASE("a plain VM says TDX absent and GPU absent; exit code follows the required list") {
