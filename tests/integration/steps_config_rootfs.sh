@@ -189,4 +189,12 @@ YAML
 bake vendor-unit
 assert_rc 2
 assert_contains "$out" "is under [Install], where systemd ignores it"
+# update-grub cannot work on a bare directory (no block device behind /): a clear error.
+recipe grub-on-dir <<'YAML'
+  - kernel_cmdline: {add: [iommu=pt]}
+YAML
+bake grub-on-dir
+assert_rc 1
+assert_contains "$out" "update-grub failed in the image"
+assert_contains "$out" "set update_grub: false for a directory tree"
 echo "steps_config_rootfs: ok"
