@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "bake/apply.h"
+#include "bake/digest.h"
 #include "bake/files.h"
 #include "bake/manifest.h"
 #include "bake/pipeline.h"
@@ -45,7 +46,7 @@ std::uint64_t artifact_bytes(const recipe::Recipe& r) {
 
 int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
     // First, before any thread starts: mounts and commands of this bake stay private to it.
-    image::enter_private_mount_namespace();
+    image::isolate_bake();
     Report report(o.json);
     const std::string in_name = o.image.string();
     const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
@@ -81,15 +82,15 @@ int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
     });
 
     // Stage: a private copy beside the output; the input is only ever read.
+    // The input's digest is computed alongside, for the manifest.
     StagedImage staged(o.output);
-    std::string base_digest = report.phase("stage", [&] {
-        std::string digest = staged.fill_from(o.image, info);
+    BackgroundDigest base_digest(o.image, o.cache);
+    report.phase("stage", [&] {
+        staged.fill_from(o.image, info);
         if (info.format == image::ImageFormat::Qcow2) {
             layout = image::check_disk_layout(staged.path(), in_name);
             image::check_efi_loader(staged.path(), layout.esp, in_name);
         }
-        report.info("input sha256 " + digest);
-        return digest;
     });
 
     // Attach: partitions on loop devices at their offsets, mounted in the private namespace,
@@ -119,8 +120,10 @@ int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
 
     // Manifest: provenance inside the image; the same document goes beside the output.
     std::string manifest = report.phase("manifest", [&] {
+        std::string digest = base_digest.get();
+        report.info("base image sha256 " + digest);
         ManifestInput mi{r,         artifacts,   {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
-                                                  o.image.filename().string(), base_digest, fs::file_size(o.image)},
+                                                  o.image.filename().string(), digest, fs::file_size(o.image)},
                          facts.os,  facts.kernel, outcomes, o.format};
         std::string text = build_manifest(mi).dump(2) + "\n";
         write_file_atomic(disk->root() / fs::path(kManifestPath).relative_path(), text);

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -21,33 +20,6 @@ namespace fs = std::filesystem;
 namespace ccbake::bake {
 
 namespace {
-
-constexpr size_t kChunk = 1 << 20;
-
-class Sha256 {
-public:
-    Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-    ~Sha256() { EVP_MD_CTX_free(ctx_); }
-    void update(const void* p, size_t n) { EVP_DigestUpdate(ctx_, p, n); }
-    std::string hex() {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-        EVP_DigestFinal_ex(ctx_, md, &len);
-        std::string out;
-        for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
-        return out;
-    }
-
-private:
-    EVP_MD_CTX* ctx_;
-};
-
-bool all_zero(const char* p, size_t n) {
-    static const std::array<char, 4096> zero{};
-    for (size_t off = 0; off < n; off += zero.size())
-        if (std::memcmp(p + off, zero.data(), std::min(zero.size(), n - off)) != 0) return false;
-    return true;
-}
 
 Error io_error(const std::string& what, int err) {
     Error e(fmt::format("{}: {}", what, std::strerror(err)));
@@ -65,52 +37,37 @@ void write_all(int fd, const char* p, size_t n, off_t off) {
     }
 }
 
-// Copies `in` to `out` keeping holes, hashing every byte (holes hash as zeros).
-std::string sparse_copy(int in, int out, std::uint64_t size) {
-    Sha256 h;
-    std::vector<char> buf(kChunk);
-    static const std::vector<char> zeros(kChunk, 0);
-    off_t pos = 0;
+// Copies the data extents of `in` to `out` in the kernel (copy_file_range: a reflink where
+// the file system can); holes stay holes.
+void sparse_copy(int in, int out, std::uint64_t size) {
     const off_t end = static_cast<off_t>(size);
+    off_t pos = 0;
     while (pos < end) {
         off_t data = ::lseek(in, pos, SEEK_DATA);
-        if (data < 0) data = end;  // ENXIO: only a hole remains
-        for (off_t z = pos; z < data;) {
-            size_t n = static_cast<size_t>(std::min<off_t>(data - z, static_cast<off_t>(kChunk)));
-            h.update(zeros.data(), n);
-            z += static_cast<off_t>(n);
-        }
-        if (data >= end) break;
+        if (data < 0) break;  // ENXIO: only a hole remains
         off_t hole = ::lseek(in, data, SEEK_HOLE);
         if (hole < 0) hole = end;
         for (off_t at = data; at < hole;) {
             util::throw_if_interrupted();
-            size_t want = static_cast<size_t>(std::min<off_t>(hole - at, static_cast<off_t>(kChunk)));
-            ssize_t got = ::pread(in, buf.data(), want, at);
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) throw io_error("cannot read the input image", got < 0 ? errno : EIO);
-            h.update(buf.data(), static_cast<size_t>(got));
-            if (!all_zero(buf.data(), static_cast<size_t>(got))) write_all(out, buf.data(), static_cast<size_t>(got), at);
-            at += got;
+            off_t src = at, dst = at;
+            size_t want = static_cast<size_t>(std::min<off_t>(hole - at, off_t{64} << 20));
+            ssize_t n = ::copy_file_range(in, &src, out, &dst, want, 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                std::vector<char> buf(want);
+                n = ::pread(in, buf.data(), want, at);
+                if (n > 0) write_all(out, buf.data(), static_cast<size_t>(n), at);
+            }
+            if (n < 0) throw io_error("cannot copy the input image", errno);
+            if (n == 0) throw io_error("cannot copy the input image", EIO);
+            at += n;
         }
         pos = hole;
     }
     if (::ftruncate(out, end) != 0) throw io_error("cannot size the staged image", errno);
-    return h.hex();
 }
 
 }  // namespace
-
-std::string sha256_file(const fs::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw io_error("cannot read " + path.string(), errno);
-    Sha256 h;
-    std::vector<char> buf(kChunk);
-    ssize_t n;
-    while ((n = ::read(fd, buf.data(), buf.size())) > 0) h.update(buf.data(), static_cast<size_t>(n));
-    ::close(fd);
-    return h.hex();
-}
 
 StagedImage::StagedImage(const fs::path& output) : dir_(fs::absolute(output).parent_path()) {
     fd_ = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
@@ -135,14 +92,14 @@ fs::path StagedImage::path() const {
     return fmt::format("/proc/{}/fd/{}", ::getpid(), fd_);
 }
 
-std::string StagedImage::fill_from(const fs::path& input, const image::ImageFile& info) {
+void StagedImage::fill_from(const fs::path& input, const image::ImageFile& info) {
     if (info.format == image::ImageFormat::Raw) {
         int in = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
         if (in < 0) throw io_error("cannot read " + input.string(), errno);
         try {
-            std::string digest = sparse_copy(in, fd_, info.virtual_size);
+            sparse_copy(in, fd_, info.virtual_size);
             ::close(in);
-            return digest;
+            return;
         } catch (...) {
             ::close(in);
             throw;
@@ -159,7 +116,6 @@ std::string StagedImage::fill_from(const fs::path& input, const image::ImageFile
         e.add_context("output: " + util::trim(r.output));
         throw e;
     }
-    return sha256_file(input);
 }
 
 void StagedImage::publish(const fs::path& output, const std::string& format, const std::string& compression) {

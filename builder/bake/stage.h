@@ -2,8 +2,8 @@
 // The staged copy of the input, beside the output so publishing is a rename(2) on one file
 // system. It is an unnamed file (O_TMPFILE) where the file system allows, so no crash — not
 // even kill -9 — leaves it behind; elsewhere a hidden OUT.ccbake-stage-PID removed on unwind.
-// Raw input is copied sparsely (holes stay holes) and hashed in the same pass; qcow2 input is
-// converted with qemu-img and hashed separately.
+// Raw input is copied sparsely in the kernel (holes stay holes); qcow2 input is converted
+// with qemu-img.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -22,8 +22,8 @@ public:
     int fd() const { return fd_; }
     // A path other processes (qemu-img, mtools) can open for the staged file.
     std::filesystem::path path() const;
-    // Copies (raw) or converts (qcow2) the input; returns the input file's sha256.
-    std::string fill_from(const std::filesystem::path& input, const image::ImageFile& info);
+    // Copies (raw) or converts (qcow2) the input.
+    void fill_from(const std::filesystem::path& input, const image::ImageFile& info);
     // Moves the staged disk to `output` by rename(2): raw as it is, qcow2 compressed with
     // `compression` ("zstd" or "zlib") into a partial file first. Throws ccbake::Error.
     void publish(const std::filesystem::path& output, const std::string& format, const std::string& compression);
@@ -36,8 +36,5 @@ private:
 // Free space needed beside the output, and a check that says how much is missing.
 std::uint64_t space_needed(const image::ImageFile& in, std::uint64_t artifacts_bytes, const std::string& format);
 void check_free_space(const std::filesystem::path& output, std::uint64_t needed);
-
-// sha256 of a whole file (streaming).
-std::string sha256_file(const std::filesystem::path& path);
 
 }  // namespace ccbake::bake
