@@ -11,92 +11,92 @@ namespace {
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kBlocks = 4;
 
-struct Md {
-    explicit Md(const EVP_MD* md) : ctx(EVP_MD_CTX_new()) {
-        if (!ctx || EVP_DigestInit_ex(ctx, md, nullptr) != 1) throw std::runtime_error("OpenSSL digest init failed");
+std::string hex(const unsigned char* bytes, unsigned int len) {
+    static const char* digits = "0123456789abcdef";
+    std::string out(len * 2, '0');
+    for (unsigned int i = 0; i < len; ++i) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 0xf];
     }
-    ~Md() { EVP_MD_CTX_free(ctx); }
-    Md(const Md&) = delete;
-    Md& operator=(const Md&) = delete;
-    std::string hex() {
-        static const char* digits = "0123456789abcdef";
-        unsigned char buf[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) throw std::runtime_error("OpenSSL digest failed");
-        std::string out(len * 2, '0');
-        for (unsigned int i = 0; i < len; ++i) {
-            out[2 * i] = digits[buf[i] >> 4];
-            out[2 * i + 1] = digits[buf[i] & 0xf];
-        }
-        return out;
-    }
-    EVP_MD_CTX* ctx;
-};
+    return out;
+}
 
 }  // namespace
 
-struct DualHasher::Digests {
-    Md md5{EVP_md5()};
-    Md sha256{EVP_sha256()};
+struct DualHasher::Lane {
+    explicit Lane(const EVP_MD* md) : ctx(EVP_MD_CTX_new()) {
+        if (!ctx || EVP_DigestInit_ex(ctx, md, nullptr) != 1) throw std::runtime_error("OpenSSL digest init failed");
+    }
+    ~Lane() { EVP_MD_CTX_free(ctx); }
+    Lane(const Lane&) = delete;
+    Lane& operator=(const Lane&) = delete;
+    std::string final_hex() {
+        unsigned char buf[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) throw std::runtime_error("OpenSSL digest failed");
+        return hex(buf, len);
+    }
+    EVP_MD_CTX* ctx;
+    std::queue<std::pair<size_t, size_t>> queue;  // (block, length); length 0 ends the lane
+    std::thread thread;
 };
 
-DualHasher::DualHasher() : digests_(std::make_unique<Digests>()) {
+DualHasher::DualHasher()
+    : pending_(kBlocks, 0), md5_lane_(std::make_unique<Lane>(EVP_md5())),
+      sha_lane_(std::make_unique<Lane>(EVP_sha256())) {
     for (size_t i = 0; i < kBlocks; ++i) {
         blocks_.push_back(std::make_unique<unsigned char[]>(kBlock));
         if (i) free_.push(i);
     }
-    current_ = 0;
-    thread_ = std::thread([this] { worker(); });
+    md5_lane_->thread = std::thread([this] { lane_main(*md5_lane_); });
+    sha_lane_->thread = std::thread([this] { lane_main(*sha_lane_); });
 }
 
 DualHasher::~DualHasher() {
-    if (!finished_) {
-        {
-            std::lock_guard lock(m_);
-            filled_.push({0, 0});
-        }
-        cv_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
+    if (!finished_) stop_lanes();
 }
 
-void DualHasher::worker() {
+void DualHasher::lane_main(Lane& lane) {
     for (;;) {
         std::pair<size_t, size_t> item;
         {
             std::unique_lock lock(m_);
-            cv_.wait(lock, [&] { return !filled_.empty(); });
-            item = filled_.front();
-            filled_.pop();
+            cv_.wait(lock, [&] { return !lane.queue.empty(); });
+            item = lane.queue.front();
+            lane.queue.pop();
         }
         if (item.second == 0) return;
-        EVP_DigestUpdate(digests_->sha256.ctx, blocks_[item.first].get(), item.second);
+        EVP_DigestUpdate(lane.ctx, blocks_[item.first].get(), item.second);
         {
             std::lock_guard lock(m_);
-            free_.push(item.first);
+            if (--pending_[item.first] == 0) free_.push(item.first);
         }
         cv_.notify_all();
     }
 }
 
-size_t DualHasher::acquire() {
-    std::unique_lock lock(m_);
-    cv_.wait(lock, [&] { return !free_.empty(); });
-    size_t i = free_.front();
-    free_.pop();
-    return i;
+void DualHasher::stop_lanes() {
+    {
+        std::lock_guard lock(m_);
+        md5_lane_->queue.push({0, 0});
+        sha_lane_->queue.push({0, 0});
+    }
+    cv_.notify_all();
+    md5_lane_->thread.join();
+    sha_lane_->thread.join();
 }
 
 void DualHasher::hand_over() {
     if (fill_ == 0) return;
-    EVP_DigestUpdate(digests_->md5.ctx, blocks_[current_].get(), fill_);
-    {
-        std::lock_guard lock(m_);
-        filled_.push({current_, fill_});
-    }
+    std::unique_lock lock(m_);
+    pending_[current_] = 2;
+    md5_lane_->queue.push({current_, fill_});
+    sha_lane_->queue.push({current_, fill_});
     cv_.notify_all();
     fill_ = 0;
-    current_ = acquire();
+    cv_.wait(lock, [&] { return !free_.empty(); });
+    current_ = free_.front();
+    free_.pop();
 }
 
 void DualHasher::update(const void* data, size_t size) {
@@ -112,17 +112,23 @@ void DualHasher::update(const void* data, size_t size) {
     }
 }
 
+unsigned char* DualHasher::space(size_t& capacity) {
+    capacity = kBlock - fill_;
+    return blocks_[current_].get() + fill_;
+}
+
+void DualHasher::commit(size_t n) {
+    fill_ += n;
+    bytes_ += n;
+    if (fill_ == kBlock) hand_over();
+}
+
 void DualHasher::finish() {
     hand_over();
-    {
-        std::lock_guard lock(m_);
-        filled_.push({0, 0});
-    }
-    cv_.notify_all();
-    thread_.join();
+    stop_lanes();
     finished_ = true;
-    md5_ = digests_->md5.hex();
-    sha256_ = digests_->sha256.hex();
+    md5_ = md5_lane_->final_hex();
+    sha256_ = sha_lane_->final_hex();
 }
 
 }  // namespace ccbake::fetch

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <memory>
 #include <unistd.h>
 
 #include "fetch/dual_hasher.h"
@@ -18,11 +17,11 @@ FileDigests digest_file(const std::filesystem::path& path) {
         throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)),
                     "check the permissions of the cache directory");
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    constexpr size_t kRead = 1 << 20;
-    auto buf = std::make_unique<char[]>(kRead);
     DualHasher hasher;
     for (;;) {
-        ssize_t n = ::read(fd, buf.get(), kRead);
+        size_t room = 0;
+        unsigned char* at = hasher.space(room);
+        ssize_t n = ::read(fd, at, room);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             int err = errno;
@@ -31,7 +30,7 @@ FileDigests digest_file(const std::filesystem::path& path) {
                         "the cache's disk may be failing; check it, or choose another --cache");
         }
         if (n == 0) break;
-        hasher.update(buf.get(), size_t(n));
+        hasher.commit(size_t(n));
     }
     ::close(fd);
     hasher.finish();

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "fetch/dual_hasher.h"
@@ -35,4 +37,24 @@ TEST_CASE("digests of nothing, and a hasher dropped unfinished") {
     CHECK(empty.sha256_hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     DualHasher dropped;
     dropped.update("abc", 3);  // destructor must stop the worker cleanly
+}
+
+TEST_CASE("zero-copy feeding gives the same digests as update()") {
+    std::string data(2 * (1 << 20) + 777, 'q');
+    DualHasher a, b;
+    a.update(data.data(), data.size());
+    size_t off = 0;
+    while (off < data.size()) {
+        size_t room = 0;
+        unsigned char* at = b.space(room);
+        size_t n = std::min({room, data.size() - off, size_t(300000)});
+        std::memcpy(at, data.data() + off, n);
+        b.commit(n);
+        off += n;
+    }
+    a.finish();
+    b.finish();
+    CHECK(a.sha256_hex() == b.sha256_hex());
+    CHECK(a.md5_hex() == b.md5_hex());
+    CHECK(b.bytes() == data.size());
 }
