@@ -47,16 +47,17 @@ void register_render(CLI::App& app, Globals& g) {
     auto* ci = render->add_subcommand("cloud-init", "Render cloud-init user-data, meta-data and a NoCloud seed ISO");
     static std::string recipe_path, out_dir, mode = "check";
     static std::vector<std::string> sets;
-    static int wait_s = 900;
+    static int wait_s = 0;
     ci->add_option("RECIPE", recipe_path, "Recipe file")->required()->check(CLI::ExistingFile);
     ci->add_option("-o,--output", out_dir, "Directory for user-data, meta-data and seed.iso")->required();
     ci->add_option("--mode", mode,
                    "check: first-boot checks only; bake-at-boot: also run the recipe's steps at first boot")
         ->check(CLI::IsMember({"check", "bake-at-boot"}))
         ->capture_default_str();
-    ci->add_option("--wait-persistenced", wait_s, "Seconds to wait for nvidia-persistenced before GPU checks")
-        ->check(CLI::Range(1, 86400))
-        ->capture_default_str();
+    ci->add_option("--wait-persistenced", wait_s,
+                   "Seconds to wait for nvidia-persistenced before GPU checks (default: the recipe's "
+                   "guest_check persistenced_timeout, else 900)")
+        ->check(CLI::Range(1, 86400));
     add_set_option(*ci, sets);
     ci->callback([&g] {
         recipe::Recipe r = load_or_die(recipe_path, sets);

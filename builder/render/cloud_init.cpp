@@ -44,7 +44,7 @@ std::string header(const recipe::Recipe& r, const CloudInitOptions& o, const Boo
         lines.push_back("");
         lines.push_back("bake-at-boot: before the checks, the recipe's steps run as first-boot commands.");
         lines.push_back("What this mode cannot do that `ccbake bake` does offline:");
-        for (const auto& l : bake_at_boot_limits()) lines.push_back("  - " + l);
+        for (const auto& l : bake_at_boot_limits()) lines.push_back((util::starts_with(l, "  ") ? "  " : "  - ") + l);
         if (!boot.notes.empty()) lines.push_back("Differences for this recipe:");
         for (const auto& n : boot.notes) lines.push_back("  - " + n);
     }
@@ -90,7 +90,9 @@ const std::vector<std::string>& bake_at_boot_limits() {
     return limits;
 }
 
-CloudInitFiles render_cloud_init(const recipe::Recipe& r, const CloudInitOptions& o) {
+CloudInitFiles render_cloud_init(const recipe::Recipe& r, const CloudInitOptions& options) {
+    CloudInitOptions o = options;
+    if (o.persistenced_timeout_s <= 0) o.persistenced_timeout_s = persistenced_timeout(r);
     BootCommands boot;
     if (o.mode == CloudInitMode::BakeAtBoot) boot = boot_commands(r);
 

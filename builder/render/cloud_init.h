@@ -13,7 +13,7 @@ enum class CloudInitMode { Check, BakeAtBoot };
 
 struct CloudInitOptions {
     CloudInitMode mode = CloudInitMode::Check;
-    int persistenced_timeout_s = 900;  // 8-GPU CC init takes about 5 minutes
+    int persistenced_timeout_s = 0;  // 0: the recipe's guest_check value, else 900 (8 GPUs: ~5 min)
 };
 
 struct CloudInitFiles {

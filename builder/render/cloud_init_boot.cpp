@@ -1,5 +1,6 @@
 #include "render/cloud_init_boot.h"
 
+#include <filesystem>
 #include <fmt/format.h>
 #include <set>
 
@@ -14,6 +15,7 @@ using nlohmann::json;
 using steps::text;
 using steps::texts;
 using Argv = std::vector<std::string>;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -95,8 +97,10 @@ private:
         else if (s.kind == "modprobe") modprobe(p);
         else if (s.kind == "file") file(p);
         else if (s.kind == "run") run_step(p);
-        else throw Error(fmt::format("bake-at-boot does not know step kind '{}'", s.kind),
-                         "render --mode check, or bake offline with `ccbake bake`");
+        else if (s.kind == "guest_check")
+            note("not applied: ccbake-check comes only with an offline bake; the helper runs the vendor's checks");
+        else throw UsageError(fmt::format("bake-at-boot cannot render step kind '{}'", s.kind),
+                              "render --mode check, or bake offline with `ccbake bake`");
     }
 
     void kernel(const json& p) {
@@ -271,9 +275,22 @@ bool contains(const std::string& s, const char* what) { return s.find(what) != s
 
 BootCommands boot_commands(const recipe::Recipe& r) { return Translator(r).run(); }
 
+int persistenced_timeout(const recipe::Recipe& r) {
+    for (const auto& s : r.steps)
+        if (s.kind == "guest_check" && s.spec.contains("persistenced_timeout") &&
+            s.spec["persistenced_timeout"].is_number())
+            return s.spec["persistenced_timeout"].get<int>();
+    return 900;
+}
+
 std::vector<std::string> check_arguments(const recipe::Recipe& r) {
     std::vector<std::string> args;
+    auto parent = [](const std::string& path) { return fs::path(path).parent_path().string(); };
     for (const auto& s : r.steps) {
+        if (s.kind == "guest_check") {  // the checker's own tool paths win over guesses
+            return {"--quote-dir", parent(text(s.spec, "tdx_attest")), "--qvs-dir", parent(text(s.spec, "quote_verify")),
+                    "--venv", parent(parent(text(s.spec, "ppcie_python")))};
+        }
         std::string dir = text(s.spec, "dir");
         if (s.kind == "source_build" && contains(dir, "tdx-quote-generation-sample"))
             args = concat(args, {"--quote-dir", dir});

@@ -30,4 +30,7 @@ BootCommands boot_commands(const recipe::Recipe& r);
 // the quote verification sample and the PPCIe verifier's venv live in the image.
 std::vector<std::string> check_arguments(const recipe::Recipe& r);
 
+// Seconds to wait for nvidia-persistenced: the guest_check step's persistenced_timeout, else 900.
+int persistenced_timeout(const recipe::Recipe& r);
+
 }  // namespace ccbake::render

@@ -169,3 +169,26 @@ TEST_CASE("the seed ISO reads back with label cidata and both files, names intac
     CHECK_FALSE(fs::exists(t.path / "seed.iso.partial"));
     CHECK_THROWS_AS(render::iso_volume_id(t.path / "nothing"), Error);
 }
+
+TEST_CASE("a guest_check step gives the checker's tool paths and its persistenced timeout") {
+    TempDir t;
+    std::ofstream(t.path / "g.yaml") << R"(
+name: guest-check-test
+base: {os: debian, version: "12", min_kernel: 6.1.0}
+steps:
+  - guest_check:
+      persistenced_timeout: 7m
+      tdx_attest: /opt/q/test_tdx_attest
+      quote_verify: /opt/v/app
+      ppcie_python: /opt/venv/bin/python3
+)";
+    recipe::Diagnostics d;
+    recipe::Recipe r = recipe::load_recipe(t.path / "g.yaml", {}, d);
+    REQUIRE_MESSAGE(d.empty(), d.render());
+    YAML::Node doc = YAML::Load(render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 0}).user_data);
+    auto cmds = runcmd(doc);
+    REQUIRE(cmds.size() == 3);  // guest_check adds no first-boot commands
+    CHECK(cmds[0] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "wait-persistenced", "420"});
+    CHECK(cmds[1] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "check", "--quote-dir", "/opt/q",
+                                              "--qvs-dir", "/opt/v", "--venv", "/opt/venv"});
+}
