@@ -60,17 +60,19 @@ std::map<std::string, std::string> deb_control(const fs::path& deb) {
     archive_entry* e = nullptr;
     int rc;
     while ((rc = archive_read_next_header(outer.get(), &e)) == ARCHIVE_OK) {
-        std::string name = archive_entry_pathname(e);
+        const char* member = archive_entry_pathname(e);
+        std::string name = member ? member : "";
         if (!util::starts_with(name, "control.tar")) continue;
-        std::string member = read_all(outer.get());
+        std::string data = read_all(outer.get());
         ReadPtr inner(archive_read_new(), archive_read_free);
         archive_read_support_format_tar(inner.get());
         archive_read_support_filter_all(inner.get());
-        if (archive_read_open_memory(inner.get(), member.data(), member.size()) != ARCHIVE_OK)
+        if (archive_read_open_memory(inner.get(), data.data(), data.size()) != ARCHIVE_OK)
             throw not_a_deb(deb, fmt::format("{}: {}", name, archive_error_string(inner.get())));
         archive_entry* c = nullptr;
         while (archive_read_next_header(inner.get(), &c) == ARCHIVE_OK) {
-            std::string path = archive_entry_pathname(c);
+            const char* inner_path = archive_entry_pathname(c);
+            std::string path = inner_path ? inner_path : "";
             if (path == "./control" || path == "control") return parse_control(read_all(inner.get()));
         }
         throw not_a_deb(deb, fmt::format("{} holds no control file", name));

@@ -129,7 +129,8 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
     archive_entry* e = nullptr;
     int rc;
     while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-        std::string raw = archive_entry_pathname(e);
+        const char* p = archive_entry_pathname(e);
+        std::string raw = p ? p : "";
         std::string rel = relative(components(file, raw, "path"), options.strip_components);
         if (rel.empty()) continue;
         check_disk_parents(file, raw, root, rel);

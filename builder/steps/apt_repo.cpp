@@ -62,9 +62,10 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     if (s.spec.value("update", true) && !result.changes.empty()) {
         // Only this source is refreshed: a local repository needs no network.
         try {
-            install::apt_get(ctx, {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=-", "-o",
-                                   "APT::Get::List-Cleanup=false", "update"},
-                             fmt::format("apt-get update of {} failed", list));
+            install::Staging staging(ctx);
+            auto args = install::only_sources(ctx, staging, list);
+            args.push_back("update");
+            install::apt_get(ctx, args, fmt::format("apt-get update of {} failed", list));
         } catch (...) {
             undo(old_list);
             throw;

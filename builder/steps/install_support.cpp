@@ -1,5 +1,6 @@
 #include "steps/install_support.h"
 
+#include <algorithm>
 #include <atomic>
 #include <fmt/format.h>
 #include <fstream>
@@ -230,13 +231,17 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
     if (lines.empty() && stanzas.empty())
         throw Error("hermetic install, but the image has no local (file:) apt source",
                     "add the repository with an apt_repo step before this one, or set hermetic: false");
-    std::string list = staging.inside() + "/hermetic.list", source_parts = "-";
+    std::string list = staging.inside() + "/hermetic.list";
     write_if_changed(ctx, list, "# Local sources only (ccbake hermetic install)\n" + lines);
-    if (!stanzas.empty()) {
-        source_parts = staging.inside() + "/hermetic.d";
-        write_if_changed(ctx, source_parts + "/local.sources", stanzas);
-    }
-    return {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=" + source_parts,
+    auto options = only_sources(ctx, staging, list);
+    if (!stanzas.empty()) write_if_changed(ctx, staging.inside() + "/hermetic.d/local.sources", stanzas);
+    return options;
+}
+
+std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging, const std::string& list) {
+    const std::string parts = staging.inside() + "/hermetic.d";
+    fs::create_directories(resolve(ctx.target.root(), parts));
+    return {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=" + parts,
             "-o", "Dir::Cache::pkgcache=",       "-o", "Dir::Cache::srcpkgcache=",
             "-o", "APT::Get::List-Cleanup=false"};
 }

@@ -68,6 +68,9 @@ private:
 // *.list files), without touching its other lists or cache; the list is written into
 // `staging`. Throws when there is none.
 std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Staging& staging);
+// apt-get options that use `list` (a file in the image) as the only source, without touching
+// apt's other lists or its caches.
+std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging, const std::string& list);
 
 // Runs apt-get (argv after "apt-get"); turns "Unable to locate package X" and friends into an
 // error that names the package.

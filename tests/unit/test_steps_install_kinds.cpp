@@ -242,7 +242,8 @@ TEST_CASE("hermetic apt uses only the image's file: sources") {
     std::string list = slurp(f.at(staging.inside() + "/hermetic.list"));
     CHECK(list.find("file:/srv/repo jammy main") != std::string::npos);
     CHECK(list.find("http:") == std::string::npos);
-    CHECK(has(opts, "Dir::Etc::SourceParts=-"));
+    CHECK(has(opts, "Dir::Etc::SourceParts=" + staging.inside() + "/hermetic.d"));
+    CHECK(fs::is_empty(f.at(staging.inside() + "/hermetic.d")));
     CHECK(has(opts, "Dir::Etc::SourceList=" + staging.inside() + "/hermetic.list"));
 }
 
