@@ -258,7 +258,11 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
         std::string inside = unit_dir(d.unit) + ".d/" + kDropinName;
         WantedFile w;
         w.content = render_dropin(d);
-        add_unique(changes, ensure_file(resolve_in_root(root, inside), inside, w));
+        auto wrote = ensure_file(resolve_in_root(root, inside), inside, w);
+        add_unique(changes, wrote);
+        // The journal and manifest record the correction, not only the file.
+        if (!wrote.empty())
+            for (const auto& n : d.notes) changes.push_back(d.unit + ": " + n);
         if (unit_exists(ctx, d.unit)) add_unique(verify, {d.unit});
         else ctx.progress(d.unit + " is not installed yet: its drop-in applies once it is");
     }

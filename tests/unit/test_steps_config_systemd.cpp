@@ -91,7 +91,9 @@ TEST_CASE("systemd: the vendor's Before= under [Install] is carried into [Unit] 
     h.root.write("/usr/lib/systemd/system/nvidia-persistenced.service", kVendorPersistenced);
     json s = spec({{"ordering", {{{"unit", "nvidia-persistenced.service"}, {"after", {"syslog.target"}}}}}});
     auto r = h.apply("systemd", s);
-    REQUIRE(r.changes.size() == 1);
+    REQUIRE(r.changes.size() == 2);
+    CHECK(r.changes[1] == "nvidia-persistenced.service: Before=nvidia-fabricmanager.service was under [Install] of "
+                          "/usr/lib/systemd/system/nvidia-persistenced.service (line 15), where systemd ignores it");
     std::string dropin = h.root.read("/etc/systemd/system/nvidia-persistenced.service.d/50-ccbake-ordering.conf");
     CHECK(dropin.find("Before=nvidia-fabricmanager.service was under [Install]") != std::string::npos);
     auto p = config::load_unit_ordering(h.root.dir, "nvidia-persistenced.service");
