@@ -281,9 +281,11 @@ const StepKind& systemd_kind() {
         "Units in `units` are written to /etc/systemd/system/NAME. Each `ordering` entry becomes "
         "`/etc/systemd/system/UNIT.d/50-ccbake-ordering.conf` with After=/Before=/Wants=/Requires= "
         "in its [Unit] section, where systemd honours them (the vendor's example puts Before= "
-        "under [Install], where systemd ignores it; such a unit is refused). Units in `enable` "
-        "are enabled offline. Cycles in the requested order are refused with the cycle named. "
-        "`systemd-analyze verify` then runs in the image and any warning fails the step.",
+        "under [Install], where systemd ignores it: such a unit in `units` is refused, and one "
+        "already in the image gets a drop-in that carries the key into [Unit], unless the recipe "
+        "orders the other way). Units in `enable` are enabled offline. Cycles in the requested "
+        "order are refused with the cycle named. `systemd-analyze verify` then runs in the image "
+        "and any warning fails the step; the order is checked on the files as systemd merges them.",
         {
             {"units", FieldType::ObjectList, false, nlohmann::json::array(), "Unit files to write.", {},
              {
