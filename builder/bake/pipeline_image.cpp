@@ -2,6 +2,7 @@
 // is published whole by rename(2) or removed.
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "bake/apply.h"
 #include "bake/digest.h"
@@ -42,11 +43,24 @@ std::uint64_t artifact_bytes(const recipe::Recipe& r) {
     return n;
 }
 
+// A step or the publish failing while the output's file system is full most likely failed
+// because of it (the staged copy grows there): say so.
+void rethrow_if_disk_full(const Error& e, const fs::path& output) {
+    fs::path dir = fs::absolute(output).parent_path();
+    struct statvfs st {};
+    if (e.exit_code() != kExitFailed || ::statvfs(dir.c_str(), &st) != 0 ||
+        static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize > (8u << 20))
+        return;
+    Error full(fmt::format("{}; the output's file system ({}) is full", e.what(), dir.string()),
+               "free space there or choose another --output folder; nothing was published", e.exit_code());
+    for (const auto& c : e.context()) full.add_context(c);
+    throw full;
+}
+
 }  // namespace
 
-int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
-    // First, before any thread starts: mounts and commands of this bake stay private to it.
-    image::isolate_bake();
+// The pipeline, phase by phase.
+static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     Report report(o.json);
     const std::string in_name = o.image.string();
     const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
@@ -85,6 +99,7 @@ int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
     // The input's digest is computed alongside, for the manifest.
     StagedImage staged(o.output);
     BackgroundDigest base_digest(o.image, o.cache);
+    try {
     report.phase("stage", [&] {
         staged.fill_from(o.image, info);
         if (info.format == image::ImageFormat::Qcow2) {
@@ -144,7 +159,17 @@ int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
                                 o.format == "qcow2" ? ", " + compression + "-compressed" : "", beside.string()));
     });
     report.summary(fmt::format("baked {} into {}", r.name, o.output.string()));
+    } catch (const Error& e) {
+        rethrow_if_disk_full(e, o.output);
+        throw;
+    }
     return kExitOk;
+}
+
+int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
+    // First, before any thread starts: mounts and commands of this bake stay private to it.
+    image::isolate_bake();
+    return run_pipeline(r, o);
 }
 
 }  // namespace ccbake::bake

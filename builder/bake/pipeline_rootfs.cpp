@@ -1,5 +1,8 @@
 // `bake --rootfs DIR`: the recipe applied to a root directory in place.
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "bake/apply.h"
 #include "bake/files.h"
@@ -75,7 +78,14 @@ fs::path default_log_dir(const fs::path& cache, const recipe::Recipe& r) {
     localtime_r(&t, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    return cache / "logs" / fmt::format("{}-{}-{}", r.name.empty() ? "bake" : r.name, stamp, ::getpid());
+    // PIDs inside the bake's namespace are not unique: a random suffix keeps bakes apart.
+    fs::path dir = cache / "logs";
+    fs::create_directories(dir);
+    std::string tmpl = (dir / fmt::format("{}-{}-XXXXXX", r.name.empty() ? "bake" : r.name, stamp)).string();
+    if (::mkdtemp(tmpl.data()) == nullptr)
+        throw Error(fmt::format("cannot create a log folder in {}: {}", dir.string(), std::strerror(errno)),
+                    "check that the cache folder is writable, or give --log-dir");
+    return tmpl;
 }
 
 }  // namespace ccbake::bake
