@@ -330,9 +330,11 @@ TEST_CASE("kernel installs the kernel package when none meets the minimum") {
                  {"headers", true}, {"default_boot", false}, {"block_reboot", false}};
     steps::kernel_kind().apply(f.ctx, step("kernel", spec));
     auto apt = f.calls_of("apt-get");
-    REQUIRE(apt.size() == 1);
-    CHECK(has(apt[0], "linux-generic-hwe-22.04"));
-    CHECK(has(apt[0], "linux-headers-generic-hwe-22.04"));
+    REQUIRE(apt.size() == 2);
+    CHECK(apt[0].back() == "update");
+    CHECK(has(apt[1], "linux-generic-hwe-22.04"));
+    CHECK(has(apt[1], "linux-headers-generic-hwe-22.04"));
+    CHECK(f.target.network == std::vector<bool>{true, false});
 }
 
 TEST_CASE("python_venv installs offline from a wheelhouse, once") {
