@@ -16,11 +16,17 @@ std::vector<std::string> parse_gpu_list(const std::string& out) {
 }
 
 std::optional<bool> parse_cc_status(const std::string& out) {
-    std::string v = value_after(out, "CC status");
-    if (v.empty()) v = value_after(out, "CC State");
-    if (v == "ON") return true;
-    if (v == "OFF") return false;
-    return std::nullopt;
+    // One "CC status: X" line, or one per GPU ("GPU 0: CC status: X"): every one must be ON.
+    std::optional<bool> on;
+    for (const auto& line : lines_of(out)) {
+        auto at = line.find("CC status:");
+        std::string v = at == std::string::npos ? "" : trim(line.substr(at + 10));
+        if (at == std::string::npos && trim(line.substr(0, line.find(':'))) == "CC State")
+            v = trim(line.substr(line.find(':') + 1));
+        if (v == "ON") on = on.value_or(true);
+        else if (v == "OFF") on = false;
+    }
+    return on;
 }
 
 std::optional<bool> parse_ready_state(const std::string& out) {

@@ -74,6 +74,8 @@ TEST_CASE("nvidia-smi conf-compute: CC status, ready state and multi-GPU mode") 
     CHECK(parse_cc_status(check_fixture("nvidia-smi/conf-compute-f-on.txt")) == true);
     CHECK(parse_cc_status(check_fixture("nvidia-smi/conf-compute-f-off.txt")) == false);
     CHECK(!parse_cc_status("Failed to initialize NVML: Driver/library version mismatch\n"));
+    CHECK(parse_cc_status("GPU 0: CC status: ON\nGPU 1: CC status: ON\n") == true);
+    CHECK(parse_cc_status("GPU 0: CC status: ON\nGPU 1: CC status: OFF\n") == false);
     CHECK(parse_ready_state(check_fixture("nvidia-smi/conf-compute-grs-ready.txt")) == true);
     CHECK(parse_ready_state(check_fixture("nvidia-smi/conf-compute-grs-not-ready.txt")) == false);
     std::string q = check_fixture("nvidia-smi/conf-compute-q-ppcie.txt");
