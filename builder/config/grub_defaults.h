@@ -1,9 +1,7 @@
 #pragma once
-// grub's defaults as grub-mkconfig reads them: /etc/default/grub, then every
-// /etc/default/grub.d/*.cfg in glob order, each sourced by /bin/sh. The effective values are
-// found by running a fixed script that sources the files given as arguments (no file text is
-// ever spliced into a script) and prints the variables after a marker. Also the drop-in
-// ccbake writes and a reader for the Linux entries of a generated grub.cfg.
+// grub's defaults as grub-mkconfig reads them (/etc/default/grub, then grub.d/*.cfg in glob
+// order), evaluated by a fixed /bin/sh script that takes the files as arguments; the drop-in
+// ccbake writes; and the Linux entries of a generated grub.cfg.
 #include <filesystem>
 #include <map>
 #include <string>

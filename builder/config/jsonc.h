@@ -1,8 +1,7 @@
 #pragma once
-// JSON with comments, edited in place: `//` and `/* */` comments, trailing commas and a stray
-// leading comma (Intel's qcnl style) are accepted; an edit replaces only the bytes of the
-// value it changes, so comments and layout survive. Parse errors throw ccbake::Error with
-// NAME:LINE:COL; the document is then left untouched.
+// JSON with // and /* */ comments and stray commas (Intel's qcnl style), edited in place: a
+// change rewrites only the bytes of that value, so comments and layout survive. Parse errors
+// throw ccbake::Error with NAME:LINE:COL and leave the document untouched.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>

@@ -1,9 +1,7 @@
 #pragma once
-// A unit's configuration as systemd merges it from an image's files, for the ordering keys:
-// the fragment found first on the system unit search path, then NAME.d/*.conf drop-ins from
-// every directory of that path (a file name seen earlier shadows later ones), applied in file
-// name order; an empty assignment resets a list. Also finds ordering keys misplaced under
-// [Install], where systemd ignores them.
+// A unit's ordering keys as systemd merges its files in an image: the first fragment on the unit
+// search path, then NAME.d/*.conf drop-ins by file name (earlier directories shadow later ones,
+// an empty assignment resets); keys misplaced under [Install] are reported, not applied.
 #include <filesystem>
 #include <set>
 #include <string>

@@ -1,8 +1,7 @@
 #pragma once
-// Files inside a target root, seen as the chroot sees them: paths resolve with the image's
-// own symlinks (an absolute link points into the root, never at the host), owners resolve
-// through the image's /etc/passwd and /etc/group, and writes are atomic (temporary file in
-// the same directory, fsync, rename) and report nothing when the file is already as asked.
+// Files inside a target root as the chroot sees them: symlinks resolve inside the image, owners
+// through its /etc/passwd and /etc/group; writes are atomic (temporary file, fsync, rename) and
+// change nothing when the file is already as asked.
 #include <filesystem>
 #include <optional>
 #include <string>
