@@ -25,15 +25,16 @@ fs::path resolve_in_root(const fs::path& root, fs::path inside, int depth = 0) {
     return host;
 }
 
+// "6.8.0-45-generic" -> 6 8 0 45: the dotted version, then the package's ABI number.
 std::vector<long> leading_numbers(const std::string& v) {
     std::vector<long> out;
     size_t i = 0;
-    while (i < v.size() && out.size() < 4) {
+    while (i < v.size() && out.size() < 5) {
         if (!std::isdigit(static_cast<unsigned char>(v[i]))) break;
         long n = 0;
         while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) n = n * 10 + (v[i++] - '0');
         out.push_back(n);
-        if (i < v.size() && v[i] == '.') ++i;
+        if (i + 1 < v.size() && (v[i] == '.' || v[i] == '-') && std::isdigit(static_cast<unsigned char>(v[i + 1]))) ++i;
         else break;
     }
     return out;

@@ -19,7 +19,8 @@ OsRelease parse_os_release(const std::string& text);
 // Kernel releases found in ROOT/boot/vmlinuz-* and ROOT/lib/modules/*, sorted, unique.
 std::vector<std::string> installed_kernels(const std::filesystem::path& root);
 
-// Compares the leading dotted numbers of two kernel versions: <0, 0, >0.
+// Compares two kernel versions by their leading numbers (dotted version, then the ABI
+// number after a dash): <0, 0, >0.
 int compare_kernel_versions(const std::string& a, const std::string& b);
 // The newest kernel >= minimum, if any.
 std::optional<std::string> newest_kernel_at_least(const std::vector<std::string>& kernels, const std::string& minimum);
