@@ -70,7 +70,9 @@ CheckResult unit_result(const std::string& id, const std::string& unit, const Un
         return result(id, Status::Fail, unit + " failed", "read `journalctl -b -u " + unit + "`; " + hint);
     if (u.state == "not running (no systemd)")
         return result(id, Status::Fail, fmt::format("no systemd, and no {} process after {}s", unit, timeout),
-                      "start the daemon (nvidia-persistenced --uvm-persistence-mode) before anything uses the GPU");
+                      unit == "nvidia-persistenced.service"
+                          ? "start nvidia-persistenced --uvm-persistence-mode before anything uses the GPU"
+                          : "start nv-fabricmanager (its version must match the driver's)");
     return result(id, Status::Fail, fmt::format("{} still {} after {}s", unit, u.state, timeout),
                   "GPU initialisation in CC mode is slow (about 5 minutes for 8 GPUs): raise persistenced_timeout "
                   "in the recipe, or read `journalctl -b -u " + unit + "`");
