@@ -177,13 +177,14 @@ def cmd_bake(name):
     except subprocess.CalledProcessError as e:
         print(f"nightly: {name}: `ccbake plan` failed:\n{e.stderr}", flush=True)
         return 2
+    out = work() / name
     if ENV.get("NIGHTLY_FORCE") != "1" and published_key(name) == key:
+        shutil.rmtree(out, ignore_errors=True)  # so boot-check and publish see nothing stale
         print(f"nightly: {name} unchanged (recipe hash {parts['recipe_hash'][:16]}…): its published build is current")
         return 0
     base = ENV.get("NIGHTLY_BASE_IMAGE")
     if not base:
         sys.exit("nightly: set NIGHTLY_BASE_IMAGE to the input image")
-    out = work() / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     image = out / f"{name}.qcow2"
@@ -211,6 +212,7 @@ def cmd_boot_check(name):
                    check=True)
     shutil.copy("/usr/share/ovmf/OVMF.fd", out / "OVMF.fd")
     console = logs(name) / "console.log"
+    console.unlink(missing_ok=True)  # a report from an earlier boot must not count
     accel = ["-accel", "kvm", "-cpu", "host"] if ENV.get("NIGHTLY_ACCEL", "kvm") == "kvm" else ["-accel", "tcg"]
     argv = ["qemu-system-x86_64", *accel, "-machine", "q35", "-m", "4096", "-smp", "2",
             "-bios", str(out / "OVMF.fd"), "-drive", f"file={overlay},format=qcow2,if=virtio",
@@ -230,7 +232,11 @@ def cmd_boot_check(name):
     finally:
         if qemu.poll() is None:
             qemu.terminate()
-            qemu.wait(30)
+            try:
+                qemu.wait(30)
+            except subprocess.TimeoutExpired:
+                qemu.kill()
+                qemu.wait()
         overlay.unlink(missing_ok=True)
     if verdict is None:
         print(f"nightly: {name}: no first-boot check report on the serial console; see {console}")

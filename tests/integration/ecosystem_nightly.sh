@@ -81,24 +81,56 @@ echo "  - {name: broken, recipe: $tmp/recipe.yaml, sets: [no_such_variable=1]}" 
 declare -A status
 for v in plain broken; do
     set +e
-    python3 "$nightly" bake "$v" >"$tmp/$v.log" 2>&1 && python3 "$nightly" publish "$v" >>"$tmp/$v.log" 2>&1
+    python3 "$nightly" bake "$v" >"$tmp/$v.log" 2>&1
     status[$v]=$?
     set -e
 done
 [ "${status[broken]}" -ne 0 ] || fail "the broken variant passed"
-[ "${status[plain]}" -eq 0 ] || { cat "$tmp/plain.log"; fail "plain did not bake and publish"; }
+[ "${status[plain]}" -eq 0 ] || { cat "$tmp/plain.log"; fail "plain did not bake"; }
+
+# boot-check reads the first-boot report from the serial console. A stand-in qemu (the real
+# boot is tested in ecosystem_cloud_init_boot.sh) prints the report line the helper prints.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/qemu-system-x86_64" <<'QEMU'
+#!/bin/bash
+printf '%s\n' "$@" >"$FAKE_QEMU_ARGV"
+while [ $# -gt 0 ]; do [ "$1" = -serial ] && console="${2#file:}"; shift; done
+[ -n "${FAKE_QEMU_REPORT:-}" ] && echo "[ 99.0] cloud-init[1]: $FAKE_QEMU_REPORT" >"$console"
+exec sleep 60
+QEMU
+chmod +x "$tmp/bin/qemu-system-x86_64"
+export FAKE_QEMU_ARGV="$tmp/qemu-argv"
+report="ccbake-firstboot: guest checks: 3 failed; result in /var/lib/ccbake/firstboot-check.json"
+PATH="$tmp/bin:$PATH" FAKE_QEMU_REPORT="$report" capture python3 "$nightly" boot-check plain
+assert_rc 0
+assert_contains "$out" "guest checks: 3 failed"
+assert_contains "$(cat "$tmp/qemu-argv")" "$tmp/work/plain/seed/seed.iso"
+assert_eq "$(blkid -o value -s LABEL "$tmp/work/plain/seed/seed.iso")" "cidata" "boot-check seed label"
+PATH="$tmp/bin:$PATH" FAKE_QEMU_REPORT="$report" NIGHTLY_BOOT_STRICT=1 capture python3 "$nightly" boot-check plain
+assert_rc 1
+PATH="$tmp/bin:$PATH" NIGHTLY_BOOT_TIMEOUT=6 capture python3 "$nightly" boot-check plain
+assert_rc 1
+assert_contains "$out" "no first-boot check report"
+
+# Publish: whole or not at all, with checksums and logs; a failed variant publishes nothing.
+capture python3 "$nightly" publish plain
+assert_rc 0
+capture python3 "$nightly" publish broken
+assert_contains "$out" "nothing to publish"
 latest="$tmp/publish/plain/latest"
 [ -s "$latest/plain.qcow2" ] && [ -s "$latest/plain.qcow2.manifest.json" ] || fail "published files missing"
 (cd "$latest" && sha256sum -c --quiet SHA256SUMS) || fail "published checksums do not match"
-[ -s "$latest/logs/bake.log" ] || fail "the bake log was not published"
+[ -s "$latest/logs/bake.log" ] && [ -s "$latest/logs/boot-check.log" ] || fail "the logs were not published"
 [ ! -e "$tmp/publish/broken" ] || fail "a failed variant was published"
 [ -z "$(find "$tmp/publish/plain" -maxdepth 1 -name '*partial*')" ] || fail "a partial publish folder was left behind"
+
 # Now unchanged: the next night skips it, and boot-check/publish have nothing to do.
 assert_eq "$(matrix)" "spicy broken" "matrix after the bake"
-rm -rf "$tmp/work"
 capture python3 "$nightly" bake plain
 assert_rc 0
 assert_contains "$out" "plain unchanged"
+capture python3 "$nightly" boot-check plain
+assert_contains "$out" "nothing baked in this run"
 capture python3 "$nightly" publish plain
 assert_contains "$out" "nothing to publish"
 echo "nightly pipeline OK"
