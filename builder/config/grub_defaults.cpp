@@ -1,9 +1,9 @@
 #include "config/grub_defaults.h"
 
-#include <algorithm>
-
 #include "steps/kernel_cmdline.h"
 #include "util/strings.h"
+
+#include <algorithm>
 
 namespace fs = std::filesystem;
 
@@ -18,10 +18,11 @@ constexpr const char* kMarker = "@@ccbake-grub@@";
 constexpr const char* kEvalScript =
     "set -e\n"
     "for f in \"$@\"; do . \"$f\"; done\n"
-    "printf '\\n@@ccbake-grub@@GRUB_CMDLINE_LINUX_DEFAULT=%s\\n' \"${GRUB_CMDLINE_LINUX_DEFAULT-}\"\n"
+    "printf '\\n@@ccbake-grub@@GRUB_CMDLINE_LINUX_DEFAULT=%s\\n' "
+    "\"${GRUB_CMDLINE_LINUX_DEFAULT-}\"\n"
     "printf '@@ccbake-grub@@GRUB_CMDLINE_LINUX=%s\\n' \"${GRUB_CMDLINE_LINUX-}\"\n";
 
-}  // namespace
+} // namespace
 
 std::vector<std::string> grub_default_files(const fs::path& root) {
     std::vector<std::string> out;
@@ -34,7 +35,8 @@ std::vector<std::string> grub_default_files(const fs::path& root) {
     }
     // The shell's glob order under the C.UTF-8 locale grub-mkconfig runs with: byte order.
     std::sort(cfgs.begin(), cfgs.end());
-    for (const auto& c : cfgs) out.push_back("/etc/default/grub.d/" + c);
+    for (const auto& c : cfgs)
+        out.push_back("/etc/default/grub.d/" + c);
     return out;
 }
 
@@ -69,7 +71,7 @@ std::string render_grub_dropin(const std::vector<std::string>& args) {
 
 std::vector<LinuxEntry> grub_linux_entries(const std::string& grub_cfg) {
     std::vector<LinuxEntry> out;
-    std::vector<std::string> titles;  // menuentry/submenu nesting
+    std::vector<std::string> titles; // menuentry/submenu nesting
     int n = 0;
     for (const auto& raw : util::split(grub_cfg, '\n')) {
         ++n;
@@ -77,10 +79,12 @@ std::vector<LinuxEntry> grub_linux_entries(const std::string& grub_cfg) {
         if (util::starts_with(line, "menuentry ") || util::starts_with(line, "submenu ")) {
             size_t q = line.find_first_of("'\"");
             size_t e = q == std::string::npos ? q : line.find(line[q], q + 1);
-            titles.push_back(q == std::string::npos || e == std::string::npos ? line : line.substr(q + 1, e - q - 1));
+            titles.push_back(q == std::string::npos || e == std::string::npos
+                                 ? line
+                                 : line.substr(q + 1, e - q - 1));
             continue;
         }
-        if (!line.empty() && line.back() == '{') {  // function bodies and other blocks
+        if (!line.empty() && line.back() == '{') { // function bodies and other blocks
             titles.push_back(titles.empty() ? "" : titles.back());
             continue;
         }
@@ -102,4 +106,4 @@ std::vector<LinuxEntry> grub_linux_entries(const std::string& grub_cfg) {
     return out;
 }
 
-}  // namespace ccbake::config
+} // namespace ccbake::config

@@ -22,12 +22,12 @@ std::map<std::string, std::string> parse_grub_eval(const std::string& output);
 std::string render_grub_dropin(const std::vector<std::string>& args);
 
 struct LinuxEntry {
-    std::string title;  // the enclosing menuentry's title
+    std::string title; // the enclosing menuentry's title
     bool recovery = false;
-    int line = 0;  // 1-based line number in grub.cfg
-    std::vector<std::string> args;  // the kernel arguments after the kernel path
+    int line = 0;                  // 1-based line number in grub.cfg
+    std::vector<std::string> args; // the kernel arguments after the kernel path
 };
 // Every `linux` line of a grub.cfg, with the menuentry it belongs to.
 std::vector<LinuxEntry> grub_linux_entries(const std::string& grub_cfg);
 
-}  // namespace ccbake::config
+} // namespace ccbake::config

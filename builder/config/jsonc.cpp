@@ -1,8 +1,8 @@
 #include "config/jsonc.h"
 
-#include <fmt/format.h>
-
 #include "util/error.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::config {
 
@@ -10,8 +10,9 @@ using nlohmann::json;
 
 // Recursive descent over the text, recording the byte span of every value.
 class JsoncParser {
-public:
-    JsoncParser(const std::string& text, const std::string& name, std::map<std::string, JsoncDocument::Span>& spans)
+  public:
+    JsoncParser(const std::string& text, const std::string& name,
+                std::map<std::string, JsoncDocument::Span>& spans)
         : s_(text), name_(name), spans_(spans) {}
 
     json document() {
@@ -22,16 +23,19 @@ public:
         return v;
     }
 
-private:
+  private:
     [[noreturn]] void fail(const std::string& what, size_t at = std::string::npos) const {
         if (at == std::string::npos) at = i_;
         size_t line = 1, col = 1;
         for (size_t k = 0; k < at && k < s_.size(); ++k) {
-            if (s_[k] == '\n') ++line, col = 1;
-            else ++col;
+            if (s_[k] == '\n')
+                ++line, col = 1;
+            else
+                ++col;
         }
-        throw Error(fmt::format("{}:{}:{}: {}", name_, line, col, what),
-                    "fix the file (JSON with // or /* */ comments), or replace it with a file step");
+        throw Error(
+            fmt::format("{}:{}:{}: {}", name_, line, col, what),
+            "fix the file (JSON with // or /* */ comments), or replace it with a file step");
     }
 
     // Whitespace and comments.
@@ -41,7 +45,8 @@ private:
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
                 ++i_;
             } else if (c == '/' && i_ + 1 < s_.size() && s_[i_ + 1] == '/') {
-                while (i_ < s_.size() && s_[i_] != '\n') ++i_;
+                while (i_ < s_.size() && s_[i_] != '\n')
+                    ++i_;
             } else if (c == '/' && i_ + 1 < s_.size() && s_[i_ + 1] == '*') {
                 size_t end = s_.find("*/", i_ + 2);
                 if (end == std::string::npos) fail("comment not closed (missing */)");
@@ -54,7 +59,8 @@ private:
 
     bool comma_starts_line(size_t at) const {
         size_t k = at;
-        while (k > 0 && (s_[k - 1] == ' ' || s_[k - 1] == '\t')) --k;
+        while (k > 0 && (s_[k - 1] == ' ' || s_[k - 1] == '\t'))
+            --k;
         return k == 0 || s_[k - 1] == '\n';
     }
 
@@ -62,7 +68,8 @@ private:
         size_t start = s_.rfind('\n', at);
         start = start == std::string::npos ? 0 : start + 1;
         size_t k = start;
-        while (k < at && (s_[k] == ' ' || s_[k] == '\t')) ++k;
+        while (k < at && (s_[k] == ' ' || s_[k] == '\t'))
+            ++k;
         return s_.substr(start, k - start);
     }
 
@@ -72,10 +79,14 @@ private:
         JsoncDocument::Span span;
         json v;
         char c = s_[i_];
-        if (c == '{') v = object(ptr, span);
-        else if (c == '[') v = array(ptr);
-        else if (c == '"') v = string_value();
-        else v = scalar();
+        if (c == '{')
+            v = object(ptr, span);
+        else if (c == '[')
+            v = array(ptr);
+        else if (c == '"')
+            v = string_value();
+        else
+            v = scalar();
         span.begin = begin;
         span.end = i_;
         spans_[ptr] = span;
@@ -84,9 +95,9 @@ private:
 
     json object(const std::string& ptr, JsoncDocument::Span& span) {
         json obj = json::object();
-        ++i_;  // {
+        ++i_; // {
         skip();
-        if (i_ < s_.size() && s_[i_] == ',') {  // a stray leading comma
+        if (i_ < s_.size() && s_[i_] == ',') { // a stray leading comma
             ++i_;
             skip();
         }
@@ -102,7 +113,7 @@ private:
                 if (comma_starts_line(i_)) span.leading_commas = true;
                 ++i_;
                 skip();
-                if (i_ < s_.size() && s_[i_] == '}') {  // trailing comma
+                if (i_ < s_.size() && s_[i_] == '}') { // trailing comma
                     ++i_;
                     return obj;
                 }
@@ -112,7 +123,8 @@ private:
             std::string key = string_value();
             if (obj.contains(key)) fail(fmt::format("duplicate key \"{}\"", key), key_at);
             skip();
-            if (i_ >= s_.size() || s_[i_] != ':') fail(fmt::format("expected ':' after \"{}\"", key));
+            if (i_ >= s_.size() || s_[i_] != ':')
+                fail(fmt::format("expected ':' after \"{}\"", key));
             ++i_;
             skip();
             obj[key] = value(ptr + "/" + escape_pointer(key));
@@ -125,7 +137,7 @@ private:
 
     json array(const std::string& ptr) {
         json arr = json::array();
-        ++i_;  // [
+        ++i_; // [
         skip();
         bool first = true;
         while (true) {
@@ -167,8 +179,8 @@ private:
 
     json scalar() {
         size_t begin = i_;
-        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
-                                  s_[i_] == '+' || s_[i_] == '.'))
+        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) ||
+                                  s_[i_] == '-' || s_[i_] == '+' || s_[i_] == '.'))
             ++i_;
         if (i_ == begin) fail(fmt::format("unexpected '{}'", s_[i_]));
         std::string word = s_.substr(begin, i_ - begin);
@@ -182,9 +194,12 @@ private:
     static std::string escape_pointer(const std::string& key) {
         std::string out;
         for (char c : key) {
-            if (c == '~') out += "~0";
-            else if (c == '/') out += "~1";
-            else out += c;
+            if (c == '~')
+                out += "~0";
+            else if (c == '/')
+                out += "~1";
+            else
+                out += c;
         }
         return out;
     }
@@ -195,7 +210,8 @@ private:
     size_t i_ = 0;
 };
 
-JsoncDocument::JsoncDocument(std::string text, std::string name) : text_(std::move(text)), name_(std::move(name)) {
+JsoncDocument::JsoncDocument(std::string text, std::string name)
+    : text_(std::move(text)), name_(std::move(name)) {
     parse();
 }
 
@@ -224,8 +240,8 @@ bool JsoncDocument::set(const json::json_pointer& where, const json& value) {
     std::string parent = where.parent_pointer().to_string();
     auto p = spans_.find(parent);
     if (p == spans_.end() || !value_.at(where.parent_pointer()).is_object())
-        throw Error(fmt::format("{}: {} is not an object, cannot add {}", name_, parent.empty() ? "the document" : parent,
-                                where.back()),
+        throw Error(fmt::format("{}: {} is not an object, cannot add {}", name_,
+                                parent.empty() ? "the document" : parent, where.back()),
                     "set the parent object first, or check the key's spelling");
     const Span& obj = p->second;
     std::string member = json(where.back()).dump() + ": " + value.dump();
@@ -255,9 +271,10 @@ std::string replace_url_host(const std::string& url, const std::string& host_por
     std::string replacement = host_port;
     // HOST alone keeps the URL's port.
     size_t old_colon = hostport.rfind(':');
-    if (host_port.find(':') == std::string::npos && old_colon != std::string::npos && hostport.back() != ']')
+    if (host_port.find(':') == std::string::npos && old_colon != std::string::npos &&
+        hostport.back() != ']')
         replacement += hostport.substr(old_colon);
     return url.substr(0, auth_begin) + userinfo + replacement + url.substr(auth_end);
 }
 
-}  // namespace ccbake::config
+} // namespace ccbake::config

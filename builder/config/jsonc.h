@@ -9,7 +9,7 @@
 namespace ccbake::config {
 
 class JsoncDocument {
-public:
+  public:
     // Parses `text`; `name` (usually the file's path) prefixes error messages.
     JsoncDocument(std::string text, std::string name);
 
@@ -21,11 +21,11 @@ public:
     // Keeps the text byte for byte when the value is already equal; returns whether it changed.
     bool set(const nlohmann::json::json_pointer& where, const nlohmann::json& value);
 
-private:
+  private:
     struct Span {
-        size_t begin = 0, end = 0;  // the value's bytes [begin, end)
+        size_t begin = 0, end = 0; // the value's bytes [begin, end)
         // Objects only: where a new member goes and how members are separated.
-        size_t last_member_end = 0;  // end of the last member's value; 0 when empty
+        size_t last_member_end = 0; // end of the last member's value; 0 when empty
         bool leading_commas = false;
         std::string member_indent;
     };
@@ -34,7 +34,7 @@ private:
     std::string text_;
     std::string name_;
     nlohmann::json value_;
-    std::map<std::string, Span> spans_;  // by JSON pointer ("" is the root)
+    std::map<std::string, Span> spans_; // by JSON pointer ("" is the root)
 
     friend class JsoncParser;
 };
@@ -45,4 +45,4 @@ private:
 // has no scheme://host.
 std::string replace_url_host(const std::string& url, const std::string& host_port);
 
-}  // namespace ccbake::config
+} // namespace ccbake::config

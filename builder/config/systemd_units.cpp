@@ -1,26 +1,26 @@
 #include "config/systemd_units.h"
 
-#include <algorithm>
-#include <map>
-
 #include "steps/image_files.h"
 #include "util/strings.h"
+
+#include <algorithm>
+#include <map>
 
 namespace fs = std::filesystem;
 
 namespace ccbake::config {
 
 const std::vector<std::string>& system_unit_paths() {
-    static const std::vector<std::string> paths = {"/etc/systemd/system", "/run/systemd/system",
-                                                   "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
-                                                   "/lib/systemd/system"};
+    static const std::vector<std::string> paths = {
+        "/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+        "/usr/lib/systemd/system", "/lib/systemd/system"};
     return paths;
 }
 
 void apply_unit_text(const std::string& text, const std::string& file, UnitOrdering& into) {
     std::string section;
     int n = 0;
-    std::string pending;  // a line continued with a trailing backslash
+    std::string pending; // a line continued with a trailing backslash
     for (const auto& raw : util::split(text, '\n')) {
         ++n;
         std::string line = util::trim(raw);
@@ -66,7 +66,8 @@ UnitOrdering load_unit_ordering(const fs::path& root, const std::string& unit) {
             fs::path p = steps::resolve_in_root(root, dir + "/" + name);
             std::error_code ec;
             if (!fs::exists(fs::symlink_status(p, ec))) continue;
-            if (fs::is_symlink(fs::symlink_status(p, ec)) && fs::read_symlink(p, ec) == "/dev/null") {
+            if (fs::is_symlink(fs::symlink_status(p, ec)) &&
+                fs::read_symlink(p, ec) == "/dev/null") {
                 u.masked = true;
                 u.fragment = dir + "/" + name;
                 return u;
@@ -80,12 +81,13 @@ UnitOrdering load_unit_ordering(const fs::path& root, const std::string& unit) {
         }
         if (!u.fragment.empty()) break;
     }
-    std::map<std::string, std::string> dropins;  // file name -> path inside; first directory wins
+    std::map<std::string, std::string> dropins; // file name -> path inside; first directory wins
     for (const auto& name : names)
         for (const auto& dir : system_unit_paths()) {
             std::string d = dir + "/" + name + ".d";
             std::error_code ec;
-            for (const auto& e : fs::directory_iterator(steps::resolve_in_root(root, d, true), ec)) {
+            for (const auto& e :
+                 fs::directory_iterator(steps::resolve_in_root(root, d, true), ec)) {
                 std::string f = e.path().filename().string();
                 if (f.size() > 5 && f.compare(f.size() - 5, 5, ".conf") == 0 && !dropins.count(f))
                     dropins[f] = d + "/" + f;
@@ -100,4 +102,4 @@ UnitOrdering load_unit_ordering(const fs::path& root, const std::string& unit) {
     return u;
 }
 
-}  // namespace ccbake::config
+} // namespace ccbake::config

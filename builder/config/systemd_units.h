@@ -10,16 +10,16 @@
 namespace ccbake::config {
 
 struct MisplacedKey {
-    std::string file;  // absolute path inside the image
+    std::string file; // absolute path inside the image
     int line = 0;
-    std::string key;    // Before, After, Requires or Wants
+    std::string key; // Before, After, Requires or Wants
     std::string value;
 };
 
 struct UnitOrdering {
-    std::string fragment;  // path inside the image; "" when the unit has no unit file
-    bool masked = false;   // the fragment is a link to /dev/null
-    std::vector<std::string> files;  // fragment then drop-ins, in the order applied
+    std::string fragment;           // path inside the image; "" when the unit has no unit file
+    bool masked = false;            // the fragment is a link to /dev/null
+    std::vector<std::string> files; // fragment then drop-ins, in the order applied
     std::set<std::string> after, before, wants, requires_;
     std::vector<MisplacedKey> misplaced;
 };
@@ -32,4 +32,4 @@ UnitOrdering load_unit_ordering(const std::filesystem::path& root, const std::st
 // Applies one unit file's text to `into` (exposed for tests); `file` names it in results.
 void apply_unit_text(const std::string& text, const std::string& file, UnitOrdering& into);
 
-}  // namespace ccbake::config
+} // namespace ccbake::config

@@ -1,10 +1,10 @@
 #include "steps/capture.h"
 
-#include <fmt/format.h>
-#include <fstream>
-
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <fstream>
 
 namespace ccbake::steps {
 
@@ -19,19 +19,21 @@ Captured capture(StepContext& ctx, const std::vector<std::string>& argv, util::R
     return {r.timed_out ? -1 : r.exit_code, r.output};
 }
 
-std::string capture_or_fail(StepContext& ctx, const std::vector<std::string>& argv, const std::string& what,
-                            util::RunOptions options) {
+std::string capture_or_fail(StepContext& ctx, const std::vector<std::string>& argv,
+                            const std::string& what, util::RunOptions options) {
     Captured c = capture(ctx, argv, std::move(options));
     if (c.exit_code != 0) {
-        Error e(what, ctx.log.empty() ? "" : fmt::format("see the full log in {}", ctx.log.string()));
+        Error e(what,
+                ctx.log.empty() ? "" : fmt::format("see the full log in {}", ctx.log.string()));
         e.add_context("command: " + util::join(argv, " "));
         e.add_context(fmt::format("exit status: {}", c.exit_code));
         auto lines = util::split(util::trim(c.output), '\n');
         if (lines.size() > 15) lines.erase(lines.begin(), lines.end() - 15);
-        if (!lines.empty() && !lines[0].empty()) e.add_context("last output:\n    " + util::join(lines, "\n    "));
+        if (!lines.empty() && !lines[0].empty())
+            e.add_context("last output:\n    " + util::join(lines, "\n    "));
         throw e;
     }
     return c.output;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -2,10 +2,10 @@
 // Runs a command in the target and returns its output (stdout and stderr together), for steps
 // that read what a tool prints. The output is also appended to the step's log; a non-zero
 // exit throws ccbake::Error like StepContext::run_or_fail.
+#include "steps/context.h"
+
 #include <string>
 #include <vector>
-
-#include "steps/context.h"
 
 namespace ccbake::steps {
 
@@ -15,9 +15,10 @@ struct Captured {
 };
 
 // Throws on a non-zero exit status.
-std::string capture_or_fail(StepContext& ctx, const std::vector<std::string>& argv, const std::string& what,
-                            util::RunOptions options = {});
+std::string capture_or_fail(StepContext& ctx, const std::vector<std::string>& argv,
+                            const std::string& what, util::RunOptions options = {});
 // Returns the exit status instead of throwing (still throws when the program cannot start).
-Captured capture(StepContext& ctx, const std::vector<std::string>& argv, util::RunOptions options = {});
+Captured capture(StepContext& ctx, const std::vector<std::string>& argv,
+                 util::RunOptions options = {});
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

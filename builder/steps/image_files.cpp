@@ -1,5 +1,8 @@
 #include "steps/image_files.h"
 
+#include "util/error.h"
+#include "util/strings.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -8,23 +11,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/error.h"
-#include "util/strings.h"
-
 namespace fs = std::filesystem;
 
 namespace ccbake::steps {
 
 fs::path resolve_in_root(const fs::path& root, const std::string& inside, bool follow_last) {
-    if (inside.empty() || inside[0] != '/') throw Error(fmt::format("internal: '{}' is not an absolute path", inside));
-    std::vector<std::string> todo;  // components still to walk, in reverse order
+    if (inside.empty() || inside[0] != '/')
+        throw Error(fmt::format("internal: '{}' is not an absolute path", inside));
+    std::vector<std::string> todo; // components still to walk, in reverse order
     auto push_path = [&](const std::string& p) {
         auto parts = util::split(p, '/');
         for (auto it = parts.rbegin(); it != parts.rend(); ++it)
             if (!it->empty() && *it != ".") todo.push_back(*it);
     };
     push_path(inside);
-    std::vector<std::string> done;  // resolved components below root
+    std::vector<std::string> done; // resolved components below root
     int links = 0;
     while (!todo.empty()) {
         std::string c = todo.back();
@@ -34,11 +35,14 @@ fs::path resolve_in_root(const fs::path& root, const std::string& inside, bool f
             continue;
         }
         fs::path here = root;
-        for (const auto& d : done) here /= d;
+        for (const auto& d : done)
+            here /= d;
         here /= c;
         std::error_code ec;
         if ((follow_last || !todo.empty()) && fs::is_symlink(fs::symlink_status(here, ec))) {
-            if (++links > 40) throw Error(fmt::format("too many symbolic links resolving {} in the image", inside));
+            if (++links > 40)
+                throw Error(
+                    fmt::format("too many symbolic links resolving {} in the image", inside));
             std::string target = fs::read_symlink(here, ec).string();
             if (!target.empty() && target[0] == '/') done.clear();
             push_path(target);
@@ -47,7 +51,8 @@ fs::path resolve_in_root(const fs::path& root, const std::string& inside, bool f
         done.push_back(c);
     }
     fs::path out = root;
-    for (const auto& d : done) out /= d;
+    for (const auto& d : done)
+        out /= d;
     return out;
 }
 
@@ -99,7 +104,8 @@ void write_all(int fd, const char* data, size_t size, const fs::path& where) {
     while (size > 0) {
         ssize_t n = ::write(fd, data, size);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(fmt::format("cannot write {}: {}", where.string(), std::strerror(errno)));
+        if (n < 0)
+            throw Error(fmt::format("cannot write {}: {}", where.string(), std::strerror(errno)));
         data += n;
         size -= static_cast<size_t>(n);
     }
@@ -109,7 +115,8 @@ void write_atomically(const fs::path& host, const WantedFile& w) {
     fs::path tmp = host.parent_path() / ("." + host.filename().string() + ".ccbake-new");
     ::unlink(tmp.c_str());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) throw Error(fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
+    if (fd < 0)
+        throw Error(fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
     try {
         if (w.content) {
             write_all(fd, w.content->data(), w.content->size(), tmp);
@@ -120,12 +127,14 @@ void write_atomically(const fs::path& host, const WantedFile& w) {
             while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
                 write_all(fd, buf.data(), static_cast<size_t>(in.gcount()), tmp);
         }
-        if (::fchown(fd, w.owner.uid, w.owner.gid) != 0 || ::fchmod(fd, w.mode) != 0 || ::fsync(fd) != 0)
+        if (::fchown(fd, w.owner.uid, w.owner.gid) != 0 || ::fchmod(fd, w.mode) != 0 ||
+            ::fsync(fd) != 0)
             throw Error(fmt::format("cannot finish {}: {}", tmp.string(), std::strerror(errno)));
         ::close(fd);
         fd = -1;
         if (::rename(tmp.c_str(), host.c_str()) != 0)
-            throw Error(fmt::format("cannot rename {} into place: {}", tmp.string(), std::strerror(errno)));
+            throw Error(
+                fmt::format("cannot rename {} into place: {}", tmp.string(), std::strerror(errno)));
     } catch (...) {
         if (fd >= 0) ::close(fd);
         ::unlink(tmp.c_str());
@@ -133,7 +142,7 @@ void write_atomically(const fs::path& host, const WantedFile& w) {
     }
 }
 
-}  // namespace
+} // namespace
 
 Owner resolve_owner(const fs::path& root, const std::string& user_group) {
     auto parts = util::split(user_group, ':');
@@ -141,22 +150,26 @@ Owner resolve_owner(const fs::path& root, const std::string& user_group) {
         throw UsageError(fmt::format("'{}' is not USER:GROUP", user_group), "e.g. root:root");
     auto uid = lookup_id(resolve_in_root(root, "/etc/passwd"), parts[0]);
     if (!uid)
-        throw Error(fmt::format("user '{}' does not exist in the image (its /etc/passwd)", parts[0]),
-                    "create the user in an earlier step (run: [useradd, --system, ...]) or use a number");
+        throw Error(
+            fmt::format("user '{}' does not exist in the image (its /etc/passwd)", parts[0]),
+            "create the user in an earlier step (run: [useradd, --system, ...]) or use a number");
     auto gid = lookup_id(resolve_in_root(root, "/etc/group"), parts[1]);
     if (!gid)
-        throw Error(fmt::format("group '{}' does not exist in the image (its /etc/group)", parts[1]),
-                    "create the group in an earlier step (run: [groupadd, --system, ...]) or use a number");
+        throw Error(
+            fmt::format("group '{}' does not exist in the image (its /etc/group)", parts[1]),
+            "create the group in an earlier step (run: [groupadd, --system, ...]) or use a number");
     return {static_cast<uid_t>(*uid), static_cast<gid_t>(*gid)};
 }
 
 mode_t parse_mode(const std::string& octal) {
-    if (octal.empty() || octal.size() > 4 || octal.find_first_not_of("01234567") != std::string::npos)
+    if (octal.empty() || octal.size() > 4 ||
+        octal.find_first_not_of("01234567") != std::string::npos)
         throw UsageError(fmt::format("'{}' is not an octal mode", octal), "e.g. \"0644\"");
     return static_cast<mode_t>(std::stoul(octal, nullptr, 8));
 }
 
-std::vector<std::string> ensure_file(const fs::path& host, const std::string& inside, const WantedFile& w) {
+std::vector<std::string> ensure_file(const fs::path& host, const std::string& inside,
+                                     const WantedFile& w) {
     std::vector<std::string> changes;
     std::error_code ec;
     fs::path dir = host.parent_path();
@@ -170,8 +183,9 @@ std::vector<std::string> ensure_file(const fs::path& host, const std::string& in
         throw Error(fmt::format("{} is a directory in the image", inside), "choose a file path");
     if (!exists || !S_ISREG(st.st_mode) || !same_content(host, w)) {
         write_atomically(host, w);
-        changes.push_back(fmt::format("{} {} (mode {:04o}, owner {}:{})", exists ? "rewrote" : "wrote", inside,
-                                      w.mode, w.owner.uid, w.owner.gid));
+        changes.push_back(fmt::format("{} {} (mode {:04o}, owner {}:{})",
+                                      exists ? "rewrote" : "wrote", inside, w.mode, w.owner.uid,
+                                      w.owner.gid));
         return changes;
     }
     // Owner first: chown clears set-id bits, which the mode may ask for.
@@ -179,15 +193,16 @@ std::vector<std::string> ensure_file(const fs::path& host, const std::string& in
     if (chowned) {
         if (::lchown(host.c_str(), w.owner.uid, w.owner.gid) != 0)
             throw Error(fmt::format("cannot chown {}: {}", inside, std::strerror(errno)));
-        changes.push_back(fmt::format("{}: owner {}:{} -> {}:{}", inside, st.st_uid, st.st_gid, w.owner.uid,
-                                      w.owner.gid));
+        changes.push_back(fmt::format("{}: owner {}:{} -> {}:{}", inside, st.st_uid, st.st_gid,
+                                      w.owner.uid, w.owner.gid));
     }
     if (chowned || (st.st_mode & 07777) != w.mode) {
         if (::chmod(host.c_str(), w.mode) != 0)
             throw Error(fmt::format("cannot chmod {}: {}", inside, std::strerror(errno)));
     }
     if ((st.st_mode & 07777) != w.mode) {
-        changes.push_back(fmt::format("{}: mode {:04o} -> {:04o}", inside, st.st_mode & 07777, w.mode));
+        changes.push_back(
+            fmt::format("{}: mode {:04o} -> {:04o}", inside, st.st_mode & 07777, w.mode));
     }
     return changes;
 }
@@ -197,4 +212,4 @@ bool remove_file(const fs::path& host) {
     return fs::remove(host, ec);
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -29,8 +29,8 @@ Owner resolve_owner(const std::filesystem::path& root, const std::string& user_g
 mode_t parse_mode(const std::string& octal);
 
 struct WantedFile {
-    std::optional<std::string> content;  // the text to write...
-    std::filesystem::path source;        // ...or a host file to copy
+    std::optional<std::string> content; // the text to write...
+    std::filesystem::path source;       // ...or a host file to copy
     mode_t mode = 0644;
     Owner owner;
 };
@@ -44,4 +44,4 @@ std::vector<std::string> ensure_file(const std::filesystem::path& host, const st
 // Removes a file the step wrote earlier; returns whether it existed.
 bool remove_file(const std::filesystem::path& host);
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,8 +1,8 @@
-#include <doctest/doctest.h>
-#include <sys/stat.h>
-
 #include "steps/image_files.h"
 #include "test_steps_config_fixture.h"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
 
 using ccbake::testing::StepHarness;
 using nlohmann::json;
@@ -18,23 +18,27 @@ struct stat stat_of(const std::filesystem::path& p) {
     ::lstat(p.c_str(), &st);
     return st;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("file: writes content, mode and an owner resolved in the image, then changes nothing") {
     StepHarness h;
-    h.root.write("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nsvc:x:4242:4343::/:/usr/sbin/nologin\n");
+    h.root.write("/etc/passwd",
+                 "root:x:0:0:root:/root:/bin/sh\nsvc:x:4242:4343::/:/usr/sbin/nologin\n");
     h.root.write("/etc/group", "root:x:0:\nsvcgrp:x:4343:\n");
-    auto r = h.apply("file", file_spec({{"content", "hello\n"}, {"mode", "0640"}, {"owner", "svc:svcgrp"}}));
+    auto r = h.apply(
+        "file", file_spec({{"content", "hello\n"}, {"mode", "0640"}, {"owner", "svc:svcgrp"}}));
     REQUIRE(r.changes.size() == 1);
     CHECK(h.root.read("/etc/ccbake/motd") == "hello\n");
     auto st = stat_of(h.root.path("/etc/ccbake/motd"));
     CHECK((st.st_mode & 07777) == 0640);
     CHECK(st.st_uid == 4242);
     CHECK(st.st_gid == 4343);
-    CHECK(h.apply("file", file_spec({{"content", "hello\n"}, {"mode", "0640"}, {"owner", "svc:svcgrp"}}))
+    CHECK(h.apply("file",
+                  file_spec({{"content", "hello\n"}, {"mode", "0640"}, {"owner", "svc:svcgrp"}}))
               .changes.empty());
     // Only the mode differs: fixed in place, reported as a mode change.
-    auto m = h.apply("file", file_spec({{"content", "hello\n"}, {"mode", "0600"}, {"owner", "svc:svcgrp"}}));
+    auto m = h.apply(
+        "file", file_spec({{"content", "hello\n"}, {"mode", "0600"}, {"owner", "svc:svcgrp"}}));
     REQUIRE(m.changes.size() == 1);
     CHECK(m.changes[0].find("mode 0640 -> 0600") != std::string::npos);
     // New content replaces the file atomically; no temporary file is left behind.
@@ -59,7 +63,10 @@ TEST_CASE("file: an absolute symlink in the image resolves inside the image, not
     h.root.write("/etc/group", "root:x:0:\n");
     std::filesystem::create_directories(h.root.path("/srv/real"));
     std::filesystem::create_symlink("/srv/real", h.root.path("/opt"));
-    h.apply("file", {{"path", "/opt/ccbake-unit-test/x.conf"}, {"content", "v"}, {"mode", "0644"}, {"owner", "root:root"}});
+    h.apply("file", {{"path", "/opt/ccbake-unit-test/x.conf"},
+                     {"content", "v"},
+                     {"mode", "0644"},
+                     {"owner", "root:root"}});
     CHECK(h.root.read("/srv/real/ccbake-unit-test/x.conf") == "v");
     CHECK_FALSE(std::filesystem::exists("/srv/real/ccbake-unit-test"));
 }
@@ -70,7 +77,8 @@ TEST_CASE("file: copies an artifact") {
     h.root.write("/etc/group", "root:x:0:\n");
     h.root.write("/artifact.bin", std::string(200000, 'z'));
     h.ctx.artifact = [&](const std::string&) { return h.root.path("/artifact.bin"); };
-    auto spec = json{{"path", "/usr/share/a.bin"}, {"artifact", "a"}, {"mode", "0755"}, {"owner", "root:root"}};
+    auto spec = json{
+        {"path", "/usr/share/a.bin"}, {"artifact", "a"}, {"mode", "0755"}, {"owner", "root:root"}};
     CHECK(h.apply("file", spec).changes.size() == 1);
     CHECK(h.root.read("/usr/share/a.bin") == std::string(200000, 'z'));
     CHECK(h.apply("file", spec).changes.empty());
@@ -78,8 +86,11 @@ TEST_CASE("file: copies an artifact") {
 
 TEST_CASE("run: argv with env and cwd; network only while it runs; creates marks it done") {
     StepHarness h;
-    json spec = {{"argv", {"make", "-C", "x"}}, {"env", {{"SGX_DEBUG", "1"}}}, {"cwd", "/opt/src"},
-                 {"network", true}, {"creates", "/opt/done"}};
+    json spec = {{"argv", {"make", "-C", "x"}},
+                 {"env", {{"SGX_DEBUG", "1"}}},
+                 {"cwd", "/opt/src"},
+                 {"network", true},
+                 {"creates", "/opt/done"}};
     h.target.answer = [&](const std::vector<std::string>&) {
         h.root.write("/opt/done", "");
         return ccbake::util::RunResult{0, false, "", ""};
@@ -97,15 +108,20 @@ TEST_CASE("run: argv with env and cwd; network only while it runs; creates marks
     CHECK(h.target.calls.size() == 1);
 }
 
-TEST_CASE("run: a failure names the command and restores the network; a missing marker is an error") {
+TEST_CASE(
+    "run: a failure names the command and restores the network; a missing marker is an error") {
     StepHarness h;
-    h.target.answer = [](const std::vector<std::string>&) { return ccbake::util::RunResult{2, false, "", "boom"}; };
-    CHECK_THROWS_WITH(h.apply("run", {{"argv", {"false", "--flag"}}, {"env", json::object()}, {"network", true}}),
-                      doctest::Contains("false failed"));
+    h.target.answer = [](const std::vector<std::string>&) {
+        return ccbake::util::RunResult{2, false, "", "boom"};
+    };
+    CHECK_THROWS_WITH(
+        h.apply("run", {{"argv", {"false", "--flag"}}, {"env", json::object()}, {"network", true}}),
+        doctest::Contains("false failed"));
     CHECK(h.target.network == false);
     h.target.answer = nullptr;
-    CHECK_THROWS_WITH(h.apply("run", {{"argv", {"true"}}, {"env", json::object()}, {"creates", "/never"}}),
-                      doctest::Contains("did not create /never"));
+    CHECK_THROWS_WITH(
+        h.apply("run", {{"argv", {"true"}}, {"env", json::object()}, {"creates", "/never"}}),
+        doctest::Contains("did not create /never"));
 }
 
 TEST_CASE("resolve_in_root: relative and absolute links, .. never leaves the root") {

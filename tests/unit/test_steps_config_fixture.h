@@ -1,15 +1,15 @@
 #pragma once
 // A scratch image root and a fake Target for step tests: commands are recorded and answered
 // by a callback instead of running in a chroot.
+#include "recipe/recipe.h"
+#include "steps/context.h"
+#include "steps/step.h"
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include "recipe/recipe.h"
-#include "steps/context.h"
-#include "steps/step.h"
 
 namespace ccbake::testing {
 
@@ -27,7 +27,9 @@ struct ScratchRoot {
     ScratchRoot(const ScratchRoot&) = delete;
     ScratchRoot& operator=(const ScratchRoot&) = delete;
 
-    std::filesystem::path path(const std::string& inside) const { return dir / std::filesystem::path(inside).relative_path(); }
+    std::filesystem::path path(const std::string& inside) const {
+        return dir / std::filesystem::path(inside).relative_path();
+    }
     void write(const std::string& inside, const std::string& content) const {
         std::filesystem::create_directories(path(inside).parent_path());
         std::ofstream(path(inside), std::ios::binary | std::ios::trunc) << content;
@@ -39,10 +41,11 @@ struct ScratchRoot {
 };
 
 class FakeTarget : public steps::Target {
-public:
+  public:
     explicit FakeTarget(std::filesystem::path root) : root_(std::move(root)) {}
     std::filesystem::path root() const override { return root_; }
-    util::RunResult run(const std::vector<std::string>& argv, const util::RunOptions& options) override {
+    util::RunResult run(const std::vector<std::string>& argv,
+                        const util::RunOptions& options) override {
         calls.push_back(argv);
         last_options = options;
         network_during.push_back(network);
@@ -63,7 +66,7 @@ public:
     util::RunOptions last_options;
     bool network = false;
 
-private:
+  private:
     std::filesystem::path root_;
 };
 
@@ -72,7 +75,8 @@ struct StepHarness {
     FakeTarget target{root.dir};
     recipe::Recipe recipe;
     std::filesystem::path artifacts_dir;
-    steps::StepContext ctx{target, recipe, [this](const std::string& name) { return root.dir / ".." / name; },
+    steps::StepContext ctx{target, recipe,
+                           [this](const std::string& name) { return root.dir / ".." / name; },
                            root.dir.parent_path() / (root.dir.filename().string() + ".log")};
     ~StepHarness() {
         std::error_code ec;
@@ -88,4 +92,4 @@ struct StepHarness {
     }
 };
 
-}  // namespace ccbake::testing
+} // namespace ccbake::testing
