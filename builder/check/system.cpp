@@ -150,7 +150,15 @@ std::string HostSystem::kernel_log() {
         log = read_fd(fd);
         close(fd);
     }
-    if (log.empty() && root_ == "/") log = run_command({"dmesg"}, 30).output;
+    if (root_ != "/") return log;
+    if (log.empty()) log = run_command({"dmesg"}, 30).output;
+    // The ring buffer may have wrapped since boot (8 GPUs log a lot): the first record,
+    // "Linux version ...", is then gone, and with it the TDX and swiotlb lines. The journal
+    // keeps the whole boot's kernel messages.
+    if (log.find("Linux version") == std::string::npos) {
+        auto journal = run_command({"journalctl", "-k", "-b", "-o", "cat", "--no-pager", "-q"}, 60);
+        if (journal.output.find("Linux version") != std::string::npos) log = journal.output;
+    }
     return log;
 }
 

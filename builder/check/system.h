@@ -24,7 +24,7 @@ public:
     virtual std::vector<std::string> list(const std::string& dir) = 0;  // entry names, sorted
     virtual bool make_dir(const std::string& path) = 0;                 // true if it exists afterwards
     virtual void remove_dir(const std::string& path) = 0;
-    // The kernel log, raw (kmsg or dmesg format).
+    // The kernel log of this boot, raw (kmsg, dmesg or journal format).
     virtual std::string kernel_log() = 0;
     // argv[0] is a path or a name looked up in PATH; cwd is a host path ("" = current).
     virtual CommandResult run(const std::vector<std::string>& argv, int timeout_s, const std::string& cwd = {}) = 0;
