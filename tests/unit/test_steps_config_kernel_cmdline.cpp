@@ -140,3 +140,12 @@ TEST_CASE("grub.cfg check: every entry by UUID, arguments on all but recovery en
               .front()
               .find("still has quiet") != std::string::npos);
 }
+
+TEST_CASE("kernel_cmdline: a swiotlb the image already sets is replaced in place, not repeated") {
+    StepHarness h;
+    answer_on_host(h);
+    h.root.write("/etc/default/grub.d/50-cloudimg-settings.cfg",
+                 "GRUB_CMDLINE_LINUX_DEFAULT=\"console=ttyS0 swiotlb=524288 quiet\"\n");
+    h.apply("kernel_cmdline", spec({{"swiotlb", 4ull << 30}, {"add", {"console=hvc0"}}}));
+    CHECK(effective(h) == "console=ttyS0 swiotlb=2097152 quiet console=hvc0");
+}
