@@ -79,7 +79,7 @@ fs::path default_log_dir(const fs::path& cache, const recipe::Recipe& r) {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     // PIDs inside the bake's namespace are not unique: a random suffix keeps bakes apart.
-    fs::path dir = cache / "logs";
+    fs::path dir = fs::absolute(cache) / "logs";
     fs::create_directories(dir);
     std::string tmpl = (dir / fmt::format("{}-{}-XXXXXX", r.name.empty() ? "bake" : r.name, stamp)).string();
     if (::mkdtemp(tmpl.data()) == nullptr)
