@@ -42,6 +42,7 @@ def make(name, entries):
             if kind == "dir": i.type = tarfile.DIRTYPE; t.addfile(i)
             elif kind == "sym": i.type = tarfile.SYMTYPE; i.linkname = extra; t.addfile(i)
             elif kind == "chr": i.type = tarfile.CHRTYPE; i.devmajor, i.devminor = 1, 3; t.addfile(i)
+            elif kind == "hard": i.type = tarfile.LNKTYPE; i.linkname = extra; t.addfile(i)
             else:
                 data = b"hostile stand-in\n"; i.size = len(data); t.addfile(i, io.BytesIO(data))
 top = ("dir", "sgx_debian_local_repo/", None)
@@ -49,8 +50,9 @@ make("dotdot", [top, ("file", "sgx_debian_local_repo/../../evil-dotdot", None)])
 make("absolute", [top, ("file", "/etc/evil-absolute", None)])
 make("symlink", [top, ("sym", "sgx_debian_local_repo/etc", "/etc"), ("file", "sgx_debian_local_repo/etc/evil-symlink", None)])
 make("device", [top, ("chr", "sgx_debian_local_repo/null", None)])
+make("hardlink", [top, ("hard", "sgx_debian_local_repo/passwd", "/etc/passwd")])
 PY
-for kind in dotdot absolute symlink device; do
+for kind in dotdot absolute symlink device hardlink; do
     md5="$(md5sum "$work/hostile/$kind.tgz" | cut -d' ' -f1)"
     cat > "$work/hostile-$kind.yaml" <<YAML
 name: hostile-$kind
@@ -72,6 +74,8 @@ sed -n "/error:/,\$p" <<<"$out" | head -n 12
     [ ! -e "$R/etc/apt/sources.list.d/hostile.list" ] || fail "hostile $kind: source list written"
 done
 assert_contains "$(bake hostile-device; echo "$out")" "device node"
+assert_contains "$(bake hostile-hardlink; echo "$out")" "hard link target"
+[ "$(stat -c %h "$R/etc/passwd")" -eq 1 ] || fail "a hard link to the image's /etc/passwd was made"
 
 echo "--- a .deb of the wrong version"
 mkdir -p "$work/olddeb/DEBIAN"
