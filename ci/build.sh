@@ -10,7 +10,11 @@ case "$flavour" in
     *) echo "usage: ci/build.sh [release|asan]" >&2; exit 2 ;;
 esac
 launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    # Paths relative to the checkout, so every clone of the repository shares the cache.
+    export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+fi
 cmake -S "$root" -B "$dir" -G Ninja -DCCBAKE_WERROR=ON "${flags[@]}" "${launcher[@]}" >/dev/null
 ninja -C "$dir" -j "$(nproc)" | grep -v '^\[' || true
 test -x "$dir/ccbake" && test -x "$dir/ccbake_unit"
