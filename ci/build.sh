@@ -16,6 +16,9 @@ if command -v ccache >/dev/null; then
     export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 fi
 cmake -S "$root" -B "$dir" -G Ninja -DCCBAKE_WERROR=ON "${flags[@]}" "${launcher[@]}" >/dev/null
-ninja -C "$dir" -j "$(nproc)" | grep -v '^\[' || true
-test -x "$dir/ccbake" && test -x "$dir/ccbake_unit"
+if ! ninja -C "$dir" -j "$(nproc)" >"$dir/build.log" 2>&1; then
+    grep -v '^\[' "$dir/build.log" | tail -n 60 >&2
+    echo "build: FAILED (full log: $dir/build.log)" >&2
+    exit 1
+fi
 echo "build: $dir/ccbake"
