@@ -1,10 +1,10 @@
 #include "check/checks.h"
 
-#include <fmt/format.h>
-
 #include "check/checks_impl.h"
 #include "check/parse_kernel.h"
 #include "check/text.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::check {
 
@@ -55,8 +55,9 @@ std::string gpu_unavailable(const Config& cfg, const Facts& f, const Report& r) 
     if (cfg.gpu_mode == "none") return "the image has no GPU checks (gpu_mode: none)";
     if (f.pci_gpus == 0) return "GPU absent: no NVIDIA GPU on the PCI bus";
     if (!r.passed("gpu.persistenced"))
-        return "not run: nvidia-persistenced is not active, and nothing may touch the GPU before it is";
+        return "not run: nvidia-persistenced is not active, and nothing may touch the GPU before "
+               "it is";
     return {};
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

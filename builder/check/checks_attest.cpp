@@ -1,11 +1,11 @@
 // Remote attestation checks: the TDX quote (generate with test_tdx_attest, verify with the
 // DCAP sample) and the PPCIe verifier for GPUs and NVSwitches, then the GPU ready state.
-#include <fmt/format.h>
-
 #include "check/checks_impl.h"
 #include "check/parse_dcap.h"
 #include "check/parse_nvidia.h"
 #include "check/text.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::check {
 
@@ -20,18 +20,20 @@ std::string timed_out(const std::string& tool, int seconds) {
     return fmt::format("{} did not finish within {}s", tool, seconds);
 }
 
-}  // namespace
+} // namespace
 
 void check_tdx_attestation(System& sys, const Config& cfg, const Facts& f, Report& r) {
     if (!f.tdx_device) {
-        r.add(result("attest.tdx_quote", Status::Skip, "TDX absent: no /dev/tdx_guest to ask for a quote"));
+        r.add(result("attest.tdx_quote", Status::Skip,
+                     "TDX absent: no /dev/tdx_guest to ask for a quote"));
         r.add(result("attest.tdx_verify", Status::Skip, "TDX absent: no quote to verify"));
         return;
     }
     const int timeout = cfg.attestation_timeout_s;
     std::string work = sys.make_temp_dir();
     if (work.empty()) {
-        r.add(result("attest.tdx_quote", Status::Fail, "cannot create a scratch directory", "check TMPDIR and /tmp"));
+        r.add(result("attest.tdx_quote", Status::Fail, "cannot create a scratch directory",
+                     "check TMPDIR and /tmp"));
         r.add(result("attest.tdx_verify", Status::Skip, "no quote to verify"));
         return;
     }
@@ -42,23 +44,33 @@ void check_tdx_attestation(System& sys, const Config& cfg, const Facts& f, Repor
     } cleanup{sys, work};
     auto gen = sys.run({cfg.tools.tdx_attest}, timeout, work);
     Verdict q;
-    if (!gen.started) q = {Status::Fail, cfg.tools.tdx_attest + " not found", "bake the recipe's TDX attestation steps"};
-    else if (gen.timed_out) q = {Status::Fail, timed_out("test_tdx_attest", timeout), "check the host's quote service"};
-    else q = judge_quote_generation(gen.output, gen.exit_code);
+    if (!gen.started)
+        q = {Status::Fail, cfg.tools.tdx_attest + " not found",
+             "bake the recipe's TDX attestation steps"};
+    else if (gen.timed_out)
+        q = {Status::Fail, timed_out("test_tdx_attest", timeout), "check the host's quote service"};
+    else
+        q = judge_quote_generation(gen.output, gen.exit_code);
     CheckResult quote = result("attest.tdx_quote", q.status, q.evidence, q.hint);
     quote.details["output_tail"] = tail_lines(gen.output, 10);
     r.add(quote);
 
     if (q.status != Status::Pass) {
-        r.add(result("attest.tdx_verify", Status::Skip, "no quote to verify (quote generation failed)"));
+        r.add(result("attest.tdx_verify", Status::Skip,
+                     "no quote to verify (quote generation failed)"));
         return;
     }
     const std::string app = cfg.tools.quote_verify;
     auto ver = sys.run({app, "-quote", work + "/quote.dat"}, timeout, dir_of(app));
     Verdict v;
-    if (!ver.started) v = {Status::Fail, app + " not found", "bake the recipe's DCAP QuoteVerificationSample build"};
-    else if (ver.timed_out) v = {Status::Fail, timed_out("QuoteVerificationSample", timeout), "check the network to the PCCS"};
-    else v = judge_quote_verification(ver.output);
+    if (!ver.started)
+        v = {Status::Fail, app + " not found",
+             "bake the recipe's DCAP QuoteVerificationSample build"};
+    else if (ver.timed_out)
+        v = {Status::Fail, timed_out("QuoteVerificationSample", timeout),
+             "check the network to the PCCS"};
+    else
+        v = judge_quote_verification(ver.output);
     CheckResult verify = result("attest.tdx_verify", v.status, v.evidence, v.hint);
     verify.details["output_tail"] = tail_lines(ver.output, 20);
     r.add(verify);
@@ -74,18 +86,24 @@ void check_ppcie(System& sys, const Config& cfg, const Facts& f, Report& r) {
         return;
     }
     const int timeout = cfg.attestation_timeout_s;
-    auto run = sys.run({cfg.tools.ppcie_python, "-m", "ppcie.verifier.verification", "--gpu-attestation-mode=REMOTE",
-                        "--switch-attestation-mode=REMOTE"},
+    auto run = sys.run({cfg.tools.ppcie_python, "-m", "ppcie.verifier.verification",
+                        "--gpu-attestation-mode=REMOTE", "--switch-attestation-mode=REMOTE"},
                        timeout);
     Verdict v;
     PpcieTranscript t = parse_ppcie(run.output);
-    if (!run.started) v = {Status::Fail, cfg.tools.ppcie_python + " not found", "bake the recipe's nvtrust venv step"};
-    else if (run.timed_out) v = {Status::Fail, timed_out("the PPCIe verifier", timeout), "check the network to NRAS"};
-    else v = judge_ppcie(t, cfg.expected_gpus(), cfg.expected_switches());
+    if (!run.started)
+        v = {Status::Fail, cfg.tools.ppcie_python + " not found",
+             "bake the recipe's nvtrust venv step"};
+    else if (run.timed_out)
+        v = {Status::Fail, timed_out("the PPCIe verifier", timeout), "check the network to NRAS"};
+    else
+        v = judge_ppcie(t, cfg.expected_gpus(), cfg.expected_switches());
     CheckResult c = result("attest.ppcie", v.status, v.evidence, v.hint);
     nlohmann::json stages = nlohmann::json::object();
-    for (const auto& [stage, status] : t.stages) stages[stage] = status;
-    c.details = {{"stages", stages}, {"errors", t.errors}, {"output_tail", tail_lines(run.output, 40)}};
+    for (const auto& [stage, status] : t.stages)
+        stages[stage] = status;
+    c.details = {
+        {"stages", stages}, {"errors", t.errors}, {"output_tail", tail_lines(run.output, 40)}};
     if (t.gpus) c.details["gpus"] = *t.gpus;
     if (t.switches) c.details["switches"] = *t.switches;
     if (t.ready) c.details["ready"] = *t.ready;
@@ -106,31 +124,37 @@ void check_ready_state(System& sys, const Config& cfg, const Facts& f, Report& r
         // Only once every other required check passed: a ready GPU accepts work.
         std::vector<std::string> failed;
         for (const auto& c : r.checks())
-            if (c.applicable && cfg.is_required(c.id) && c.status != Status::Pass) failed.push_back(c.id);
+            if (c.applicable && cfg.is_required(c.id) && c.status != Status::Pass)
+                failed.push_back(c.id);
         if (failed.empty()) {
             auto set = sys.run({"nvidia-smi", "conf-compute", "-srs", "1"}, 120);
             note = set.exit_code == 0 ? "; set by ccbake-check (nvidia-smi conf-compute -srs 1)"
                                       : "; setting it failed: " + last_line(set.output);
         } else {
             std::string list;
-            for (const auto& id : failed) list += (list.empty() ? "" : ", ") + id;
+            for (const auto& id : failed)
+                list += (list.empty() ? "" : ", ") + id;
             note = "; left unset because required checks failed: " + list;
         }
     }
     auto grs = sys.run({"nvidia-smi", "conf-compute", "-grs"}, 120);
     auto ready = parse_ready_state(grs.output);
-    std::string line = last_line(grs.output);  // as the driver words it, e.g. "...Ready state: not-ready"
-    if (ready == true) r.add(result("gpu.ready_state", Status::Pass, line + note));
+    std::string line =
+        last_line(grs.output); // as the driver words it, e.g. "...Ready state: not-ready"
+    if (ready == true)
+        r.add(result("gpu.ready_state", Status::Pass, line + note));
     else if (ready == false)
         r.add(result("gpu.ready_state", Status::Fail, line + note,
                      cfg.gpu_mode == "ppcie"
                          ? "the PPCIe verifier sets it after every stage passed: see attest.ppcie"
-                         : "after attesting the GPU, set it with `nvidia-smi conf-compute -srs 1` (or set_ready_state "
+                         : "after attesting the GPU, set it with `nvidia-smi conf-compute -srs 1` "
+                           "(or set_ready_state "
                            "in the recipe's guest_check step)"));
     else
         r.add(result("gpu.ready_state", Status::Fail,
-                     fmt::format("nvidia-smi conf-compute -grs exited {}: {}", grs.exit_code, last_line(grs.output)),
+                     fmt::format("nvidia-smi conf-compute -grs exited {}: {}", grs.exit_code,
+                                 last_line(grs.output)),
                      "the GPU is not in a confidential-computing mode"));
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -1,16 +1,16 @@
 #pragma once
 // Internal to the checks: the facts several checks share, and one function per family.
+#include "check/checks.h"
+
 #include <string>
 #include <vector>
-
-#include "check/checks.h"
 
 namespace ccbake::check {
 
 struct Facts {
-    std::vector<std::string> kernel_log;  // message text of each record
-    int pci_gpus = 0;                     // NVIDIA display/3D controllers on the PCI bus
-    int pci_switches = 0;                 // NVIDIA bridges (NVSwitch)
+    std::vector<std::string> kernel_log; // message text of each record
+    int pci_gpus = 0;                    // NVIDIA display/3D controllers on the PCI bus
+    int pci_switches = 0;                // NVIDIA bridges (NVSwitch)
     bool tdx_device = false;
 };
 
@@ -35,4 +35,4 @@ void check_ready_state(System& sys, const Config& cfg, const Facts& f, Report& r
 // Why GPU checks cannot run, or "" when they can.
 std::string gpu_unavailable(const Config& cfg, const Facts& f, const Report& r);
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -53,23 +53,30 @@ bool Config::is_required(const std::string& id) const {
 
 namespace {
 
-template <typename T>
-void read(const nlohmann::json& j, const char* key, T& out) {
+template <typename T> void read(const nlohmann::json& j, const char* key, T& out) {
     if (!j.contains(key)) return;
     try {
         out = j.at(key).get<T>();
     } catch (const nlohmann::json::exception&) {
-        throw std::runtime_error(fmt::format("'{}' has the wrong type ({})", key, j.at(key).dump()));
+        throw std::runtime_error(
+            fmt::format("'{}' has the wrong type ({})", key, j.at(key).dump()));
     }
 }
 
-}  // namespace
+} // namespace
 
 Config config_from_json(const nlohmann::json& j) {
     if (!j.is_object()) throw std::runtime_error("the configuration is not a JSON object");
-    static const std::vector<std::string> keys = {
-        "required", "min_kernel", "swiotlb_bytes", "persistenced_timeout_s", "attestation_timeout_s",
-        "gpu_mode", "gpus",       "switches",      "set_ready_state",        "tools"};
+    static const std::vector<std::string> keys = {"required",
+                                                  "min_kernel",
+                                                  "swiotlb_bytes",
+                                                  "persistenced_timeout_s",
+                                                  "attestation_timeout_s",
+                                                  "gpu_mode",
+                                                  "gpus",
+                                                  "switches",
+                                                  "set_ready_state",
+                                                  "tools"};
     for (const auto& [key, _] : j.items())
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             throw std::runtime_error(fmt::format("unknown key '{}'", key));
@@ -91,10 +98,13 @@ Config config_from_json(const nlohmann::json& j) {
         read(t, "ppcie_python", c.tools.ppcie_python);
     }
     for (const auto& r : c.required)
-        if (auto err = required_entry_error(r); !err.empty()) throw std::runtime_error("required: " + err);
+        if (auto err = required_entry_error(r); !err.empty())
+            throw std::runtime_error("required: " + err);
     if (c.gpu_mode != "none" && c.gpu_mode != "cc" && c.gpu_mode != "ppcie")
-        throw std::runtime_error(fmt::format("gpu_mode '{}' is not one of none, cc, ppcie", c.gpu_mode));
-    if (c.persistenced_timeout_s < 0 || c.attestation_timeout_s <= 0 || c.gpus < 0 || c.switches < 0)
+        throw std::runtime_error(
+            fmt::format("gpu_mode '{}' is not one of none, cc, ppcie", c.gpu_mode));
+    if (c.persistenced_timeout_s < 0 || c.attestation_timeout_s <= 0 || c.gpus < 0 ||
+        c.switches < 0)
         throw std::runtime_error("timeouts and counts must not be negative");
     return c;
 }
@@ -117,4 +127,4 @@ nlohmann::json config_to_json(const Config& c) {
     };
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

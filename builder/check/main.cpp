@@ -1,6 +1,10 @@
 // ccbake-check: the in-guest checker. Runs the checks the image's /etc/ccbake/check.json asks
 // for, prints a table (or --json), optionally writes the JSON report, and exits 0 only when
 // every required check passed (1 otherwise, 2 for a bad command line or configuration).
+#include "check/checks.h"
+#include "check/text.h"
+#include "version.h"
+
 #include <cstdio>
 #include <ctime>
 #include <fmt/format.h>
@@ -9,10 +13,6 @@
 #include <sstream>
 #include <string>
 #include <unistd.h>
-
-#include "check/checks.h"
-#include "check/text.h"
-#include "version.h"
 
 namespace {
 
@@ -24,7 +24,8 @@ constexpr const char* kUsage =
     "  --json         print the report as JSON instead of a table\n"
     "  --write FILE   also write the JSON report to FILE (atomically)\n"
     "  --root DIR     read /proc, /sys and /dev files under DIR (a recorded system)\n"
-    "exit status: 0 every required check passed, 1 a required check failed, 2 usage or configuration error\n";
+    "exit status: 0 every required check passed, 1 a required check failed, 2 usage or "
+    "configuration error\n";
 
 struct Options {
     std::string config = "/etc/ccbake/check.json";
@@ -61,7 +62,7 @@ bool write_atomically(const std::string& path, const std::string& content) {
     return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
     Options o;
@@ -102,8 +103,10 @@ int main(int argc, char** argv) {
             cfg = config_from_json(nlohmann::json::parse(text.str()));
             config_source = o.config;
         } catch (const std::exception& e) {
-            std::cerr << fmt::format("ccbake-check: error: {}: {}\n  hint: bake the image again; the guest_check "
-                                     "step writes this file\n", o.config, e.what());
+            std::cerr << fmt::format(
+                "ccbake-check: error: {}: {}\n  hint: bake the image again; the guest_check "
+                "step writes this file\n",
+                o.config, e.what());
             return 2;
         }
     } else if (o.config_given) {
@@ -122,8 +125,10 @@ int main(int argc, char** argv) {
                            {"kernel", trim(sys.read("/proc/sys/kernel/osrelease").value_or(""))},
                            {"config", config_source}};
     nlohmann::json doc = report.to_json(meta);
-    if (o.json) std::cout << doc.dump(2) << "\n";
-    else std::cout << report.to_table();
+    if (o.json)
+        std::cout << doc.dump(2) << "\n";
+    else
+        std::cout << report.to_table();
     std::cout.flush();
     if (!o.write.empty() && !write_atomically(o.write, doc.dump(2) + "\n")) {
         std::cerr << "ccbake-check: error: cannot write " << o.write << "\n";

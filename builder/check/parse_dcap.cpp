@@ -1,9 +1,9 @@
 #include "check/parse_dcap.h"
 
+#include "check/text.h"
+
 #include <fmt/format.h>
 #include <regex>
-
-#include "check/text.h"
 
 namespace ccbake::check {
 
@@ -16,7 +16,7 @@ std::string first_match(const std::string& out, const std::regex& re) {
     return {};
 }
 
-}  // namespace
+} // namespace
 
 Verdict judge_quote_generation(const std::string& out, int exit_code) {
     static const std::regex ok(R"(Successfully get the TD Quote)");
@@ -28,10 +28,12 @@ Verdict judge_quote_generation(const std::string& out, int exit_code) {
     }
     std::string why = first_match(out, failed);
     if (why.empty()) why = last_line(out);
-    return {Status::Fail,
-            fmt::format("test_tdx_attest exited {}: {}", exit_code, why.empty() ? "(no output)" : why),
-            "the quote needs the TDX quote-generation service of the host (vsock or configfs-tsm); check "
-            "/etc/tdx-attest.conf and that the instance type offers remote attestation"};
+    return {
+        Status::Fail,
+        fmt::format("test_tdx_attest exited {}: {}", exit_code, why.empty() ? "(no output)" : why),
+        "the quote needs the TDX quote-generation service of the host (vsock or configfs-tsm); "
+        "check "
+        "/etc/tdx-attest.conf and that the instance type offers remote attestation"};
 }
 
 Verdict judge_quote_verification(const std::string& out) {
@@ -39,12 +41,15 @@ Verdict judge_quote_verification(const std::string& out) {
     static const std::regex completed(R"(Info: App: Verification completed successfully)");
     std::string r = first_match(out, returned), c = first_match(out, completed);
     if (!r.empty() && !c.empty()) return {Status::Pass, c, {}};
-    std::string why = first_match(out, std::regex(R"(App: Verification completed|App: tee[_ ]verify[_ ]quote failed)"));
-    if (why.empty()) why = first_match(out, std::regex(R"(\[APP\] Error|\[QCNL\] Error|\[QPL\] Error)"));
+    std::string why = first_match(
+        out, std::regex(R"(App: Verification completed|App: tee[_ ]verify[_ ]quote failed)"));
+    if (why.empty())
+        why = first_match(out, std::regex(R"(\[APP\] Error|\[QCNL\] Error|\[QPL\] Error)"));
     if (why.empty()) why = last_line(out);
     return {Status::Fail, why.empty() ? "no output from the verification app" : why,
-            "collateral comes from the PCCS in /etc/sgx_default_qcnl.conf: check pccs_url, the network and "
+            "collateral comes from the PCCS in /etc/sgx_default_qcnl.conf: check pccs_url, the "
+            "network and "
             "the clock; a non-terminal result means the platform's TCB is out of date"};
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

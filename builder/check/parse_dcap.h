@@ -2,13 +2,13 @@
 // Verdicts on Intel's DCAP sample tools by their success lines (MISSION.md step 3):
 // test_tdx_attest ("Successfully get the TD Quote") and QuoteVerificationSample's app
 // ("tee verify quote successfully returned", "Verification completed successfully").
-#include <string>
-
 #include "check/report.h"
+
+#include <string>
 
 namespace ccbake::check {
 
 Verdict judge_quote_generation(const std::string& out, int exit_code);
 Verdict judge_quote_verification(const std::string& out);
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -1,11 +1,11 @@
 #include "check/parse_kernel.h"
 
+#include "check/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <regex>
 #include <sstream>
-
-#include "check/text.h"
 
 namespace ccbake::check {
 
@@ -14,11 +14,14 @@ std::vector<std::string> kernel_log_lines(const std::string& raw) {
     static const std::regex stamp(R"(^\[\s*\d+\.\d+\]\s?)");
     std::vector<std::string> out;
     for (const auto& line : lines_of(raw)) {
-        if (!line.empty() && line[0] == ' ') continue;  // kmsg dictionary continuation
+        if (!line.empty() && line[0] == ' ') continue; // kmsg dictionary continuation
         std::smatch m;
-        if (std::regex_search(line, m, kmsg)) out.push_back(line.substr(m.length(0)));
-        else if (std::regex_search(line, m, stamp)) out.push_back(line.substr(m.length(0)));
-        else out.push_back(line);
+        if (std::regex_search(line, m, kmsg))
+            out.push_back(line.substr(m.length(0)));
+        else if (std::regex_search(line, m, stamp))
+            out.push_back(line.substr(m.length(0)));
+        else
+            out.push_back(line);
     }
     return out;
 }
@@ -39,10 +42,13 @@ TdxLog find_tdx_lines(const std::vector<std::string>& log) {
     TdxLog t;
     for (const auto& line : log) {
         std::string l = lower(line);
-        if (t.guest_detected.empty() && contains(l, "tdx") && contains(l, "guest detected")) t.guest_detected = line;
-        if (t.memory_encryption.empty() && contains(l, "memory encryption features active") && contains(l, "tdx"))
+        if (t.guest_detected.empty() && contains(l, "tdx") && contains(l, "guest detected"))
+            t.guest_detected = line;
+        if (t.memory_encryption.empty() && contains(l, "memory encryption features active") &&
+            contains(l, "tdx"))
             t.memory_encryption = line;
-        if (t.idle_routine.empty() && (contains(l, "tdx aware idle") || contains(l, "tdx-aware idle")))
+        if (t.idle_routine.empty() &&
+            (contains(l, "tdx aware idle") || contains(l, "tdx-aware idle")))
             t.idle_routine = line;
     }
     return t;
@@ -71,8 +77,9 @@ std::optional<std::uint64_t> cmdline_swiotlb_slabs(const std::string& cmdline) {
         if (w.rfind("swiotlb=", 0) != 0) continue;
         std::string v = w.substr(8);
         size_t digits = 0;
-        while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
-        if (digits == 0 || digits > 15) continue;  // "swiotlb=force" or nonsense: no size
+        while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits])))
+            ++digits;
+        if (digits == 0 || digits > 15) continue; // "swiotlb=force" or nonsense: no size
         slabs = std::stoull(v.substr(0, digits));
     }
     return slabs;
@@ -97,4 +104,4 @@ int compare_versions(const std::vector<int>& a, const std::vector<int>& b) {
     return 0;
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

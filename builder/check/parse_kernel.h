@@ -18,9 +18,9 @@ bool has_cpu_flag(const std::string& cpuinfo, const std::string& flag);
 
 // The TDX lines of the kernel log; each is "" when absent.
 struct TdxLog {
-    std::string guest_detected;     // "tdx: Guest detected"
-    std::string memory_encryption;  // "Memory Encryption Features active: Intel TDX"
-    std::string idle_routine;       // "process: using TDX aware idle routine"
+    std::string guest_detected;    // "tdx: Guest detected"
+    std::string memory_encryption; // "Memory Encryption Features active: Intel TDX"
+    std::string idle_routine;      // "process: using TDX aware idle routine"
 };
 TdxLog find_tdx_lines(const std::vector<std::string>& log);
 
@@ -28,7 +28,7 @@ TdxLog find_tdx_lines(const std::vector<std::string>& log);
 struct SwiotlbMapped {
     std::uint64_t mib = 0;
     std::string line;
-    std::string adjusted;  // "software IO TLB: SWIOTLB bounce buffer size adjusted ..." when present
+    std::string adjusted; // "software IO TLB: SWIOTLB bounce buffer size adjusted ..." when present
 };
 std::optional<SwiotlbMapped> swiotlb_mapped(const std::vector<std::string>& log);
 
@@ -42,4 +42,4 @@ std::optional<std::vector<int>> release_numbers(const std::string& release);
 // <0, 0, >0 like strcmp; missing parts count as 0.
 int compare_versions(const std::vector<int>& a, const std::vector<int>& b);
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -1,9 +1,9 @@
 #include "check/parse_nvidia.h"
 
+#include "check/text.h"
+
 #include <fmt/format.h>
 #include <regex>
-
-#include "check/text.h"
 
 namespace ccbake::check {
 
@@ -23,8 +23,10 @@ std::optional<bool> parse_cc_status(const std::string& out) {
         std::string v = at == std::string::npos ? "" : trim(line.substr(at + 10));
         if (at == std::string::npos && trim(line.substr(0, line.find(':'))) == "CC State")
             v = trim(line.substr(line.find(':') + 1));
-        if (v == "ON") on = on.value_or(true);
-        else if (v == "OFF") on = false;
+        if (v == "ON")
+            on = on.value_or(true);
+        else if (v == "OFF")
+            on = false;
     }
     return on;
 }
@@ -32,7 +34,8 @@ std::optional<bool> parse_cc_status(const std::string& out) {
 std::optional<bool> parse_ready_state(const std::string& out) {
     for (const auto& line : lines_of(out)) {
         auto colon = line.find(':');
-        if (colon == std::string::npos || !contains(lower(line.substr(0, colon)), "ready state")) continue;
+        if (colon == std::string::npos || !contains(lower(line.substr(0, colon)), "ready state"))
+            continue;
         std::string v = lower(trim(line.substr(colon + 1)));
         if (v == "ready") return true;
         if (v == "not ready" || v == "not-ready") return false;
@@ -40,11 +43,14 @@ std::optional<bool> parse_ready_state(const std::string& out) {
     return std::nullopt;
 }
 
-std::string parse_multi_gpu_mode(const std::string& out) { return value_after(out, "Multi-GPU Mode"); }
+std::string parse_multi_gpu_mode(const std::string& out) {
+    return value_after(out, "Multi-GPU Mode");
+}
 
 const std::vector<std::string>& ppcie_stage_names() {
-    static const std::vector<std::string> names = {"GPU Pre-checks", "Switch Pre-checks", "GPU Attestation",
-                                                   "Switch Attestation", "Topology checks"};
+    static const std::vector<std::string> names = {"GPU Pre-checks", "Switch Pre-checks",
+                                                   "GPU Attestation", "Switch Attestation",
+                                                   "Topology checks"};
     return names;
 }
 
@@ -57,15 +63,19 @@ PpcieTranscript parse_ppcie(const std::string& out) {
         if (std::regex_search(line, m, gpus)) t.gpus = std::stoi(m[1].str());
         if (std::regex_search(line, m, switches)) t.switches = std::stoi(m[1].str());
         std::string l = lower(line);
-        if (contains(l, "gpu state is ready") || contains(l, "set gpu state to true")) t.ready = true;
-        if (contains(l, "gpu state is not ready") || contains(l, "set gpu state to false")) t.ready = false;
-        if (contains(l, "error") || contains(l, "exiting") || contains(l, "terminating") || contains(l, "failed to"))
+        if (contains(l, "gpu state is ready") || contains(l, "set gpu state to true"))
+            t.ready = true;
+        if (contains(l, "gpu state is not ready") || contains(l, "set gpu state to false"))
+            t.ready = false;
+        if (contains(l, "error") || contains(l, "exiting") || contains(l, "terminating") ||
+            contains(l, "failed to"))
             t.errors.push_back(trim(line));
         // A table row: "|  GPU Pre-checks  | SUCCESS |"
         if (line.size() > 1 && line.front() == '|' && line.back() == '|') {
             std::vector<std::string> cells;
             size_t start = 1;
-            for (size_t bar = line.find('|', start); bar != std::string::npos; bar = line.find('|', start)) {
+            for (size_t bar = line.find('|', start); bar != std::string::npos;
+                 bar = line.find('|', start)) {
                 cells.push_back(trim(line.substr(start, bar - start)));
                 start = bar + 1;
             }
@@ -76,12 +86,15 @@ PpcieTranscript parse_ppcie(const std::string& out) {
 }
 
 Verdict judge_ppcie(const PpcieTranscript& t, int expected_gpus, int expected_switches) {
-    std::string counts = fmt::format("{} GPUs, {} NVSwitches", t.gpus ? std::to_string(*t.gpus) : "?",
-                                     t.switches ? std::to_string(*t.switches) : "?");
+    std::string counts =
+        fmt::format("{} GPUs, {} NVSwitches", t.gpus ? std::to_string(*t.gpus) : "?",
+                    t.switches ? std::to_string(*t.switches) : "?");
     if (t.stages.empty()) {
         std::string why = t.errors.empty() ? "no stage table in its output" : t.errors.front();
-        return {Status::Fail, fmt::format("verifier ended without its stage table ({}): {}", counts, why),
-                "read the verifier's output in the report's details; GPUs, switches, driver, fabric manager "
+        return {Status::Fail,
+                fmt::format("verifier ended without its stage table ({}): {}", counts, why),
+                "read the verifier's output in the report's details; GPUs, switches, driver, "
+                "fabric manager "
                 "and NSCQ must all be present"};
     }
     std::vector<std::string> bad;
@@ -93,21 +106,27 @@ Verdict judge_ppcie(const PpcieTranscript& t, int expected_gpus, int expected_sw
     }
     if (expected_gpus > 0 && t.gpus != expected_gpus)
         return {Status::Fail, fmt::format("{} (expected {} GPUs)", counts, expected_gpus),
-                "the instance does not see every GPU: check its type and that all GPUs are in PPCIe mode"};
+                "the instance does not see every GPU: check its type and that all GPUs are in "
+                "PPCIe mode"};
     if (expected_switches > 0 && t.switches != expected_switches)
-        return {Status::Fail, fmt::format("{} (expected {} NVSwitches)", counts, expected_switches),
-                "the instance does not see every NVSwitch: check fabric manager and libnvidia-nscq"};
+        return {
+            Status::Fail, fmt::format("{} (expected {} NVSwitches)", counts, expected_switches),
+            "the instance does not see every NVSwitch: check fabric manager and libnvidia-nscq"};
     if (!bad.empty()) {
         std::string first_error = t.errors.empty() ? "" : "; " + t.errors.front();
         std::string joined;
-        for (const auto& b : bad) joined += (joined.empty() ? "" : ", ") + b;
+        for (const auto& b : bad)
+            joined += (joined.empty() ? "" : ", ") + b;
         return {Status::Fail, fmt::format("{}; stage {}{}", counts, joined, first_error),
-                "the first failed stage names the problem; rerun the verifier with --log=DEBUG to see why"};
+                "the first failed stage names the problem; rerun the verifier with --log=DEBUG to "
+                "see why"};
     }
     if (t.ready != true)
-        return {Status::Fail, fmt::format("{}; all 5 stages SUCCESS but the GPU state is not READY", counts),
-                "run `nvidia-smi conf-compute -grs`; the verifier sets the ready state only after every stage"};
+        return {Status::Fail,
+                fmt::format("{}; all 5 stages SUCCESS but the GPU state is not READY", counts),
+                "run `nvidia-smi conf-compute -grs`; the verifier sets the ready state only after "
+                "every stage"};
     return {Status::Pass, fmt::format("{}; all 5 stages SUCCESS; GPU state is READY", counts), {}};
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

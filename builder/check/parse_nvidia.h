@@ -2,12 +2,12 @@
 // Parsers and verdicts for NVIDIA's tools as they print: `nvidia-smi -L`,
 // `nvidia-smi conf-compute -f / -grs / -q`, and the PPCIe verifier's transcript (its log
 // lines and its STAGE/STATUS table).
+#include "check/report.h"
+
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "check/report.h"
 
 namespace ccbake::check {
 
@@ -24,10 +24,10 @@ std::optional<bool> parse_ready_state(const std::string& out);
 std::string parse_multi_gpu_mode(const std::string& out);
 
 struct PpcieTranscript {
-    std::vector<std::pair<std::string, std::string>> stages;  // "GPU Pre-checks" -> "SUCCESS"
+    std::vector<std::pair<std::string, std::string>> stages; // "GPU Pre-checks" -> "SUCCESS"
     std::optional<int> gpus, switches;
-    std::optional<bool> ready;  // "GPU state is READY" / "set gpu state to True" vs NOT READY
-    std::vector<std::string> errors;  // the verifier's error lines, first first
+    std::optional<bool> ready;       // "GPU state is READY" / "set gpu state to True" vs NOT READY
+    std::vector<std::string> errors; // the verifier's error lines, first first
 };
 PpcieTranscript parse_ppcie(const std::string& out);
 
@@ -37,4 +37,4 @@ const std::vector<std::string>& ppcie_stage_names();
 // Pass only when every stage is SUCCESS, the counts match and the GPUs are ready.
 Verdict judge_ppcie(const PpcieTranscript& t, int expected_gpus, int expected_switches);
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

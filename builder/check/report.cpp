@@ -7,9 +7,12 @@ namespace ccbake::check {
 
 const char* status_name(Status s) {
     switch (s) {
-        case Status::Pass: return "pass";
-        case Status::Fail: return "fail";
-        case Status::Skip: return "skip";
+    case Status::Pass:
+        return "pass";
+    case Status::Fail:
+        return "fail";
+    case Status::Skip:
+        return "skip";
     }
     return "?";
 }
@@ -26,8 +29,9 @@ bool Report::passed(const std::string& id) const {
 }
 
 bool Report::ok() const {
-    return std::none_of(checks_.begin(), checks_.end(),
-                        [](const CheckResult& c) { return c.required && c.status != Status::Pass; });
+    return std::none_of(checks_.begin(), checks_.end(), [](const CheckResult& c) {
+        return c.required && c.status != Status::Pass;
+    });
 }
 
 nlohmann::json Report::to_json(const nlohmann::json& meta) const {
@@ -37,8 +41,12 @@ nlohmann::json Report::to_json(const nlohmann::json& meta) const {
     out["checks"] = nlohmann::json::array();
     for (const auto& c : checks_) {
         counts[status_name(c.status)] = counts[status_name(c.status)].get<int>() + 1;
-        nlohmann::json j = {{"id", c.id},           {"title", c.title},       {"status", status_name(c.status)},
-                            {"required", c.required}, {"evidence", c.evidence}, {"applicable", c.applicable}};
+        nlohmann::json j = {{"id", c.id},
+                            {"title", c.title},
+                            {"status", status_name(c.status)},
+                            {"required", c.required},
+                            {"evidence", c.evidence},
+                            {"applicable", c.applicable}};
         if (c.status != Status::Pass && !c.hint.empty()) j["hint"] = c.hint;
         if (!c.details.empty()) j["details"] = c.details;
         out["checks"].push_back(std::move(j));
@@ -58,16 +66,20 @@ std::string Report::summary_line() const {
     std::string verdict = ok() ? "OK: every required check passed"
                                : fmt::format("NOT OK: {} required check{} failed", required_failed,
                                              required_failed == 1 ? "" : "s");
-    return fmt::format("ccbake-check: {} passed, {} failed, {} skipped; {}", pass, fail, skip, verdict);
+    return fmt::format("ccbake-check: {} passed, {} failed, {} skipped; {}", pass, fail, skip,
+                       verdict);
 }
 
 std::string Report::to_table() const {
     size_t width = 5;
-    for (const auto& c : checks_) width = std::max(width, c.id.size());
-    std::string out = fmt::format("{:<6} {:<4} {:<{}} {}\n", "STATUS", "REQ", "CHECK", width, "EVIDENCE");
+    for (const auto& c : checks_)
+        width = std::max(width, c.id.size());
+    std::string out =
+        fmt::format("{:<6} {:<4} {:<{}} {}\n", "STATUS", "REQ", "CHECK", width, "EVIDENCE");
     for (const auto& c : checks_) {
         std::string status = c.status == Status::Fail ? "FAIL" : status_name(c.status);
-        out += fmt::format("{:<6} {:<4} {:<{}} {}\n", status, c.required ? "yes" : "-", c.id, width, c.evidence);
+        out += fmt::format("{:<6} {:<4} {:<{}} {}\n", status, c.required ? "yes" : "-", c.id, width,
+                           c.evidence);
         if (c.status == Status::Fail && !c.hint.empty())
             out += fmt::format("{:<6} {:<4} {:<{}} what to do: {}\n", "", "", "", width, c.hint);
     }
@@ -75,4 +87,4 @@ std::string Report::to_table() const {
     return out;
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -20,18 +20,18 @@ struct Verdict {
 };
 
 struct CheckResult {
-    std::string id;        // stable name, e.g. "tdx.cpu_flag"
-    std::string title;     // what is checked, for people
+    std::string id;    // stable name, e.g. "tdx.cpu_flag"
+    std::string title; // what is checked, for people
     Status status = Status::Skip;
-    std::string evidence;  // the line that decided it
-    std::string hint;      // what to do when it failed (or why a required skip matters)
+    std::string evidence; // the line that decided it
+    std::string hint;     // what to do when it failed (or why a required skip matters)
     bool required = false;
-    bool applicable = true;  // false: the configuration says this check does not apply
+    bool applicable = true; // false: the configuration says this check does not apply
     nlohmann::json details = nlohmann::json::object();
 };
 
 class Report {
-public:
+  public:
     void add(CheckResult r) { checks_.push_back(std::move(r)); }
     const std::vector<CheckResult>& checks() const { return checks_; }
     const CheckResult* find(const std::string& id) const;
@@ -39,8 +39,7 @@ public:
 
     // Marks each check required or not; a required check that was skipped although it
     // applies becomes a failure (the hardware or tool it needs is missing).
-    template <typename IsRequired>
-    void apply_requirements(IsRequired is_required) {
+    template <typename IsRequired> void apply_requirements(IsRequired is_required) {
         for (auto& c : checks_) {
             c.required = c.applicable && is_required(c.id);
             if (c.required && c.status == Status::Skip) {
@@ -58,8 +57,8 @@ public:
     std::string to_table() const;
     std::string summary_line() const;
 
-private:
+  private:
     std::vector<CheckResult> checks_;
 };
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

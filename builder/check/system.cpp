@@ -18,7 +18,7 @@ namespace ccbake::check {
 
 namespace {
 
-constexpr size_t kMaxOutput = 4 << 20;  // keep at most 4 MiB of a tool's output
+constexpr size_t kMaxOutput = 4 << 20; // keep at most 4 MiB of a tool's output
 
 std::string read_fd(int fd) {
     std::string out;
@@ -29,9 +29,9 @@ std::string read_fd(int fd) {
             out.append(buf, static_cast<size_t>(n));
             if (out.size() > kMaxOutput) break;
         } else if (n < 0 && (errno == EINTR || errno == EPIPE)) {
-            continue;  // EPIPE: kmsg records were overwritten while reading; go on
+            continue; // EPIPE: kmsg records were overwritten while reading; go on
         } else {
-            break;  // 0: end of file; EAGAIN: end of the kernel log
+            break; // 0: end of file; EAGAIN: end of the kernel log
         }
     }
     return out;
@@ -47,17 +47,19 @@ std::string find_program(const std::string& name) {
         size_t end = dirs.find(':', start);
         if (end == std::string::npos) end = dirs.size();
         std::string candidate = dirs.substr(start, end - start) + "/" + name;
-        struct stat st{};
-        if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0)
+        struct stat st {};
+        if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            access(candidate.c_str(), X_OK) == 0)
             return candidate;
         start = end + 1;
     }
     return {};
 }
 
-}  // namespace
+} // namespace
 
-CommandResult run_command(const std::vector<std::string>& argv, int timeout_s, const std::string& cwd) {
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_s,
+                          const std::string& cwd) {
     CommandResult r;
     std::string program = argv.empty() ? "" : find_program(argv[0]);
     if (program.empty()) return r;
@@ -77,7 +79,8 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s, c
         dup2(out[1], 2);
         if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
         std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        for (const auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execv(program.c_str(), args.data());
         _exit(127);
@@ -88,7 +91,8 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s, c
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     char buf[8192];
     for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             r.timed_out = true;
             kill(-pid, SIGKILL);
@@ -99,7 +103,7 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s, c
         if (n < 0 && errno != EINTR) break;
         if (n <= 0) continue;
         ssize_t got = ::read(out[0], buf, sizeof buf);
-        if (got <= 0) break;  // the program (and its children) closed the pipe
+        if (got <= 0) break; // the program (and its children) closed the pipe
         if (r.output.size() < kMaxOutput) r.output.append(buf, static_cast<size_t>(got));
     }
     close(out[0]);
@@ -111,10 +115,13 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s, c
 }
 
 HostSystem::HostSystem(std::string root) : root_(std::move(root)) {
-    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+    while (root_.size() > 1 && root_.back() == '/')
+        root_.pop_back();
 }
 
-std::string HostSystem::host(const std::string& path) const { return root_ == "/" ? path : root_ + path; }
+std::string HostSystem::host(const std::string& path) const {
+    return root_ == "/" ? path : root_ + path;
+}
 
 std::optional<std::string> HostSystem::read(const std::string& path) {
     int fd = open(host(path).c_str(), O_RDONLY | O_CLOEXEC);
@@ -124,14 +131,17 @@ std::optional<std::string> HostSystem::read(const std::string& path) {
     return out;
 }
 
-bool HostSystem::exists(const std::string& path) { return access(host(path).c_str(), F_OK) == 0; }
+bool HostSystem::exists(const std::string& path) {
+    return access(host(path).c_str(), F_OK) == 0;
+}
 
 std::vector<std::string> HostSystem::list(const std::string& dir) {
     std::vector<std::string> out;
     DIR* d = opendir(host(dir).c_str());
     if (!d) return out;
     while (dirent* e = readdir(d))
-        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.emplace_back(e->d_name);
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+            out.emplace_back(e->d_name);
     closedir(d);
     std::sort(out.begin(), out.end());
     return out;
@@ -141,7 +151,9 @@ bool HostSystem::make_dir(const std::string& path) {
     return mkdir(host(path).c_str(), 0700) == 0 || errno == EEXIST;
 }
 
-void HostSystem::remove_dir(const std::string& path) { rmdir(host(path).c_str()); }
+void HostSystem::remove_dir(const std::string& path) {
+    rmdir(host(path).c_str());
+}
 
 std::string HostSystem::kernel_log() {
     int fd = open(host("/dev/kmsg").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -162,11 +174,14 @@ std::string HostSystem::kernel_log() {
     return log;
 }
 
-CommandResult HostSystem::run(const std::vector<std::string>& argv, int timeout_s, const std::string& cwd) {
+CommandResult HostSystem::run(const std::vector<std::string>& argv, int timeout_s,
+                              const std::string& cwd) {
     return run_command(argv, timeout_s, cwd);
 }
 
-void HostSystem::sleep(int seconds) { std::this_thread::sleep_for(std::chrono::seconds(seconds)); }
+void HostSystem::sleep(int seconds) {
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+}
 
 std::string HostSystem::make_temp_dir() {
     const char* tmp = std::getenv("TMPDIR");
@@ -186,4 +201,4 @@ void HostSystem::remove_temp_dir(const std::string& dir) {
     rmdir(dir.c_str());
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -21,14 +21,17 @@ std::vector<std::string> lines_of(std::string_view text) {
 
 std::string trim(std::string_view s) {
     size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+        ++b;
+    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+        --e;
     return std::string(s.substr(b, e - b));
 }
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return out;
 }
 
@@ -39,7 +42,8 @@ bool contains(std::string_view haystack, std::string_view needle) {
 std::string value_after(std::string_view text, std::string_view key) {
     for (const auto& line : lines_of(text)) {
         auto colon = line.find(':');
-        if (colon != std::string::npos && trim(line.substr(0, colon)) == key) return trim(line.substr(colon + 1));
+        if (colon != std::string::npos && trim(line.substr(0, colon)) == key)
+            return trim(line.substr(colon + 1));
     }
     return {};
 }
@@ -54,8 +58,9 @@ std::string last_line(std::string_view text) {
 std::string tail_lines(std::string_view text, size_t n) {
     auto lines = lines_of(text);
     std::string out;
-    for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += lines[i] + "\n";
+    for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+        out += lines[i] + "\n";
     return out;
 }
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -6,7 +6,7 @@
 
 namespace ccbake::check {
 
-std::vector<std::string> lines_of(std::string_view text);  // without "\r\n"/"\n"
+std::vector<std::string> lines_of(std::string_view text); // without "\r\n"/"\n"
 std::string trim(std::string_view s);
 std::string lower(std::string_view s);
 bool contains(std::string_view haystack, std::string_view needle);
@@ -17,4 +17,4 @@ std::string last_line(std::string_view text);
 // The last `n` lines of `text`, for a report's details.
 std::string tail_lines(std::string_view text, size_t n);
 
-}  // namespace ccbake::check
+} // namespace ccbake::check

@@ -3,14 +3,14 @@
 // /var/lib/ccbake/check.json and prints the summary on the serial console.
 #include "steps/guest_check.h"
 
-#include <fmt/format.h>
-#include <system_error>
-
 #include "steps/context.h"
 #include "steps/image_files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <system_error>
 
 namespace ccbake::steps {
 
@@ -75,11 +75,13 @@ std::filesystem::path checker_binary() {
 
 // multi-user.target.wants/ccbake-check.service -> the unit, as `systemctl enable` makes it.
 std::vector<std::string> enable_unit(const std::filesystem::path& root) {
-    std::string link_inside = std::string("/etc/systemd/system/multi-user.target.wants/") + kCheckUnit;
+    std::string link_inside =
+        std::string("/etc/systemd/system/multi-user.target.wants/") + kCheckUnit;
     std::string target = std::string("/etc/systemd/system/") + kCheckUnit;
     auto link = resolve_in_root(root, link_inside);
     std::error_code ec;
-    if (std::filesystem::is_symlink(link, ec) && std::filesystem::read_symlink(link, ec) == target) return {};
+    if (std::filesystem::is_symlink(link, ec) && std::filesystem::read_symlink(link, ec) == target)
+        return {};
     std::filesystem::create_directories(link.parent_path());
     std::filesystem::remove(link, ec);
     std::filesystem::create_symlink(target, link);
@@ -93,12 +95,15 @@ StepResult apply_guest_check(StepContext& ctx, const recipe::Step& s) {
     std::vector<std::string> changes;
     auto ensure = [&](const std::string& inside, WantedFile w) {
         w.owner = root_owner;
-        for (auto& c : ensure_file(resolve_in_root(root, inside), inside, w)) changes.push_back(std::move(c));
+        for (auto& c : ensure_file(resolve_in_root(root, inside), inside, w))
+            changes.push_back(std::move(c));
     };
     ensure(kCheckBinary, {std::nullopt, checker_binary(), 0755, {}});
     ensure(kCheckConfig, {check::config_to_json(config).dump(2) + "\n", {}, 0644, {}});
-    ensure(std::string("/etc/systemd/system/") + kCheckUnit, {guest_check_unit(config), {}, 0644, {}});
-    for (auto& c : enable_unit(root)) changes.push_back(std::move(c));
+    ensure(std::string("/etc/systemd/system/") + kCheckUnit,
+           {guest_check_unit(config), {}, 0644, {}});
+    for (auto& c : enable_unit(root))
+        changes.push_back(std::move(c));
     return {changes};
 }
 
@@ -106,18 +111,22 @@ std::vector<std::string> describe_guest_check(const recipe::Step& s, const recip
     check::Config c = guest_check_config(s, r);
     std::vector<std::string> out = {
         fmt::format("install {} and {}", kCheckBinary, kCheckConfig),
-        fmt::format("{} at every boot after nvidia-persistenced: report in {} and on the serial console",
-                    kCheckUnit, kCheckReport),
-        fmt::format("required: {}", c.required.empty() ? "nothing (report only)" : util::join(c.required, ", ")),
-        fmt::format("gpu mode {}, kernel >= {}, swiotlb {}, persistenced wait {}s", c.gpu_mode, c.min_kernel,
+        fmt::format(
+            "{} at every boot after nvidia-persistenced: report in {} and on the serial console",
+            kCheckUnit, kCheckReport),
+        fmt::format("required: {}",
+                    c.required.empty() ? "nothing (report only)" : util::join(c.required, ", ")),
+        fmt::format("gpu mode {}, kernel >= {}, swiotlb {}, persistenced wait {}s", c.gpu_mode,
+                    c.min_kernel,
                     c.swiotlb_bytes ? util::human_bytes(c.swiotlb_bytes) : "not set by the recipe",
                     c.persistenced_timeout_s),
     };
-    if (c.set_ready_state) out.push_back("sets the GPU ready state once every other required check passed");
+    if (c.set_ready_state)
+        out.push_back("sets the GPU ready state once every other required check passed");
     return out;
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& guest_check_kind() {
     static const check::Tools tools;
@@ -132,28 +141,41 @@ const StepKind& guest_check_kind() {
         "table on the serial console; the unit fails when a required check failed. It never "
         "reboots. See docs/check.md for every check.",
         {
-            {"required", FieldType::StringList, false, nlohmann::json::array({"tdx", "kernel", "gpu", "attest"}),
+            {"required", FieldType::StringList, false,
+             nlohmann::json::array({"tdx", "kernel", "gpu", "attest"}),
              "Checks that must pass: ids (tdx.device) or groups (tdx, kernel, gpu, attest)."},
-            {"gpu_mode", FieldType::Enum, false, "cc",
-             "none (no GPU checks), cc (each GPU in CC mode) or ppcie (Protected PCIe, 8 GPUs + NVSwitches).",
+            {"gpu_mode",
+             FieldType::Enum,
+             false,
+             "cc",
+             "none (no GPU checks), cc (each GPU in CC mode) or ppcie (Protected PCIe, 8 GPUs + "
+             "NVSwitches).",
              {"none", "cc", "ppcie"}},
-            {"gpus", FieldType::Int, false, 0, "Expected GPU count; 0: at least one (8 for ppcie)."},
-            {"switches", FieldType::Int, false, 0, "Expected NVSwitch count; 0: any (4 for ppcie)."},
+            {"gpus", FieldType::Int, false, 0,
+             "Expected GPU count; 0: at least one (8 for ppcie)."},
+            {"switches", FieldType::Int, false, 0,
+             "Expected NVSwitch count; 0: any (4 for ppcie)."},
             {"set_ready_state", FieldType::Bool, false, false,
-             "cc mode: set the GPU ready state once every other required check passed (PPCIe: the verifier does)."},
+             "cc mode: set the GPU ready state once every other required check passed (PPCIe: the "
+             "verifier does)."},
             {"persistenced_timeout", FieldType::Duration, false, "10m",
              "How long to wait for nvidia-persistenced (8 GPUs take about 5 minutes)."},
-            {"attestation_timeout", FieldType::Duration, false, "5m", "Limit for each attestation tool."},
+            {"attestation_timeout", FieldType::Duration, false, "5m",
+             "Limit for each attestation tool."},
             {"tdx_attest", FieldType::Path, false, tools.tdx_attest, "The quote generator."},
-            {"quote_verify", FieldType::Path, false, tools.quote_verify, "DCAP QuoteVerificationSample's app."},
-            {"ppcie_python", FieldType::Path, false, tools.ppcie_python, "Python of the PPCIe verifier's venv."},
+            {"quote_verify", FieldType::Path, false, tools.quote_verify,
+             "DCAP QuoteVerificationSample's app."},
+            {"ppcie_python", FieldType::Path, false, tools.ppcie_python,
+             "Python of the PPCIe verifier's venv."},
         },
         "guest_check:\n  gpu_mode: ppcie\n  required: [tdx, kernel, gpu, attest]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             for (const auto& entry : texts(s.spec, "required"))
                 if (auto err = check::required_entry_error(entry); !err.empty())
                     d.error(loc("required"), err, "check ids are listed in docs/check.md");
-            if (s.spec.value("set_ready_state", false) && s.spec.value("gpu_mode", std::string("cc")) != "cc")
+            if (s.spec.value("set_ready_state", false) &&
+                s.spec.value("gpu_mode", std::string("cc")) != "cc")
                 d.error(loc("set_ready_state"), "set_ready_state applies to gpu_mode cc only",
                         "in PPCIe mode the verifier sets the ready state after attestation");
         },
@@ -163,4 +185,4 @@ const StepKind& guest_check_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,10 +1,10 @@
 #pragma once
 // What the guest_check step bakes: the checker's configuration derived from the step and the
 // recipe (min_kernel, the kernel_cmdline step's swiotlb), and the systemd unit that runs it.
-#include <string>
-
 #include "check/config.h"
 #include "recipe/recipe.h"
+
+#include <string>
 
 namespace ccbake::steps {
 
@@ -16,4 +16,4 @@ inline constexpr const char* kCheckUnit = "ccbake-check.service";
 check::Config guest_check_config(const recipe::Step& step, const recipe::Recipe& recipe);
 std::string guest_check_unit(const check::Config& config);
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,9 +1,9 @@
-#include <doctest/doctest.h>
-
 #include "check/parse_dcap.h"
 #include "check/parse_kernel.h"
 #include "check/parse_nvidia.h"
 #include "check_fixture.h"
+
+#include <doctest/doctest.h>
 
 using namespace ccbake::check;
 
@@ -48,7 +48,8 @@ TEST_CASE("cpuinfo: the tdx_guest flag is a whole word of the flags line") {
 }
 
 TEST_CASE("command line: swiotlb= counts 2 KiB slabs; the last one wins; force alone is no size") {
-    CHECK(*cmdline_swiotlb_slabs("ro console=ttyS0 swiotlb=2097152 iommu=pt") * kSwiotlbSlabBytes == 4ull << 30);
+    CHECK(*cmdline_swiotlb_slabs("ro console=ttyS0 swiotlb=2097152 iommu=pt") * kSwiotlbSlabBytes ==
+          4ull << 30);
     CHECK(*cmdline_swiotlb_slabs("swiotlb=65536 swiotlb=524288,force") == 524288);
     CHECK(!cmdline_swiotlb_slabs("swiotlb=force quiet"));
     CHECK(!cmdline_swiotlb_slabs("ro quiet"));
@@ -66,7 +67,9 @@ TEST_CASE("nvidia-smi -L: GPU lines are counted, 8 and 7 of 8") {
     CHECK(eight.size() == 8);
     CHECK(eight[0].rfind("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-", 0) == 0);
     CHECK(parse_gpu_list(check_fixture("nvidia-smi/L-7of8.txt")).size() == 7);
-    CHECK(parse_gpu_list("GPU 0: NVIDIA H100 (UUID: GPU-1)\n  MIG 1g.10gb     Device  0: (UUID: MIG-2)\n").size() == 1);
+    CHECK(parse_gpu_list(
+              "GPU 0: NVIDIA H100 (UUID: GPU-1)\n  MIG 1g.10gb     Device  0: (UUID: MIG-2)\n")
+              .size() == 1);
     CHECK(parse_gpu_list("No devices were found\n").empty());
 }
 
@@ -80,15 +83,18 @@ TEST_CASE("nvidia-smi conf-compute: CC status, ready state and multi-GPU mode") 
     CHECK(parse_ready_state(check_fixture("nvidia-smi/conf-compute-grs-not-ready.txt")) == false);
     std::string q = check_fixture("nvidia-smi/conf-compute-q-ppcie.txt");
     CHECK(parse_multi_gpu_mode(q) == "Protected PCIe");
-    CHECK(parse_cc_status(q) == false);  // Protected PCIe reports CC off
+    CHECK(parse_cc_status(q) == false); // Protected PCIe reports CC off
     CHECK(parse_ready_state(q) == false);
 }
 
 TEST_CASE("nvidia-smi as recorded on a real H100 (driver 580, CC off)") {
-    auto rec = [](const std::string& name) { return check_fixture("../nvidia-smi-recorded/" + name); };
+    auto rec = [](const std::string& name) {
+        return check_fixture("../nvidia-smi-recorded/" + name);
+    };
     CHECK(parse_gpu_list(rec("nvidia-smi_-L.txt")).size() == 1);
     CHECK(parse_cc_status(rec("nvidia-smi_conf-compute_-f.txt")) == false);
-    CHECK(parse_ready_state(rec("nvidia-smi_conf-compute_-grs.txt")) == false);  // "...Ready state: not-ready"
+    CHECK(parse_ready_state(rec("nvidia-smi_conf-compute_-grs.txt")) ==
+          false); // "...Ready state: not-ready"
     CHECK(parse_ready_state(rec("nvidia-smi_conf-compute_-q.txt")) == false);
     CHECK(parse_multi_gpu_mode(rec("nvidia-smi_conf-compute_-q.txt")) == "None");
     CHECK(parse_ready_state("\nConfidential Compute GPUs Ready state: ready\n\n") == true);
@@ -127,9 +133,10 @@ TEST_CASE("PPCIe verifier: 7 of 8 GPUs fails even though the verifier's table sa
 }
 
 TEST_CASE("PPCIe verifier: output without a table fails with the verifier's error") {
-    Verdict v = judge_ppcie(parse_ppcie("PPCIE: Starting PPCIE Verification Tool\n"
-                                        "An error occurred while using the PPCIE Verification Tool NVML init\n"),
-                            8, 4);
+    Verdict v = judge_ppcie(
+        parse_ppcie("PPCIE: Starting PPCIE Verification Tool\n"
+                    "An error occurred while using the PPCIE Verification Tool NVML init\n"),
+        8, 4);
     CHECK(v.status == Status::Fail);
     CHECK(v.evidence.find("An error occurred") != std::string::npos);
 }

@@ -1,11 +1,10 @@
-#include <doctest/doctest.h>
+#include "check/checks.h"
+#include "check_fixture.h"
 
+#include <doctest/doctest.h>
 #include <functional>
 #include <map>
 #include <set>
-
-#include "check/checks.h"
-#include "check_fixture.h"
 
 using namespace ccbake::check;
 
@@ -13,7 +12,7 @@ namespace {
 
 // A machine made of recorded files and scripted commands.
 class FakeSystem : public System {
-public:
+  public:
     std::map<std::string, std::string> files;
     std::set<std::string> dirs;
     std::string kmsg;
@@ -23,7 +22,9 @@ public:
     int slept = 0;
 
     void tool(const std::string& argv, std::string output, int exit_code = 0) {
-        commands[argv] = [output, exit_code] { return CommandResult{true, exit_code, false, output}; };
+        commands[argv] = [output, exit_code] {
+            return CommandResult{true, exit_code, false, output};
+        };
     }
     void pci(const std::string& addr, const std::string& cls) {
         files["/sys/bus/pci/devices/" + addr + "/vendor"] = "0x10de\n";
@@ -38,7 +39,8 @@ public:
     std::vector<std::string> list(const std::string& dir) override {
         std::set<std::string> out;
         for (const auto& [p, _] : files)
-            if (p.rfind(dir + "/", 0) == 0) out.insert(p.substr(dir.size() + 1, p.find('/', dir.size() + 1) - dir.size() - 1));
+            if (p.rfind(dir + "/", 0) == 0)
+                out.insert(p.substr(dir.size() + 1, p.find('/', dir.size() + 1) - dir.size() - 1));
         return {out.begin(), out.end()};
     }
     bool make_dir(const std::string& p) override { return dirs.insert(p), true; }
@@ -46,7 +48,8 @@ public:
     std::string kernel_log() override { return kmsg; }
     CommandResult run(const std::vector<std::string>& argv, int, const std::string&) override {
         std::string key;
-        for (const auto& a : argv) key += (key.empty() ? "" : " ") + a;
+        for (const auto& a : argv)
+            key += (key.empty() ? "" : " ") + a;
         ran.push_back(key);
         auto it = commands.find(key);
         return it == commands.end() ? CommandResult{} : it->second();
@@ -60,7 +63,8 @@ public:
 void plain_vm(FakeSystem& s) {
     s.files["/proc/cpuinfo"] = check_fixture("kernel/qemu.cpuinfo");
     s.files["/proc/sys/kernel/osrelease"] = "6.1.0-41-amd64\n";
-    s.files["/proc/cmdline"] = "BOOT_IMAGE=/boot/vmlinuz-6.1.0-41-amd64 ro console=ttyS0 swiotlb=2097152\n";
+    s.files["/proc/cmdline"] =
+        "BOOT_IMAGE=/boot/vmlinuz-6.1.0-41-amd64 ro console=ttyS0 swiotlb=2097152\n";
     s.kmsg = check_fixture("kernel/qemu.dmesg");
 }
 
@@ -68,13 +72,16 @@ void plain_vm(FakeSystem& s) {
 void ppcie_node(FakeSystem& s) {
     s.files["/proc/cpuinfo"] = check_fixture("kernel/tdx-guest.cpuinfo");
     s.files["/proc/sys/kernel/osrelease"] = "6.8.0-1028-intel\n";
-    s.files["/proc/cmdline"] = "BOOT_IMAGE=/boot/vmlinuz-6.8.0-1028-intel ro console=ttyS0 swiotlb=2097152 iommu=pt\n";
+    s.files["/proc/cmdline"] =
+        "BOOT_IMAGE=/boot/vmlinuz-6.8.0-1028-intel ro console=ttyS0 swiotlb=2097152 iommu=pt\n";
     s.files["/dev/tdx_guest"] = "";
     s.dirs.insert("/sys/kernel/config/tsm/report");
     s.files["/sys/kernel/config/tsm/report/ccbake-check/provider"] = "tdx_guest\n";
     s.kmsg = check_fixture("kernel/tdx-guest.kmsg");
-    for (int i = 0; i < 8; ++i) s.pci("0000:0" + std::to_string(i) + ":00.0", "0x030200");
-    for (int i = 0; i < 4; ++i) s.pci("0000:1" + std::to_string(i) + ":00.0", "0x068000");
+    for (int i = 0; i < 8; ++i)
+        s.pci("0000:0" + std::to_string(i) + ":00.0", "0x030200");
+    for (int i = 0; i < 4; ++i)
+        s.pci("0000:1" + std::to_string(i) + ":00.0", "0x068000");
     for (const char* unit : {"nvidia-persistenced.service", "nvidia-fabricmanager.service"}) {
         s.tool(std::string("systemctl show -p LoadState --value ") + unit, "loaded\n");
         s.tool(std::string("systemctl is-active ") + unit, "active\n");
@@ -104,19 +111,21 @@ Status status_of(const Report& r, const std::string& id) {
     return c->status;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("the vendor's 8-GPU PPCIe node passes every check") {
     FakeSystem s;
     ppcie_node(s);
     Report r = run_checks(s, ppcie_config());
-    for (const auto& c : r.checks()) CHECK_MESSAGE(c.status == Status::Pass, c.id, ": ", c.evidence);
+    for (const auto& c : r.checks())
+        CHECK_MESSAGE(c.status == Status::Pass, c.id, ": ", c.evidence);
     CHECK(r.checks().size() == known_checks().size());
     CHECK(r.exit_code() == 0);
     CHECK(r.find("kernel.swiotlb")->evidence.find("kernel mapped 4096 MiB") != std::string::npos);
-    CHECK(r.find("gpu.cc_mode")->evidence == "Multi-GPU Mode: Protected PCIe (nvidia-smi conf-compute -q)");
+    CHECK(r.find("gpu.cc_mode")->evidence ==
+          "Multi-GPU Mode: Protected PCIe (nvidia-smi conf-compute -q)");
     CHECK(r.to_json({})["checks"].size() == known_checks().size());
-    CHECK(s.removed == std::vector<std::string>{"/tmp/fake"});  // the quote's scratch directory
+    CHECK(s.removed == std::vector<std::string>{"/tmp/fake"}); // the quote's scratch directory
 }
 
 TEST_CASE("a plain VM says TDX absent and GPU absent; exit code follows the required list") {
@@ -126,9 +135,9 @@ TEST_CASE("a plain VM says TDX absent and GPU absent; exit code follows the requ
     Report r = run_checks(s, all);
     CHECK(r.find("tdx.cpu_flag")->evidence == "TDX absent: no tdx_guest flag in /proc/cpuinfo");
     CHECK(r.find("gpu.count")->evidence == "GPU absent: no NVIDIA GPU on the PCI bus");
-    CHECK(status_of(r, "tdx.device") == Status::Fail);  // required, so a skip is a failure
+    CHECK(status_of(r, "tdx.device") == Status::Fail); // required, so a skip is a failure
     CHECK(r.exit_code() == 1);
-    CHECK(s.ran.empty());  // no GPU and no TDX: no tool was started
+    CHECK(s.ran.empty()); // no GPU and no TDX: no tool was started
 
     Config kernel_only;
     kernel_only.required = {"kernel.version"};
@@ -149,8 +158,11 @@ TEST_CASE("persistenced is waited for, then the GPU is touched") {
     };
     Report r = run_checks(s, ppcie_config());
     CHECK(r.find("gpu.persistenced")->evidence == "nvidia-persistenced.service active after 15s");
-    auto first_smi = std::find_if(s.ran.begin(), s.ran.end(), [](const std::string& c) { return c.rfind("nvidia-smi", 0) == 0; });
-    auto last_poll = std::find(s.ran.rbegin(), s.ran.rend(), "systemctl is-active nvidia-persistenced.service");
+    auto first_smi = std::find_if(s.ran.begin(), s.ran.end(), [](const std::string& c) {
+        return c.rfind("nvidia-smi", 0) == 0;
+    });
+    auto last_poll =
+        std::find(s.ran.rbegin(), s.ran.rend(), "systemctl is-active nvidia-persistenced.service");
     CHECK(first_smi - s.ran.begin() > s.ran.rend() - last_poll - 1);
 }
 
@@ -161,11 +173,13 @@ TEST_CASE("persistenced that never comes up fails after the timeout and the GPU 
     Config c = ppcie_config();
     c.persistenced_timeout_s = 12;
     Report r = run_checks(s, c);
-    CHECK(r.find("gpu.persistenced")->evidence == "nvidia-persistenced.service still activating after 12s");
+    CHECK(r.find("gpu.persistenced")->evidence ==
+          "nvidia-persistenced.service still activating after 12s");
     CHECK(s.slept >= 12);
     CHECK(s.slept <= 13);
     CHECK(r.find("gpu.count")->evidence.find("not run: nvidia-persistenced is not active") == 0);
-    CHECK(std::none_of(s.ran.begin(), s.ran.end(), [](const std::string& c) { return c.rfind("nvidia-smi", 0) == 0; }));
+    CHECK(std::none_of(s.ran.begin(), s.ran.end(),
+                       [](const std::string& c) { return c.rfind("nvidia-smi", 0) == 0; }));
 }
 
 TEST_CASE("failure variants: CC off, 7 of 8 GPUs, quote generation failing, shortfall") {
@@ -174,15 +188,17 @@ TEST_CASE("failure variants: CC off, 7 of 8 GPUs, quote generation failing, shor
     s.tool("nvidia-smi -L", check_fixture("nvidia-smi/L-7of8.txt"));
     s.tool(Tools().tdx_attest, check_fixture("dcap/test_tdx_attest-no-qgs.txt"), 1);
     s.kmsg = check_fixture("kernel/swiotlb-shortfall.dmesg");
-    Config c;  // single-GPU CC config on this node: CC must be ON
+    Config c; // single-GPU CC config on this node: CC must be ON
     c.gpus = 8;
     s.tool("nvidia-smi conf-compute -f", check_fixture("nvidia-smi/conf-compute-f-off.txt"));
     Report r = run_checks(s, c);
     CHECK(r.find("gpu.count")->evidence == "7 of 8 GPUs visible to nvidia-smi (8 on the PCI bus)");
     CHECK(r.find("gpu.cc_mode")->evidence == "CC status: OFF (nvidia-smi conf-compute -f)");
-    CHECK(r.find("attest.tdx_quote")->evidence == "test_tdx_attest exited 1: Failed to get the quote");
-    CHECK(r.find("attest.tdx_verify")->status == Status::Fail);  // required and nothing to verify
-    CHECK(r.find("kernel.swiotlb")->evidence.find("kernel mapped only 1024 MiB") != std::string::npos);
+    CHECK(r.find("attest.tdx_quote")->evidence ==
+          "test_tdx_attest exited 1: Failed to get the quote");
+    CHECK(r.find("attest.tdx_verify")->status == Status::Fail); // required and nothing to verify
+    CHECK(r.find("kernel.swiotlb")->evidence.find("kernel mapped only 1024 MiB") !=
+          std::string::npos);
     for (const char* id : {"gpu.count", "gpu.cc_mode", "attest.tdx_quote", "kernel.swiotlb"})
         CHECK_MESSAGE(!r.find(id)->hint.empty(), id);
     CHECK(r.exit_code() == 1);
@@ -192,12 +208,17 @@ TEST_CASE("single-GPU CC: the ready state is set only after every other required
     FakeSystem s;
     ppcie_node(s);
     s.files.erase("/sys/bus/pci/devices/0000:01:00.0/vendor");
-    for (int i = 1; i < 8; ++i) s.files.erase("/sys/bus/pci/devices/0000:0" + std::to_string(i) + ":00.0/vendor");
-    for (int i = 0; i < 4; ++i) s.files.erase("/sys/bus/pci/devices/0000:1" + std::to_string(i) + ":00.0/vendor");
+    for (int i = 1; i < 8; ++i)
+        s.files.erase("/sys/bus/pci/devices/0000:0" + std::to_string(i) + ":00.0/vendor");
+    for (int i = 0; i < 4; ++i)
+        s.files.erase("/sys/bus/pci/devices/0000:1" + std::to_string(i) + ":00.0/vendor");
     s.tool("nvidia-smi -L", check_fixture("nvidia-smi/L-1xH100.txt"));
     s.tool("nvidia-smi conf-compute -f", check_fixture("nvidia-smi/conf-compute-f-on.txt"));
     bool set = false;
-    s.commands["nvidia-smi conf-compute -srs 1"] = [&] { set = true; return CommandResult{true, 0, false, ""}; };
+    s.commands["nvidia-smi conf-compute -srs 1"] = [&] {
+        set = true;
+        return CommandResult{true, 0, false, ""};
+    };
     s.commands["nvidia-smi conf-compute -grs"] = [&] {
         return CommandResult{true, 0, false,
                              check_fixture(set ? "nvidia-smi/conf-compute-grs-ready.txt"
@@ -215,11 +236,13 @@ TEST_CASE("single-GPU CC: the ready state is set only after every other required
         CHECK(r.exit_code() == 0);
     }
     SUBCASE("quote verification failed: left unset") {
-        s.tool(Tools().quote_verify + " -quote /tmp/fake/quote.dat", check_fixture("dcap/qvs-pccs-unreachable.txt"), 255);
+        s.tool(Tools().quote_verify + " -quote /tmp/fake/quote.dat",
+               check_fixture("dcap/qvs-pccs-unreachable.txt"), 255);
         Report r = run_checks(s, c);
         CHECK(!set);
         CHECK(r.find("gpu.ready_state")->evidence ==
-              "CC GPUs Ready State: Not Ready; left unset because required checks failed: attest.tdx_verify");
+              "CC GPUs Ready State: Not Ready; left unset because required checks failed: "
+              "attest.tdx_verify");
     }
 }
 
@@ -235,9 +258,11 @@ TEST_CASE("config: defaults, round trip, and errors that name the key") {
     CHECK(back.is_required("tdx.device"));
     CHECK(!back.is_required("gpu.count"));
     CHECK_THROWS_WITH(config_from_json({{"requird", {"tdx"}}}), "unknown key 'requird'");
-    CHECK_THROWS_WITH(config_from_json({{"required", {"tdx.flag"}}}),
-                      "required: 'tdx.flag' is neither a check nor a group (tdx, kernel, gpu, attest)");
-    CHECK_THROWS_WITH(config_from_json({{"gpu_mode", "sev"}}), "gpu_mode 'sev' is not one of none, cc, ppcie");
+    CHECK_THROWS_WITH(
+        config_from_json({{"required", {"tdx.flag"}}}),
+        "required: 'tdx.flag' is neither a check nor a group (tdx, kernel, gpu, attest)");
+    CHECK_THROWS_WITH(config_from_json({{"gpu_mode", "sev"}}),
+                      "gpu_mode 'sev' is not one of none, cc, ppcie");
 }
 
 TEST_CASE("without systemd, a running nvidia-persistenced process counts as active") {
@@ -247,10 +272,11 @@ TEST_CASE("without systemd, a running nvidia-persistenced process counts as acti
         s.commands.erase(std::string("systemctl show -p LoadState --value ") + unit);
         s.commands.erase(std::string("systemctl is-active ") + unit);
     }
-    s.files["/proc/812/comm"] = "nvidia-persiste\n";  // the kernel cuts comm at 15 characters
+    s.files["/proc/812/comm"] = "nvidia-persiste\n"; // the kernel cuts comm at 15 characters
     s.files["/proc/913/comm"] = "nv-fabricmanage\n";
     Report r = run_checks(s, ppcie_config());
-    CHECK(r.find("gpu.persistenced")->evidence == "no systemd; nvidia-persistenced.service runs as pid 812");
+    CHECK(r.find("gpu.persistenced")->evidence ==
+          "no systemd; nvidia-persistenced.service runs as pid 812");
     CHECK(r.find("gpu.fabricmanager")->status == Status::Pass);
     CHECK(r.exit_code() == 0);
 }
