@@ -383,7 +383,7 @@ private:
         if (after) delay = std::max(delay, std::min(*after, options_.retry.retry_after_cap));
         if (after && *after == std::chrono::milliseconds(0)) delay = *after;
         progress_.note(j.req->name, "retry",
-                       fmt::format("{} from {}; trying again in {:.1f}s (attempt {} of {})", why, j.url(),
+                       fmt::format("{}: {}; trying again in {:.1f}s (attempt {} of {})", j.url(), why,
                                    double(delay.count()) / 1000.0, j.attempt + 1, options_.retry.tries));
         j.state = Job::State::Waiting;
         j.not_before = Clock::now() + delay;
@@ -393,7 +393,7 @@ private:
         j.out.attempts.push_back(fmt::format("{}: {}", j.url(), why));
         if (j.url_index + 1 < j.req->urls.size()) {
             progress_.note(j.req->name, "mirror",
-                           fmt::format("{} from {}; trying mirror {}", why, j.url(), j.req->urls[j.url_index + 1]));
+                           fmt::format("{}: {}; trying mirror {}", j.url(), why, j.req->urls[j.url_index + 1]));
             j.url_index++;
             j.attempt = 0;
             j.state = Job::State::Queued;
