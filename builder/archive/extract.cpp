@@ -36,13 +36,16 @@ ReadPtr open_archive(const fs::path& file) {
                 "the archive is hostile or damaged; nothing was written outside the destination");
 }
 
-// Splits an entry path into components, refusing absolute paths and `..`; "." is dropped.
-std::vector<std::string> components(const fs::path& file, const std::string& raw, const char* what) {
-    if (raw.empty()) refuse(file, raw, fmt::format("empty {}", what));
-    if (raw[0] == '/') refuse(file, raw, fmt::format("absolute {}", what));
+// Splits `path` (the entry's own path, or its hard link target) into components, refusing
+// absolute paths and `..`; "." is dropped. Errors name the entry.
+std::vector<std::string> components(const fs::path& file, const std::string& entry, const std::string& path,
+                                    const char* what) {
+    std::string shown = path == entry ? std::string(what) : fmt::format("{} '{}'", what, path);
+    if (path.empty()) refuse(file, entry, fmt::format("empty {}", shown));
+    if (path[0] == '/') refuse(file, entry, fmt::format("absolute {}", shown));
     std::vector<std::string> out;
-    for (auto& part : util::split(raw, '/')) {
-        if (part == "..") refuse(file, raw, fmt::format("'..' in the {}", what));
+    for (auto& part : util::split(path, '/')) {
+        if (part == "..") refuse(file, entry, fmt::format("'..' in the {}", shown));
         if (!part.empty() && part != ".") out.push_back(std::move(part));
     }
     return out;
@@ -72,9 +75,9 @@ void validate(const fs::path& file, const ExtractOptions& options) {
     while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
         const char* p = archive_entry_pathname(e);
         std::string raw = p ? p : "";
-        std::string rel = relative(components(file, raw, "path"), options.strip_components);
+        std::string rel = relative(components(file, raw, raw, "path"), options.strip_components);
         if (const char* link = archive_entry_hardlink(e)) {
-            std::string target = relative(components(file, link, "hard link target"), options.strip_components);
+            std::string target = relative(components(file, raw, link, "hard link target"), options.strip_components);
             if (target.empty() || !seen.count(target))
                 refuse(file, raw, fmt::format("hard link to '{}', which is not in the archive", link));
             check_not_through_symlink(file, raw, target, symlinks, true);
@@ -131,12 +134,12 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
     while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
         const char* p = archive_entry_pathname(e);
         std::string raw = p ? p : "";
-        std::string rel = relative(components(file, raw, "path"), options.strip_components);
+        std::string rel = relative(components(file, raw, raw, "path"), options.strip_components);
         if (rel.empty()) continue;
         check_disk_parents(file, raw, root, rel);
         archive_entry_set_pathname(e, (root / rel).c_str());
         if (const char* link = archive_entry_hardlink(e))
-            archive_entry_set_hardlink(e, (root / relative(components(file, link, "hard link target"),
+            archive_entry_set_hardlink(e, (root / relative(components(file, raw, link, "hard link target"),
                                                            options.strip_components)).c_str());
         archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
         if (archive_write_header(out.get(), e) < ARCHIVE_WARN)

@@ -74,7 +74,7 @@ sed -n "/error:/,\$p" <<<"$out" | head -n 12
     [ ! -e "$R/etc/apt/sources.list.d/hostile.list" ] || fail "hostile $kind: source list written"
 done
 assert_contains "$(bake hostile-device; echo "$out")" "device node"
-assert_contains "$(bake hostile-hardlink; echo "$out")" "hard link target"
+assert_contains "$(bake hostile-hardlink; echo "$out")" "refused entry 'sgx_debian_local_repo/passwd' of artifact repo: absolute hard link target '/etc/passwd'"
 [ "$(stat -c %h "$R/etc/passwd")" -eq 1 ] || fail "a hard link to the image's /etc/passwd was made"
 
 echo "--- a .deb of the wrong version"

@@ -142,9 +142,12 @@ TEST_CASE("a symlink already in an existing destination is not followed") {
 
 TEST_CASE("a hard link out of the archive is refused") {
     Scratch s;
-    expect_refused(s, make_tar(s.dir / "hl-abs.tgz", {{"h", AE_IFREG, "", "", "/etc/passwd"}}), "h");
-    expect_refused(s, make_tar(s.dir / "hl-up.tgz", {{"h", AE_IFREG, "", "", "../outside/f"}}), "h");
-    expect_refused(s, make_tar(s.dir / "hl-missing.tgz", {{"h", AE_IFREG, "", "", "not-in-archive"}}), "h");
+    expect_refused(s, make_tar(s.dir / "hl-abs.tgz", {{"h", AE_IFREG, "", "", "/etc/passwd"}}),
+                   "refused entry 'h' of hl-abs.tgz: absolute hard link target '/etc/passwd'");
+    expect_refused(s, make_tar(s.dir / "hl-up.tgz", {{"h", AE_IFREG, "", "", "../outside/f"}}),
+                   "refused entry 'h' of hl-up.tgz: '..' in the hard link target '../outside/f'");
+    expect_refused(s, make_tar(s.dir / "hl-missing.tgz", {{"h", AE_IFREG, "", "", "not-in-archive"}}),
+                   "refused entry 'h' of hl-missing.tgz: hard link to 'not-in-archive', which is not in the archive");
 }
 
 TEST_CASE("device nodes are refused unless asked for") {
