@@ -1,12 +1,12 @@
 #include "bake/apply.h"
 
-#include <fmt/format.h>
-
 #include "bake/journal.h"
 #include "bake/timed_target.h"
 #include "steps/step.h"
 #include "util/error.h"
 #include "util/interrupt.h"
+
+#include <fmt/format.h>
 
 namespace fs = std::filesystem;
 
@@ -20,12 +20,13 @@ double since(std::chrono::steady_clock::time_point t) {
 
 std::string log_name(size_t index, const recipe::Step& s) {
     std::string safe;
-    for (char c : s.name) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    for (char c : s.name)
+        safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
     return fmt::format("{:02}-{}.log", index, safe);
 }
 
-StepOutcome apply_one(steps::Target& target, const recipe::Recipe& r, const recipe::Step& s, size_t index,
-                      const ApplyOptions& options) {
+StepOutcome apply_one(steps::Target& target, const recipe::Recipe& r, const recipe::Step& s,
+                      size_t index, const ApplyOptions& options) {
     const steps::StepKind* kind = steps::find_kind(s.kind);
     std::chrono::seconds budget{s.spec.value("timeout", 0)};
     TimedTarget timed(target, s.name, budget);
@@ -37,10 +38,12 @@ StepOutcome apply_one(steps::Target& target, const recipe::Recipe& r, const reci
     } catch (Error& e) {
         if (e.exit_code() == kExitInterrupted) throw;
         Error wrapped(fmt::format("step '{}' ({}) failed: {}", s.name, s.kind, e.what()),
-                      e.hint().empty() ? fmt::format("see the step's log {}", ctx.log.string()) : e.hint(),
+                      e.hint().empty() ? fmt::format("see the step's log {}", ctx.log.string())
+                                       : e.hint(),
                       e.exit_code());
         wrapped.add_context(fmt::format("recipe: {}:{}", s.where.file, s.where.line));
-        for (const auto& c : e.context()) wrapped.add_context(c);
+        for (const auto& c : e.context())
+            wrapped.add_context(c);
         throw wrapped;
     } catch (const std::exception& e) {
         Error wrapped(fmt::format("step '{}' ({}) failed: {}", s.name, s.kind, e.what()),
@@ -50,27 +53,30 @@ StepOutcome apply_one(steps::Target& target, const recipe::Recipe& r, const reci
     }
 }
 
-}  // namespace
+} // namespace
 
 void require_runnable(const recipe::Recipe& r) {
     for (const auto& s : r.steps) {
         const steps::StepKind* kind = steps::find_kind(s.kind);
         if (!kind || !kind->apply)
-            throw Error(fmt::format("step '{}' uses kind '{}', which this version of ccbake cannot apply yet",
-                                    s.name, s.kind),
-                        "remove the step from the recipe or use a ccbake build that implements it");
+            throw Error(
+                fmt::format(
+                    "step '{}' uses kind '{}', which this version of ccbake cannot apply yet",
+                    s.name, s.kind),
+                "remove the step from the recipe or use a ccbake build that implements it");
     }
 }
 
-std::vector<StepOutcome> apply_steps(steps::Target& target, const recipe::Recipe& r, const ApplyOptions& options,
-                                     Report& report) {
+std::vector<StepOutcome> apply_steps(steps::Target& target, const recipe::Recipe& r,
+                                     const ApplyOptions& options, Report& report) {
     fs::create_directories(options.log_dir);
     const fs::path root = target.root();
     Journal journal = read_journal(root);
     size_t done = applied_prefix(journal, r.steps);
     if (done < journal.steps.size())
-        report.info(fmt::format("step '{}' changed since the last bake: re-applying from there on",
-                                done < r.steps.size() ? r.steps[done].name : journal.steps[done].name));
+        report.info(
+            fmt::format("step '{}' changed since the last bake: re-applying from there on",
+                        done < r.steps.size() ? r.steps[done].name : journal.steps[done].name));
     journal.recipe = r.name;
     journal.steps.resize(done);
 
@@ -86,12 +92,12 @@ std::vector<StepOutcome> apply_steps(steps::Target& target, const recipe::Recipe
         StepOutcome o = apply_one(target, r, s, i + 1, options);
         journal.steps.push_back({s.name, s.kind, s.hash, o.changes});
         write_journal(root, journal);
-        report.step(i + 1, r.steps.size(), s.name, s.kind, o.changes.empty() ? "nothing to change" : "applied",
-                    o.changes, o.seconds);
+        report.step(i + 1, r.steps.size(), s.name, s.kind,
+                    o.changes.empty() ? "nothing to change" : "applied", o.changes, o.seconds);
         outcomes.push_back(std::move(o));
     }
     if (done == r.steps.size()) report.info("every step was already applied: nothing to do");
     return outcomes;
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

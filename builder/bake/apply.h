@@ -2,27 +2,27 @@
 // Applies a recipe's steps to a target in order: each step with its own log file and its own
 // timeout, the journal updated after every step, and the steps the journal shows as already
 // applied (same content hash, same place) skipped. Throws Error naming the failed step.
+#include "bake/report.h"
+#include "recipe/recipe.h"
+#include "steps/context.h"
+
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "bake/report.h"
-#include "recipe/recipe.h"
-#include "steps/context.h"
-
 namespace ccbake::bake {
 
 struct StepOutcome {
     std::string name, kind, hash;
-    bool applied = false;  // false: the journal showed it as already applied
+    bool applied = false; // false: the journal showed it as already applied
     std::vector<std::string> changes;
     double seconds = 0;
 };
 
 struct ApplyOptions {
-    std::filesystem::path log_dir;  // one log file per step
-    std::function<std::filesystem::path(const std::string&)> artifact;  // name -> host path
+    std::filesystem::path log_dir;                                     // one log file per step
+    std::function<std::filesystem::path(const std::string&)> artifact; // name -> host path
 };
 
 // Fails (exit 1) before anything is touched when a step's kind cannot run yet.
@@ -31,4 +31,4 @@ void require_runnable(const recipe::Recipe& r);
 std::vector<StepOutcome> apply_steps(steps::Target& target, const recipe::Recipe& r,
                                      const ApplyOptions& options, Report& report);
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -1,5 +1,9 @@
 #include "bake/digest.h"
 
+#include "bake/files.h"
+#include "util/error.h"
+#include "util/strings.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -8,10 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
-
-#include "bake/files.h"
-#include "util/error.h"
-#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -24,11 +24,12 @@ namespace {
 std::string cache_key(const fs::path& file) {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) return "";
-    return fmt::format("{:x}-{:x}-{:x}-{}.{:09}-{}.{:09}", st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec,
-                       st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    return fmt::format("{:x}-{:x}-{:x}-{}.{:09}-{}.{:09}", st.st_dev, st.st_ino, st.st_size,
+                       st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec,
+                       st.st_ctim.tv_nsec);
 }
 
-}  // namespace
+} // namespace
 
 std::string sha256_file(const fs::path& path, const std::atomic<bool>* stop) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -50,28 +51,30 @@ std::string sha256_file(const fs::path& path, const std::atomic<bool>* stop) {
     if (err) throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
     if (stop && stop->load()) return "";
     std::string hex;
-    for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+    for (unsigned i = 0; i < len; ++i)
+        hex += fmt::format("{:02x}", md[i]);
     return hex;
 }
 
 BackgroundDigest::BackgroundDigest(fs::path file, fs::path cache) {
-    result_ = std::async(std::launch::async, [this, file = std::move(file), cache = std::move(cache)] {
-        std::string key = cache_key(file);
-        fs::path remembered = cache / "image-digests" / key;
-        if (!key.empty()) {
-            std::string known = util::trim(read_file(remembered));
-            if (known.size() == 64 && util::is_hex(known)) return known;
-        }
-        std::string digest = sha256_file(file, &stop_);
-        if (!digest.empty() && !key.empty() && key == cache_key(file)) {
-            try {
-                write_file_atomic(remembered, digest + "\n");
-            } catch (const Error&) {
-                // A read-only cache only costs the next bake the hashing.
+    result_ =
+        std::async(std::launch::async, [this, file = std::move(file), cache = std::move(cache)] {
+            std::string key = cache_key(file);
+            fs::path remembered = cache / "image-digests" / key;
+            if (!key.empty()) {
+                std::string known = util::trim(read_file(remembered));
+                if (known.size() == 64 && util::is_hex(known)) return known;
             }
-        }
-        return digest;
-    });
+            std::string digest = sha256_file(file, &stop_);
+            if (!digest.empty() && !key.empty() && key == cache_key(file)) {
+                try {
+                    write_file_atomic(remembered, digest + "\n");
+                } catch (const Error&) {
+                    // A read-only cache only costs the next bake the hashing.
+                }
+            }
+            return digest;
+        });
 }
 
 BackgroundDigest::~BackgroundDigest() {
@@ -79,6 +82,8 @@ BackgroundDigest::~BackgroundDigest() {
     if (result_.valid()) result_.wait();
 }
 
-std::string BackgroundDigest::get() { return result_.get(); }
+std::string BackgroundDigest::get() {
+    return result_.get();
+}
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

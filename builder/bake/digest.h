@@ -10,16 +10,16 @@
 namespace ccbake::bake {
 
 class BackgroundDigest {
-public:
+  public:
     BackgroundDigest(std::filesystem::path file, std::filesystem::path cache);
-    ~BackgroundDigest();  // stops the hashing early if nobody waited for it
+    ~BackgroundDigest(); // stops the hashing early if nobody waited for it
     BackgroundDigest(const BackgroundDigest&) = delete;
     BackgroundDigest& operator=(const BackgroundDigest&) = delete;
 
     // Waits for the digest. Throws ccbake::Error when the file could not be read.
     std::string get();
 
-private:
+  private:
     std::atomic<bool> stop_{false};
     std::future<std::string> result_;
 };
@@ -27,4 +27,4 @@ private:
 // sha256 of a whole file, polling `stop` (returns "" when stopped).
 std::string sha256_file(const std::filesystem::path& path, const std::atomic<bool>* stop = nullptr);
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

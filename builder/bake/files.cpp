@@ -1,13 +1,13 @@
 #include "bake/files.h"
 
+#include "util/error.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <unistd.h>
-
-#include "util/error.h"
 
 namespace fs = std::filesystem;
 
@@ -18,7 +18,8 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
     fs::path tmp = path;
     tmp += ".ccbake-new";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+    if (fd < 0)
+        throw Error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
     size_t done = 0;
     while (done < content.size()) {
         ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -41,4 +42,4 @@ std::string read_file(const fs::path& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

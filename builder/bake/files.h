@@ -10,4 +10,4 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
 // The whole file, or "" when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

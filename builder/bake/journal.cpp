@@ -1,11 +1,11 @@
 #include "bake/journal.h"
 
+#include "bake/files.h"
+#include "util/error.h"
+
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
-
-#include "bake/files.h"
-#include "util/error.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -21,8 +21,10 @@ Journal read_journal(const fs::path& root) {
         json doc = json::parse(in);
         j.recipe = doc.value("recipe", "");
         for (const auto& s : doc.at("steps")) {
-            JournalEntry e{s.at("name").get<std::string>(), s.at("kind").get<std::string>(),
-                           s.at("hash").get<std::string>(), {}};
+            JournalEntry e{s.at("name").get<std::string>(),
+                           s.at("kind").get<std::string>(),
+                           s.at("hash").get<std::string>(),
+                           {}};
             if (s.contains("changes")) e.changes = s["changes"].get<std::vector<std::string>>();
             j.steps.push_back(std::move(e));
         }
@@ -36,15 +38,17 @@ Journal read_journal(const fs::path& root) {
 void write_journal(const fs::path& root, const Journal& journal) {
     json steps = json::array();
     for (const auto& s : journal.steps)
-        steps.push_back({{"name", s.name}, {"kind", s.kind}, {"hash", s.hash}, {"changes", s.changes}});
+        steps.push_back(
+            {{"name", s.name}, {"kind", s.kind}, {"hash", s.hash}, {"changes", s.changes}});
     json doc = {{"format", 1}, {"recipe", journal.recipe}, {"steps", steps}};
     write_file_atomic(root / fs::path(kJournalPath).relative_path(), doc.dump(2) + "\n");
 }
 
 size_t applied_prefix(const Journal& journal, const std::vector<recipe::Step>& steps) {
     size_t n = 0;
-    while (n < steps.size() && n < journal.steps.size() && steps[n].hash == journal.steps[n].hash) ++n;
+    while (n < steps.size() && n < journal.steps.size() && steps[n].hash == journal.steps[n].hash)
+        ++n;
     return n;
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

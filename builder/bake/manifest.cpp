@@ -1,12 +1,12 @@
 #include "bake/manifest.h"
 
+#include "util/error.h"
+#include "version.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <fmt/format.h>
-
-#include "util/error.h"
-#include "version.h"
 
 using nlohmann::json;
 
@@ -18,8 +18,9 @@ std::string creation_time() {
         char* end = nullptr;
         long long v = std::strtoll(sde, &end, 10);
         if (*end != '\0' || v < 0)
-            throw UsageError(fmt::format("SOURCE_DATE_EPOCH='{}' is not a number of seconds since 1970", sde),
-                             "set it to e.g. $(git log -1 --format=%ct), or unset it");
+            throw UsageError(
+                fmt::format("SOURCE_DATE_EPOCH='{}' is not a number of seconds since 1970", sde),
+                "set it to e.g. $(git log -1 --format=%ct), or unset it");
         t = static_cast<std::time_t>(v);
     }
     std::tm tm{};
@@ -52,7 +53,8 @@ json build_manifest(const ManifestInput& in) {
                          {"hash", s.hash},
                          {"status", s.applied ? "applied" : "already applied"},
                          {"changes", s.changes}});
-    json base = {{"kind", in.base.kind}, {"name", in.base.name}, {"os", in.os}, {"kernel", in.kernel}};
+    json base = {
+        {"kind", in.base.kind}, {"name", in.base.name}, {"os", in.os}, {"kernel", in.kernel}};
     if (in.base.kind != "rootfs") {
         base["sha256"] = in.base.sha256;
         base["size"] = in.base.size;
@@ -65,8 +67,11 @@ json build_manifest(const ManifestInput& in) {
          {{"name", r.name},
           {"hash", r.hash},
           {"file", r.path.filename().string()},
-          {"base", {{"os", r.base.os}, {"version", r.base.version}, {"firmware", r.base.firmware},
-                    {"min_kernel", r.base.min_kernel}}},
+          {"base",
+           {{"os", r.base.os},
+            {"version", r.base.version},
+            {"firmware", r.base.firmware},
+            {"min_kernel", r.base.min_kernel}}},
           {"variables", r.variables}}},
         {"base_image", base},
         {"artifacts", artifacts},
@@ -75,4 +80,4 @@ json build_manifest(const ManifestInput& in) {
     };
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

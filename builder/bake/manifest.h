@@ -3,24 +3,24 @@
 // version, base image digest, every artifact with URL/md5/sha256/size, every step with its
 // hash and what it changed). Written into the image at /usr/share/ccbake/manifest.json and
 // beside the output. `created` honours SOURCE_DATE_EPOCH. Fields: docs/bake.md.
+#include "bake/apply.h"
+#include "fetch/fetch.h"
+#include "recipe/recipe.h"
+
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "bake/apply.h"
-#include "fetch/fetch.h"
-#include "recipe/recipe.h"
-
 namespace ccbake::bake {
 
 inline constexpr const char* kManifestPath = "/usr/share/ccbake/manifest.json";
 
 struct BaseImage {
-    std::string kind;    // "raw", "qcow2" or "rootfs"
-    std::string name;    // file or directory name (no host path)
-    std::string sha256;  // of the input file; "" for a root directory
+    std::string kind;   // "raw", "qcow2" or "rootfs"
+    std::string name;   // file or directory name (no host path)
+    std::string sha256; // of the input file; "" for a root directory
     std::uint64_t size = 0;
 };
 
@@ -28,9 +28,9 @@ struct ManifestInput {
     const recipe::Recipe& recipe;
     const std::map<std::string, fetch::Fetched>& artifacts;
     BaseImage base;
-    std::string os, kernel;  // what preflight found
+    std::string os, kernel; // what preflight found
     const std::vector<StepOutcome>& steps;
-    std::string output_format;  // "raw", "qcow2" or "rootfs"
+    std::string output_format; // "raw", "qcow2" or "rootfs"
 };
 
 // `created` as ISO 8601 UTC: SOURCE_DATE_EPOCH when set (a malformed value is a UsageError),
@@ -38,4 +38,4 @@ struct ManifestInput {
 std::string creation_time();
 nlohmann::json build_manifest(const ManifestInput& in);
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

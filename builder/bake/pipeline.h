@@ -2,20 +2,20 @@
 // `ccbake bake`: the pipeline, read top to bottom — preflight, fetch, stage, attach, steps,
 // post-checks, manifest, publish — each a named, timed phase. The input is never written; an
 // image output appears whole (rename) or not at all.
+#include "recipe/recipe.h"
+
 #include <filesystem>
 #include <string>
-
-#include "recipe/recipe.h"
 
 namespace ccbake::bake {
 
 struct BakeOptions {
-    std::filesystem::path image;    // --image IN (raw or qcow2)
-    std::filesystem::path output;   // --output OUT
-    std::string format;             // "raw" or "qcow2"
-    std::filesystem::path rootfs;   // --rootfs DIR
-    std::filesystem::path cache;    // artifact cache
-    std::filesystem::path log_dir;  // empty: CACHE/logs/RECIPE-TIME
+    std::filesystem::path image;   // --image IN (raw or qcow2)
+    std::filesystem::path output;  // --output OUT
+    std::string format;            // "raw" or "qcow2"
+    std::filesystem::path rootfs;  // --rootfs DIR
+    std::filesystem::path cache;   // artifact cache
+    std::filesystem::path log_dir; // empty: CACHE/logs/RECIPE-TIME
     bool offline = false;
     bool json = false;
 };
@@ -27,4 +27,4 @@ int bake_image(const recipe::Recipe& r, const BakeOptions& options);
 // The default log folder for a bake of `r`.
 std::filesystem::path default_log_dir(const std::filesystem::path& cache, const recipe::Recipe& r);
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

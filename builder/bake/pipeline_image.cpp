@@ -1,9 +1,5 @@
 // `bake --image IN --output OUT`: the recipe applied to a staged copy of a disk image, which
 // is published whole by rename(2) or removed.
-#include <fmt/format.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-
 #include "bake/apply.h"
 #include "bake/digest.h"
 #include "bake/files.h"
@@ -21,6 +17,10 @@
 #include "util/error.h"
 #include "util/strings.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 namespace fs = std::filesystem;
 
 namespace ccbake::bake {
@@ -28,18 +28,22 @@ namespace ccbake::bake {
 namespace {
 
 void check_paths(const fs::path& in, const fs::path& out) {
-    struct stat a {}, b {};
-    if (::stat(in.c_str(), &a) == 0 && ::stat(out.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+    struct stat a {
+    }, b{};
+    if (::stat(in.c_str(), &a) == 0 && ::stat(out.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
         throw UsageError("--output is the input image; the input is never modified",
                          "give a new file name to --output");
     fs::path dir = fs::absolute(out).parent_path();
     if (!fs::is_directory(dir))
-        throw UsageError(fmt::format("the output's folder {} does not exist", dir.string()), "create it first");
+        throw UsageError(fmt::format("the output's folder {} does not exist", dir.string()),
+                         "create it first");
 }
 
 std::uint64_t artifact_bytes(const recipe::Recipe& r) {
     std::uint64_t n = 0;
-    for (const auto& a : r.artifacts) n += a.size;
+    for (const auto& a : r.artifacts)
+        n += a.size;
     return n;
 }
 
@@ -52,12 +56,14 @@ void rethrow_if_disk_full(const Error& e, const fs::path& output) {
         static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize > (8u << 20))
         return;
     Error full(fmt::format("{}; the output's file system ({}) is full", e.what(), dir.string()),
-               "free space there or choose another --output folder; nothing was published", e.exit_code());
-    for (const auto& c : e.context()) full.add_context(c);
+               "free space there or choose another --output folder; nothing was published",
+               e.exit_code());
+    for (const auto& c : e.context())
+        full.add_context(c);
     throw full;
 }
 
-}  // namespace
+} // namespace
 
 // The pipeline, phase by phase.
 static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
@@ -81,7 +87,8 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
         check_free_space(o.output, needed);
         report.info(fmt::format("{}: {} disk of {}, {} allocated", in_name,
                                 info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
-                                util::human_bytes(info.virtual_size), util::human_bytes(info.allocated)));
+                                util::human_bytes(info.virtual_size),
+                                util::human_bytes(info.allocated)));
     });
 
     // Fetch: every artifact verified in the cache before the image is touched.
@@ -100,65 +107,74 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     StagedImage staged(o.output);
     BackgroundDigest base_digest(o.image, o.cache);
     try {
-    report.phase("stage", [&] {
-        staged.fill_from(o.image, info);
-        if (info.format == image::ImageFormat::Qcow2) {
-            layout = image::check_disk_layout(staged.path(), in_name);
-            image::check_efi_loader(staged.path(), layout.esp, in_name);
-        }
-    });
+        report.phase("stage", [&] {
+            staged.fill_from(o.image, info);
+            if (info.format == image::ImageFormat::Qcow2) {
+                layout = image::check_disk_layout(staged.path(), in_name);
+                image::check_efi_loader(staged.path(), layout.esp, in_name);
+            }
+        });
 
-    // Attach: partitions on loop devices at their offsets, mounted in the private namespace,
-    // then what is inside checked against the recipe's base.
-    std::unique_ptr<image::AttachedDisk> disk;
-    std::unique_ptr<image::ChrootTarget> target;
-    ContentFacts facts = report.phase("attach", [&] {
-        disk = std::make_unique<image::AttachedDisk>(staged.fd(), staged.path(), layout, image::private_workspace());
-        report.info(disk->describe());
-        ContentFacts f = check_contents(disk->root(), r, in_name);
-        report.info(fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
-        target = std::make_unique<image::ChrootTarget>(disk->root());
-        disk->expose_in(*target);
-        return f;
-    });
+        // Attach: partitions on loop devices at their offsets, mounted in the private namespace,
+        // then what is inside checked against the recipe's base.
+        std::unique_ptr<image::AttachedDisk> disk;
+        std::unique_ptr<image::ChrootTarget> target;
+        ContentFacts facts = report.phase("attach", [&] {
+            disk = std::make_unique<image::AttachedDisk>(staged.fd(), staged.path(), layout,
+                                                         image::private_workspace());
+            report.info(disk->describe());
+            ContentFacts f = check_contents(disk->root(), r, in_name);
+            report.info(
+                fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
+            target = std::make_unique<image::ChrootTarget>(disk->root());
+            disk->expose_in(*target);
+            return f;
+        });
 
-    // Steps: each once, journaled in the image, with its own log and timeout.
-    auto outcomes = report.phase("steps", [&] {
-        report.info("logs: " + logs.string());
-        ApplyOptions ao{logs, [&](const std::string& name) { return artifacts.at(name).path; }};
-        return apply_steps(*target, r, ao, report);
-    });
-    target->release();
+        // Steps: each once, journaled in the image, with its own log and timeout.
+        auto outcomes = report.phase("steps", [&] {
+            report.info("logs: " + logs.string());
+            ApplyOptions ao{logs, [&](const std::string& name) { return artifacts.at(name).path; }};
+            return apply_steps(*target, r, ao, report);
+        });
+        target->release();
 
-    // Post-checks: the image boots elsewhere, clones differ, none of ccbake's helpers remain.
-    report.phase("post-checks", [&] { run_post_checks(disk->root(), r, {disk->own_mounts()}); });
+        // Post-checks: the image boots elsewhere, clones differ, none of ccbake's helpers remain.
+        report.phase("post-checks",
+                     [&] { run_post_checks(disk->root(), r, {disk->own_mounts()}); });
 
-    // Manifest: provenance inside the image; the same document goes beside the output.
-    std::string manifest = report.phase("manifest", [&] {
-        std::string digest = base_digest.get();
-        report.info("base image sha256 " + digest);
-        ManifestInput mi{r,         artifacts,   {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
-                                                  o.image.filename().string(), digest, fs::file_size(o.image)},
-                         facts.os,  facts.kernel, outcomes, o.format};
-        std::string text = build_manifest(mi).dump(2) + "\n";
-        write_file_atomic(disk->root() / fs::path(kManifestPath).relative_path(), text);
-        report.info(kManifestPath);
-        return text;
-    });
+        // Manifest: provenance inside the image; the same document goes beside the output.
+        std::string manifest = report.phase("manifest", [&] {
+            std::string digest = base_digest.get();
+            report.info("base image sha256 " + digest);
+            ManifestInput mi{r,
+                             artifacts,
+                             {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
+                              o.image.filename().string(), digest, fs::file_size(o.image)},
+                             facts.os,
+                             facts.kernel,
+                             outcomes,
+                             o.format};
+            std::string text = build_manifest(mi).dump(2) + "\n";
+            write_file_atomic(disk->root() / fs::path(kManifestPath).relative_path(), text);
+            report.info(kManifestPath);
+            return text;
+        });
 
-    // Publish: unmount and flush, then the output appears whole by rename(2).
-    report.phase("publish", [&] {
-        disk->finish();
-        target.reset();
-        disk.reset();
-        fs::path beside = o.output;
-        beside += ".manifest.json";
-        staged.publish(o.output, o.format, compression);
-        write_file_atomic(beside, manifest);
-        report.info(fmt::format("{} ({}{}), {}", o.output.string(), o.format,
-                                o.format == "qcow2" ? ", " + compression + "-compressed" : "", beside.string()));
-    });
-    report.summary(fmt::format("baked {} into {}", r.name, o.output.string()));
+        // Publish: unmount and flush, then the output appears whole by rename(2).
+        report.phase("publish", [&] {
+            disk->finish();
+            target.reset();
+            disk.reset();
+            fs::path beside = o.output;
+            beside += ".manifest.json";
+            staged.publish(o.output, o.format, compression);
+            write_file_atomic(beside, manifest);
+            report.info(fmt::format("{} ({}{}), {}", o.output.string(), o.format,
+                                    o.format == "qcow2" ? ", " + compression + "-compressed" : "",
+                                    beside.string()));
+        });
+        report.summary(fmt::format("baked {} into {}", r.name, o.output.string()));
     } catch (const Error& e) {
         rethrow_if_disk_full(e, o.output);
         throw;
@@ -172,4 +188,4 @@ int bake_image(const recipe::Recipe& r, const BakeOptions& o) {
     return run_pipeline(r, o);
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -1,9 +1,4 @@
 // `bake --rootfs DIR`: the recipe applied to a root directory in place.
-#include <cerrno>
-#include <cstring>
-#include <fmt/format.h>
-#include <unistd.h>
-
 #include "bake/apply.h"
 #include "bake/files.h"
 #include "bake/manifest.h"
@@ -15,6 +10,11 @@
 #include "image/chroot.h"
 #include "image/namespace.h"
 #include "util/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -30,9 +30,11 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     // Preflight: refuse a root that is not what the recipe bakes before anything is written.
     ContentFacts facts = report.phase("preflight", [&] {
         require_runnable(r);
-        if (!fs::is_directory(root)) throw UsageError(fmt::format("--rootfs {} is not a directory", root.string()));
+        if (!fs::is_directory(root))
+            throw UsageError(fmt::format("--rootfs {} is not a directory", root.string()));
         ContentFacts f = check_contents(root, r, root.string());
-        report.info(fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
+        report.info(
+            fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
         return f;
     });
 
@@ -48,7 +50,8 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     });
 
     // Attach: the chroot's API file systems, policy-rc.d, all inside the private namespace.
-    auto target = report.phase("attach", [&] { return std::make_unique<image::ChrootTarget>(root); });
+    auto target =
+        report.phase("attach", [&] { return std::make_unique<image::ChrootTarget>(root); });
 
     // Steps: each once, journaled, with its own log and timeout.
     auto outcomes = report.phase("steps", [&] {
@@ -63,9 +66,11 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
 
     // Manifest: what the root now is and how it was made.
     report.phase("manifest", [&] {
-        ManifestInput mi{r, artifacts, {"rootfs", root.filename().string(), "", 0}, facts.os, facts.kernel, outcomes,
+        ManifestInput mi{r,        artifacts,    {"rootfs", root.filename().string(), "", 0},
+                         facts.os, facts.kernel, outcomes,
                          "rootfs"};
-        write_file_atomic(root / fs::path(kManifestPath).relative_path(), build_manifest(mi).dump(2) + "\n");
+        write_file_atomic(root / fs::path(kManifestPath).relative_path(),
+                          build_manifest(mi).dump(2) + "\n");
         report.info(kManifestPath);
     });
     report.summary(fmt::format("baked {} into {}", r.name, root.string()));
@@ -81,11 +86,13 @@ fs::path default_log_dir(const fs::path& cache, const recipe::Recipe& r) {
     // PIDs inside the bake's namespace are not unique: a random suffix keeps bakes apart.
     fs::path dir = fs::absolute(cache) / "logs";
     fs::create_directories(dir);
-    std::string tmpl = (dir / fmt::format("{}-{}-XXXXXX", r.name.empty() ? "bake" : r.name, stamp)).string();
+    std::string tmpl =
+        (dir / fmt::format("{}-{}-XXXXXX", r.name.empty() ? "bake" : r.name, stamp)).string();
     if (::mkdtemp(tmpl.data()) == nullptr)
-        throw Error(fmt::format("cannot create a log folder in {}: {}", dir.string(), std::strerror(errno)),
-                    "check that the cache folder is writable, or give --log-dir");
+        throw Error(
+            fmt::format("cannot create a log folder in {}: {}", dir.string(), std::strerror(errno)),
+            "check that the cache folder is writable, or give --log-dir");
     return tmpl;
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -1,13 +1,13 @@
 #include "bake/postcheck.h"
 
-#include <algorithm>
-#include <fmt/format.h>
-#include <fstream>
-
 #include "bake/files.h"
 #include "bake/preflight.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -18,7 +18,8 @@ namespace {
 void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
     std::vector<fs::path> cfgs = {root / "boot/grub/grub.cfg"};
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(root / "boot/efi/EFI", ec), end; !ec && it != end; it.increment(ec))
+    for (fs::recursive_directory_iterator it(root / "boot/efi/EFI", ec), end; !ec && it != end;
+         it.increment(ec))
         if (it->path().filename() == "grub.cfg") cfgs.push_back(it->path());
     for (const auto& cfg : cfgs) {
         std::ifstream in(cfg);
@@ -26,11 +27,13 @@ void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
         int n = 0;
         while (std::getline(in, line)) {
             ++n;
-            if (line.find("/dev/loop") != std::string::npos || line.find("/dev/ccbake-") != std::string::npos) {
-                problems.push_back(fmt::format("{}:{} names the bake's loop device ({}); the image would not boot "
-                                               "elsewhere",
-                                               fs::path("/" + fs::relative(cfg, root).string()).string(), n,
-                                               util::trim(line)));
+            if (line.find("/dev/loop") != std::string::npos ||
+                line.find("/dev/ccbake-") != std::string::npos) {
+                problems.push_back(
+                    fmt::format("{}:{} names the bake's loop device ({}); the image would not boot "
+                                "elsewhere",
+                                fs::path("/" + fs::relative(cfg, root).string()).string(), n,
+                                util::trim(line)));
                 break;
             }
         }
@@ -40,19 +43,22 @@ void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
 void check_machine_id(const fs::path& root, std::vector<std::string>& problems) {
     std::string id = util::trim(read_file(root / "etc/machine-id"));
     if (!id.empty())
-        problems.push_back(fmt::format("/etc/machine-id is set ({}); clones of the image would share it — a step "
-                                       "must leave it empty",
-                                       id));
+        problems.push_back(
+            fmt::format("/etc/machine-id is set ({}); clones of the image would share it — a step "
+                        "must leave it empty",
+                        id));
 }
 
-void check_helpers(const fs::path& root, const PostCheckOptions& options, std::vector<std::string>& problems) {
+void check_helpers(const fs::path& root, const PostCheckOptions& options,
+                   std::vector<std::string>& problems) {
     if (read_file(root / "usr/sbin/policy-rc.d").find("Written by ccbake") != std::string::npos)
         problems.push_back("ccbake's /usr/sbin/policy-rc.d is still in the image");
     for (const char* dir : {"etc", "usr/sbin"}) {
         std::error_code ec;
         for (const auto& e : fs::directory_iterator(root / dir, ec))
             if (e.path().filename().string().ends_with(".ccbake-orig"))
-                problems.push_back(fmt::format("a stashed file is left: /{}/{}", dir, e.path().filename().string()));
+                problems.push_back(fmt::format("a stashed file is left: /{}/{}", dir,
+                                               e.path().filename().string()));
     }
     std::ifstream mi("/proc/self/mountinfo");
     std::string line;
@@ -62,13 +68,15 @@ void check_helpers(const fs::path& root, const PostCheckOptions& options, std::v
         if (f.size() < 5) continue;
         fs::path mp = f[4];
         bool under = util::starts_with(mp.string(), prefix + "/");
-        bool own = std::find(options.own_mounts.begin(), options.own_mounts.end(), mp) != options.own_mounts.end();
+        bool own = std::find(options.own_mounts.begin(), options.own_mounts.end(), mp) !=
+                   options.own_mounts.end();
         if (under && !own)
-            problems.push_back(fmt::format("something is still mounted in the image: {}", mp.string()));
+            problems.push_back(
+                fmt::format("something is still mounted in the image: {}", mp.string()));
     }
 }
 
-}  // namespace
+} // namespace
 
 std::vector<std::string> post_check_problems(const fs::path& root, const recipe::Recipe& r,
                                              const PostCheckOptions& options) {
@@ -84,13 +92,15 @@ std::vector<std::string> post_check_problems(const fs::path& root, const recipe:
     return problems;
 }
 
-void run_post_checks(const fs::path& root, const recipe::Recipe& r, const PostCheckOptions& options) {
+void run_post_checks(const fs::path& root, const recipe::Recipe& r,
+                     const PostCheckOptions& options) {
     auto problems = post_check_problems(root, r, options);
     if (problems.empty()) return;
     Error e(fmt::format("post-check failed: {}", problems.front()),
             "nothing was published; fix the step responsible and bake again");
-    for (size_t i = 1; i < problems.size(); ++i) e.add_context("also: " + problems[i]);
+    for (size_t i = 1; i < problems.size(); ++i)
+        e.add_context("also: " + problems[i]);
     throw e;
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

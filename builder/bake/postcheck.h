@@ -3,21 +3,24 @@
 // image would not boot elsewhere), /etc/machine-id is empty (clones must not share one), and
 // no helper of ccbake's is left (policy-rc.d, stashed files, mounts). Throws Error listing
 // every problem found.
+#include "recipe/recipe.h"
+
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "recipe/recipe.h"
-
 namespace ccbake::bake {
 
 struct PostCheckOptions {
-    std::vector<std::filesystem::path> own_mounts;  // mount points the engine itself keeps (root, ESP)
+    std::vector<std::filesystem::path>
+        own_mounts; // mount points the engine itself keeps (root, ESP)
 };
 
 // Every problem found, one line each; empty when the root passes.
-std::vector<std::string> post_check_problems(const std::filesystem::path& root, const recipe::Recipe& r,
+std::vector<std::string> post_check_problems(const std::filesystem::path& root,
+                                             const recipe::Recipe& r,
                                              const PostCheckOptions& options);
-void run_post_checks(const std::filesystem::path& root, const recipe::Recipe& r, const PostCheckOptions& options);
+void run_post_checks(const std::filesystem::path& root, const recipe::Recipe& r,
+                     const PostCheckOptions& options);
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -1,10 +1,10 @@
 #include "bake/preflight.h"
 
-#include <fmt/format.h>
-
 #include "image/inspect.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::bake {
 
@@ -14,26 +14,32 @@ bool recipe_installs_kernel(const recipe::Recipe& r) {
     return false;
 }
 
-ContentFacts check_contents(const std::filesystem::path& root, const recipe::Recipe& r, const std::string& what) {
+ContentFacts check_contents(const std::filesystem::path& root, const recipe::Recipe& r,
+                            const std::string& what) {
     ContentFacts facts;
     auto os = image::read_os_release(root);
     const std::string wanted = fmt::format("{} {}", r.base.os, r.base.version);
     if (!os)
-        throw PreflightError(fmt::format("{} has no /etc/os-release: cannot tell whether it is {}", what, wanted),
-                             "start from an image of the OS the recipe's `base:` names");
-    facts.os = os->pretty_name.empty() ? fmt::format("{} {}", os->id, os->version_id) : os->pretty_name;
+        throw PreflightError(
+            fmt::format("{} has no /etc/os-release: cannot tell whether it is {}", what, wanted),
+            "start from an image of the OS the recipe's `base:` names");
+    facts.os =
+        os->pretty_name.empty() ? fmt::format("{} {}", os->id, os->version_id) : os->pretty_name;
     if (os->id != r.base.os || os->version_id != r.base.version)
         throw PreflightError(
-            fmt::format("{} is {} (ID={} VERSION_ID={}), but the recipe bakes {}", what, facts.os, os->id,
-                        os->version_id, wanted),
+            fmt::format("{} is {} (ID={} VERSION_ID={}), but the recipe bakes {}", what, facts.os,
+                        os->id, os->version_id, wanted),
             fmt::format("start from a {} image, or change `base:` in the recipe", wanted));
     auto kernels = image::installed_kernels(root);
-    if (auto k = image::newest_kernel_at_least(kernels, r.base.min_kernel)) facts.kernel = *k;
+    if (auto k = image::newest_kernel_at_least(kernels, r.base.min_kernel))
+        facts.kernel = *k;
     else if (!recipe_installs_kernel(r))
         throw PreflightError(
-            fmt::format("{} has no kernel >= {} ({}) and no step of the recipe installs one", what, r.base.min_kernel,
+            fmt::format("{} has no kernel >= {} ({}) and no step of the recipe installs one", what,
+                        r.base.min_kernel,
                         kernels.empty() ? "found none" : "found " + util::join(kernels, ", ")),
-            fmt::format("add a `kernel` step (e.g. the HWE kernel) or start from an image with kernel >= {}",
+            fmt::format("add a `kernel` step (e.g. the HWE kernel) or start from an image with "
+                        "kernel >= {}",
                         r.base.min_kernel));
     return facts;
 }
@@ -41,9 +47,11 @@ ContentFacts check_contents(const std::filesystem::path& root, const recipe::Rec
 void check_kernel_after_steps(const std::filesystem::path& root, const recipe::Recipe& r) {
     auto kernels = image::installed_kernels(root);
     if (!image::newest_kernel_at_least(kernels, r.base.min_kernel))
-        throw Error(fmt::format("after the steps the image still has no kernel >= {} ({})", r.base.min_kernel,
-                                kernels.empty() ? "found none" : "found " + util::join(kernels, ", ")),
-                    "check the recipe's `kernel` step: it must install a kernel of at least that version");
+        throw Error(
+            fmt::format("after the steps the image still has no kernel >= {} ({})",
+                        r.base.min_kernel,
+                        kernels.empty() ? "found none" : "found " + util::join(kernels, ", ")),
+            "check the recipe's `kernel` step: it must install a kernel of at least that version");
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -9,12 +9,11 @@
 namespace ccbake::bake {
 
 class Report {
-public:
+  public:
     explicit Report(bool json) : json_(json) {}
 
     // Runs `work` as the phase `name`, printing its start and its duration.
-    template <typename F>
-    auto phase(const std::string& name, F&& work) -> decltype(work()) {
+    template <typename F> auto phase(const std::string& name, F&& work) -> decltype(work()) {
         begin(name);
         struct End {
             Report* r;
@@ -31,7 +30,7 @@ public:
     void summary(const std::string& result);
     const std::vector<std::pair<std::string, double>>& timings() const { return timings_; }
 
-private:
+  private:
     void begin(const std::string& name);
     void end();
 
@@ -42,4 +41,4 @@ private:
     std::vector<std::pair<std::string, double>> timings_;
 };
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -1,5 +1,10 @@
 #include "bake/stage.h"
 
+#include "util/error.h"
+#include "util/interrupt.h"
+#include "util/process.h"
+#include "util/strings.h"
+
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -10,11 +15,6 @@
 #include <unistd.h>
 #include <vector>
 
-#include "util/error.h"
-#include "util/process.h"
-#include "util/interrupt.h"
-#include "util/strings.h"
-
 namespace fs = std::filesystem;
 
 namespace ccbake::bake {
@@ -23,8 +23,9 @@ namespace {
 
 Error io_error(const std::string& what, int err) {
     Error e(fmt::format("{}: {}", what, std::strerror(err)));
-    if (err == ENOSPC) e = Error(fmt::format("{}: the output's file system is full", what),
-                                  "free space beside the output, or choose another --output folder");
+    if (err == ENOSPC)
+        e = Error(fmt::format("{}: the output's file system is full", what),
+                  "free space beside the output, or choose another --output folder");
     return e;
 }
 
@@ -44,7 +45,7 @@ void sparse_copy(int in, int out, std::uint64_t size) {
     off_t pos = 0;
     while (pos < end) {
         off_t data = ::lseek(in, pos, SEEK_DATA);
-        if (data < 0) break;  // ENXIO: only a hole remains
+        if (data < 0) break; // ENXIO: only a hole remains
         off_t hole = ::lseek(in, data, SEEK_HOLE);
         if (hole < 0) hole = end;
         for (off_t at = data; at < hole;) {
@@ -67,7 +68,7 @@ void sparse_copy(int in, int out, std::uint64_t size) {
     if (::ftruncate(out, end) != 0) throw io_error("cannot size the staged image", errno);
 }
 
-}  // namespace
+} // namespace
 
 StagedImage::StagedImage(const fs::path& output) : dir_(fs::absolute(output).parent_path()) {
     fd_ = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
@@ -105,22 +106,27 @@ void StagedImage::fill_from(const fs::path& input, const image::ImageFile& info)
             throw;
         }
     }
-    if (::ftruncate(fd_, static_cast<off_t>(info.virtual_size)) != 0) throw io_error("cannot size the staged image", errno);
-    std::vector<std::string> argv = {"qemu-img", "convert", "-n", "--target-is-zero", "-f", "qcow2",
-                                     "-O",       "raw",     input.string(), path().string()};
+    if (::ftruncate(fd_, static_cast<off_t>(info.virtual_size)) != 0)
+        throw io_error("cannot size the staged image", errno);
+    std::vector<std::string> argv = {"qemu-img",     "convert",      "-n", "--target-is-zero",
+                                     "-f",           "qcow2",        "-O", "raw",
+                                     input.string(), path().string()};
     util::RunResult r = util::run(argv);
     if (r.exit_code != 0) {
-        Error e(fmt::format("cannot convert {} to a raw staged copy", input.string()),
-                "check the free space beside the output and that the qcow2 is intact (qemu-img check)");
+        Error e(
+            fmt::format("cannot convert {} to a raw staged copy", input.string()),
+            "check the free space beside the output and that the qcow2 is intact (qemu-img check)");
         e.add_context("command: " + util::join(argv, " "));
         e.add_context("output: " + util::trim(r.output));
         throw e;
     }
 }
 
-void StagedImage::publish(const fs::path& output, const std::string& format, const std::string& compression) {
+void StagedImage::publish(const fs::path& output, const std::string& format,
+                          const std::string& compression) {
     const fs::path out = fs::absolute(output);
-    const fs::path partial = dir_ / fmt::format(".{}.ccbake-partial-{}", out.filename().string(), ::getpid());
+    const fs::path partial =
+        dir_ / fmt::format(".{}.ccbake-partial-{}", out.filename().string(), ::getpid());
     struct Partial {
         fs::path p;
         bool keep = false;
@@ -134,12 +140,22 @@ void StagedImage::publish(const fs::path& output, const std::string& format, con
         if (!named_.empty()) {
             fs::rename(named_, partial);
             named_.clear();
-        } else if (::linkat(AT_FDCWD, path().c_str(), AT_FDCWD, partial.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        } else if (::linkat(AT_FDCWD, path().c_str(), AT_FDCWD, partial.c_str(),
+                            AT_SYMLINK_FOLLOW) != 0) {
             throw io_error("cannot give the staged image a name", errno);
         }
     } else {
-        std::vector<std::string> argv = {"qemu-img", "convert", "-c",  "-f", "raw", "-O", "qcow2", "-o",
-                                         "compression_type=" + compression, path().string(), partial.string()};
+        std::vector<std::string> argv = {"qemu-img",
+                                         "convert",
+                                         "-c",
+                                         "-f",
+                                         "raw",
+                                         "-O",
+                                         "qcow2",
+                                         "-o",
+                                         "compression_type=" + compression,
+                                         path().string(),
+                                         partial.string()};
         util::RunResult r = util::run(argv);
         if (r.exit_code != 0) {
             Error e("cannot write the qcow2 output", "check the free space beside the output");
@@ -153,7 +169,8 @@ void StagedImage::publish(const fs::path& output, const std::string& format, con
             ::close(pfd);
         }
     }
-    if (::rename(partial.c_str(), out.c_str()) != 0) throw io_error("cannot publish " + out.string(), errno);
+    if (::rename(partial.c_str(), out.c_str()) != 0)
+        throw io_error("cannot publish " + out.string(), errno);
     guard.keep = true;
     int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
@@ -162,7 +179,8 @@ void StagedImage::publish(const fs::path& output, const std::string& format, con
     }
 }
 
-std::uint64_t space_needed(const image::ImageFile& in, std::uint64_t artifacts_bytes, const std::string& format) {
+std::uint64_t space_needed(const image::ImageFile& in, std::uint64_t artifacts_bytes,
+                           const std::string& format) {
     // The staged raw copy holds the input's data (a qcow2 expands: assume 2.5x, at most the
     // disk's size), plus what the steps add; a qcow2 output needs about as much again.
     std::uint64_t data = in.format == image::ImageFormat::Raw
@@ -178,9 +196,9 @@ void check_free_space(const fs::path& output, std::uint64_t needed) {
     if (::statvfs(dir.c_str(), &st) != 0) throw io_error("cannot inspect " + dir.string(), errno);
     std::uint64_t free = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
     if (free < needed)
-        throw Error(fmt::format("not enough free space in {}: the bake needs about {}, {} is free", dir.string(),
-                                util::human_bytes(needed), util::human_bytes(free)),
+        throw Error(fmt::format("not enough free space in {}: the bake needs about {}, {} is free",
+                                dir.string(), util::human_bytes(needed), util::human_bytes(free)),
                     "free some space there or choose another --output folder");
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -4,16 +4,16 @@
 // even kill -9 — leaves it behind; elsewhere a hidden OUT.ccbake-stage-PID removed on unwind.
 // Raw input is copied sparsely in the kernel (holes stay holes); qcow2 input is converted
 // with qemu-img.
+#include "image/probe.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 
-#include "image/probe.h"
-
 namespace ccbake::bake {
 
 class StagedImage {
-public:
+  public:
     explicit StagedImage(const std::filesystem::path& output);
     ~StagedImage();
     StagedImage(const StagedImage&) = delete;
@@ -26,15 +26,17 @@ public:
     void fill_from(const std::filesystem::path& input, const image::ImageFile& info);
     // Moves the staged disk to `output` by rename(2): raw as it is, qcow2 compressed with
     // `compression` ("zstd" or "zlib") into a partial file first. Throws ccbake::Error.
-    void publish(const std::filesystem::path& output, const std::string& format, const std::string& compression);
+    void publish(const std::filesystem::path& output, const std::string& format,
+                 const std::string& compression);
 
-private:
-    std::filesystem::path dir_, named_;  // named_: set only when O_TMPFILE is unavailable
+  private:
+    std::filesystem::path dir_, named_; // named_: set only when O_TMPFILE is unavailable
     int fd_ = -1;
 };
 
 // Free space needed beside the output, and a check that says how much is missing.
-std::uint64_t space_needed(const image::ImageFile& in, std::uint64_t artifacts_bytes, const std::string& format);
+std::uint64_t space_needed(const image::ImageFile& in, std::uint64_t artifacts_bytes,
+                           const std::string& format);
 void check_free_space(const std::filesystem::path& output, std::uint64_t needed);
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

@@ -1,30 +1,34 @@
 #include "bake/timed_target.h"
 
-#include <fmt/format.h>
-
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::bake {
 
 namespace {
-Error timeout_error(const std::string& step, std::chrono::seconds budget, const std::vector<std::string>& argv) {
-    Error e(fmt::format("step '{}' ran past its timeout of {}s and was stopped", step, budget.count()),
-            "raise the step's `timeout:` in the recipe if it needs longer");
+Error timeout_error(const std::string& step, std::chrono::seconds budget,
+                    const std::vector<std::string>& argv) {
+    Error e(
+        fmt::format("step '{}' ran past its timeout of {}s and was stopped", step, budget.count()),
+        "raise the step's `timeout:` in the recipe if it needs longer");
     e.add_context("command: " + util::join(argv, " "));
     return e;
 }
-}  // namespace
+} // namespace
 
 TimedTarget::TimedTarget(steps::Target& inner, std::string step_name, std::chrono::seconds budget)
     : inner_(inner), step_(std::move(step_name)), budget_(budget),
       deadline_(std::chrono::steady_clock::now() + budget) {}
 
-util::RunResult TimedTarget::run(const std::vector<std::string>& argv, const util::RunOptions& options) {
+util::RunResult TimedTarget::run(const std::vector<std::string>& argv,
+                                 const util::RunOptions& options) {
     util::RunOptions o = options;
     bool limited_by_budget = false;
     if (budget_.count() > 0) {
-        auto left = std::chrono::ceil<std::chrono::seconds>(deadline_ - std::chrono::steady_clock::now());
+        auto left =
+            std::chrono::ceil<std::chrono::seconds>(deadline_ - std::chrono::steady_clock::now());
         if (left.count() <= 0) throw timeout_error(step_, budget_, argv);
         if (o.timeout.count() == 0 || o.timeout >= left) {
             o.timeout = left;
@@ -40,4 +44,4 @@ util::RunResult TimedTarget::run(const std::vector<std::string>& argv, const uti
     return r;
 }
 
-}  // namespace ccbake::bake
+} // namespace ccbake::bake

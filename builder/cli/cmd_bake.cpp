@@ -1,10 +1,10 @@
 // ccbake bake RECIPE (--image IN --output OUT [--format qcow2|raw] | --rootfs DIR)
-#include <fmt/format.h>
-
 #include "bake/pipeline.h"
 #include "cli/app.h"
 #include "util/error.h"
 #include "util/interrupt.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::cli {
 
@@ -16,22 +16,27 @@ std::string format_for(const std::string& requested, const std::filesystem::path
 }
 
 void register_bake(CLI::App& app, Globals& g) {
-    auto* cmd = app.add_subcommand("bake", "Apply a recipe to a disk image (a new output image) or a root directory");
+    auto* cmd = app.add_subcommand(
+        "bake", "Apply a recipe to a disk image (a new output image) or a root directory");
     static std::string recipe_path, format;
     static std::vector<std::string> sets;
     static bake::BakeOptions o;
     cmd->add_option("RECIPE", recipe_path, "Recipe file")->required()->check(CLI::ExistingFile);
-    auto* image = cmd->add_option("--image", o.image, "Input disk image, raw or qcow2 (never modified)")
-                      ->type_name("IN")
-                      ->check(CLI::ExistingFile);
-    auto* output = cmd->add_option("-o,--output", o.output, "Output image; appears only when the bake succeeded")
+    auto* image =
+        cmd->add_option("--image", o.image, "Input disk image, raw or qcow2 (never modified)")
+            ->type_name("IN")
+            ->check(CLI::ExistingFile);
+    auto* output = cmd->add_option("-o,--output", o.output,
+                                   "Output image; appears only when the bake succeeded")
                        ->type_name("OUT");
     cmd->add_option("--format", format, "Output format (default: raw for .raw/.img, else qcow2)")
         ->check(CLI::IsMember({"qcow2", "raw"}));
-    auto* rootfs = cmd->add_option("--rootfs", o.rootfs, "Apply the recipe to this root directory in place")
-                       ->type_name("DIR")
-                       ->check(CLI::ExistingDirectory);
-    cmd->add_option("--log-dir", o.log_dir, "Folder for the per-step logs (default: CACHE/logs/RECIPE-TIME)")
+    auto* rootfs =
+        cmd->add_option("--rootfs", o.rootfs, "Apply the recipe to this root directory in place")
+            ->type_name("DIR")
+            ->check(CLI::ExistingDirectory);
+    cmd->add_option("--log-dir", o.log_dir,
+                    "Folder for the per-step logs (default: CACHE/logs/RECIPE-TIME)")
         ->type_name("DIR");
     cmd->add_flag("--offline", o.offline, "Use only artifacts already in the cache");
     add_set_option(*cmd, sets);
@@ -39,8 +44,9 @@ void register_bake(CLI::App& app, Globals& g) {
     output->needs(image);
     cmd->callback([&g] {
         if (o.image.empty() && o.rootfs.empty())
-            throw UsageError("bake needs --image IN --output OUT, or --rootfs DIR",
-                             "e.g. ccbake bake recipe.yaml --image base.qcow2 --output baked.qcow2");
+            throw UsageError(
+                "bake needs --image IN --output OUT, or --rootfs DIR",
+                "e.g. ccbake bake recipe.yaml --image base.qcow2 --output baked.qcow2");
         util::install_interrupt_handlers();
         recipe::Recipe r = load_or_die(recipe_path, sets);
         o.cache = g.cache_dir();
@@ -54,8 +60,8 @@ void register_bake(CLI::App& app, Globals& g) {
     });
 }
 
-}  // namespace
+} // namespace
 
 static const CommandRegistrar registered(40, register_bake);
 
-}  // namespace ccbake::cli
+} // namespace ccbake::cli

@@ -1,5 +1,8 @@
 #include "image/disk.h"
 
+#include "util/error.h"
+#include "util/strings.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -7,40 +10,41 @@
 #include <sstream>
 #include <sys/mount.h>
 
-#include "util/error.h"
-#include "util/strings.h"
-
 namespace fs = std::filesystem;
 
 namespace ccbake::image {
 
-std::string esp_mount_point(const std::string& fstab, const std::string& esp_fs_uuid, const std::string& esp_partuuid) {
+std::string esp_mount_point(const std::string& fstab, const std::string& esp_fs_uuid,
+                            const std::string& esp_partuuid) {
     for (const auto& raw : util::split(fstab, '\n')) {
         std::istringstream line(util::trim(raw));
         std::string spec, where, type;
         if (!(line >> spec >> where >> type) || spec[0] == '#') continue;
         std::string s = util::to_lower(spec);
-        if (type == "vfat" || (!esp_fs_uuid.empty() && s == "uuid=" + util::to_lower(esp_fs_uuid)) ||
+        if (type == "vfat" ||
+            (!esp_fs_uuid.empty() && s == "uuid=" + util::to_lower(esp_fs_uuid)) ||
             (!esp_partuuid.empty() && s == "partuuid=" + util::to_lower(esp_partuuid)))
             return where;
     }
     return "";
 }
 
-AttachedDisk::AttachedDisk(int disk_fd, const fs::path& disk, const DiskLayout& layout, const fs::path& workspace)
+AttachedDisk::AttachedDisk(int disk_fd, const fs::path& disk, const DiskLayout& layout,
+                           const fs::path& workspace)
     : layout_(layout), root_(workspace / "root") {
     fs::create_directories(root_);
     root_loop_ = std::make_unique<LoopDevice>(disk_fd, layout.root.offset, layout.root.size, false);
     if (::mount(root_loop_->path().c_str(), root_.c_str(), "ext4", 0, nullptr) != 0)
-        throw Error(fmt::format("cannot mount the root file system (partition {}, ext4): {}", layout.root.number,
-                                std::strerror(errno)),
+        throw Error(fmt::format("cannot mount the root file system (partition {}, ext4): {}",
+                                layout.root.number, std::strerror(errno)),
                     "check it with e2fsck; the host kernel needs ext4 support");
     root_mounted_ = true;
     std::ifstream in(root_ / "etc/fstab");
     std::string fstab((std::istreambuf_iterator<char>(in)), {});
     esp_mount_ = esp_mount_point(fstab, layout.esp_fs.uuid, layout.esp.uuid);
     if (!esp_mount_.empty() && esp_mount_.front() == '/')
-        esp_ = std::make_unique<EspAccess>(disk_fd, disk, layout.esp, root_ / fs::path(esp_mount_).relative_path(),
+        esp_ = std::make_unique<EspAccess>(disk_fd, disk, layout.esp,
+                                           root_ / fs::path(esp_mount_).relative_path(),
                                            workspace / "esp");
 }
 
@@ -70,11 +74,15 @@ std::vector<fs::path> AttachedDisk::own_mounts() const {
 }
 
 std::string AttachedDisk::describe() const {
-    std::string s = fmt::format("root: partition {} (ext4 {}) on {}", layout_.root.number, layout_.root_fs.uuid,
-                                root_loop_->path().string());
-    if (!esp_) return s + fmt::format("; ESP: partition {} (not in the image's fstab, left alone)", layout_.esp.number);
+    std::string s = fmt::format("root: partition {} (ext4 {}) on {}", layout_.root.number,
+                                layout_.root_fs.uuid, root_loop_->path().string());
+    if (!esp_)
+        return s + fmt::format("; ESP: partition {} (not in the image's fstab, left alone)",
+                               layout_.esp.number);
     return s + fmt::format("; ESP: partition {} at {} ({})", layout_.esp.number, esp_mount_,
-                           esp_->kernel_mounted() ? "vfat" : "through mtools: this kernel has no FAT driver");
+                           esp_->kernel_mounted()
+                               ? "vfat"
+                               : "through mtools: this kernel has no FAT driver");
 }
 
 void AttachedDisk::finish() {
@@ -89,4 +97,4 @@ void AttachedDisk::finish() {
     root_loop_->close();
 }
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

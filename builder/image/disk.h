@@ -3,15 +3,15 @@
 // mounted read-write; the ESP (found through the image's fstab) at its mount point inside
 // the root. Nothing depends on the host kernel parsing partition tables or knowing FAT.
 // finish() writes everything back and unmounts; the destructor only tears down.
-#include <filesystem>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "image/chroot.h"
 #include "image/esp.h"
 #include "image/loop.h"
 #include "image/probe.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace ccbake::image {
 
@@ -21,7 +21,7 @@ inline constexpr const char* kRootNode = "ccbake-root";
 inline constexpr const char* kEspNode = "ccbake-esp";
 
 class AttachedDisk {
-public:
+  public:
     // `disk` is a path child processes can open for the same file as `disk_fd`.
     AttachedDisk(int disk_fd, const std::filesystem::path& disk, const DiskLayout& layout,
                  const std::filesystem::path& workspace);
@@ -40,17 +40,18 @@ public:
     // ESP written back, everything unmounted and flushed. Throws ccbake::Error.
     void finish();
 
-private:
+  private:
     DiskLayout layout_;
     std::filesystem::path root_;
     std::unique_ptr<LoopDevice> root_loop_;
     std::unique_ptr<EspAccess> esp_;
-    std::string esp_mount_;  // inside the image, e.g. /boot/efi; "" when fstab names none
+    std::string esp_mount_; // inside the image, e.g. /boot/efi; "" when fstab names none
     bool root_mounted_ = false;
 };
 
 // The ESP's mount point according to an fstab's text ("" when it names none): the line whose
 // type is vfat or whose source is the ESP's UUID/PARTUUID.
-std::string esp_mount_point(const std::string& fstab, const std::string& esp_fs_uuid, const std::string& esp_partuuid);
+std::string esp_mount_point(const std::string& fstab, const std::string& esp_fs_uuid,
+                            const std::string& esp_partuuid);
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

@@ -1,5 +1,10 @@
 #include "image/esp.h"
 
+#include "util/digest.h"
+#include "util/error.h"
+#include "util/process.h"
+#include "util/strings.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -7,11 +12,6 @@
 #include <fstream>
 #include <sys/mount.h>
 #include <vector>
-
-#include "util/digest.h"
-#include "util/error.h"
-#include "util/process.h"
-#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -43,10 +43,10 @@ std::string file_sha256(const fs::path& p) {
     return util::sha256_hex(data);
 }
 
-}  // namespace
+} // namespace
 
-EspAccess::EspAccess(int disk_fd, const fs::path& disk, const Partition& esp, const fs::path& mount_point,
-                     const fs::path& scratch)
+EspAccess::EspAccess(int disk_fd, const fs::path& disk, const Partition& esp,
+                     const fs::path& mount_point, const fs::path& scratch)
     : disk_(disk), mount_point_(mount_point), scratch_(scratch), esp_(esp) {
     fs::create_directories(mount_point_);
     auto loop = std::make_unique<LoopDevice>(disk_fd, esp.offset, esp.size, false);
@@ -55,12 +55,13 @@ EspAccess::EspAccess(int disk_fd, const fs::path& disk, const Partition& esp, co
         mounted_ = true;
         return;
     }
-    loop.reset();  // this host cannot mount FAT: work through mtools instead
+    loop.reset(); // this host cannot mount FAT: work through mtools instead
     fs::create_directories(scratch_);
     copy_out();
     before_ = snapshot();
     if (::mount(scratch_.c_str(), mount_point_.c_str(), nullptr, MS_BIND, nullptr) != 0)
-        throw Error(fmt::format("cannot bind the ESP copy on {}: {}", mount_point_.string(), std::strerror(errno)));
+        throw Error(fmt::format("cannot bind the ESP copy on {}: {}", mount_point_.string(),
+                                std::strerror(errno)));
     mounted_ = true;
 }
 
@@ -68,12 +69,15 @@ EspAccess::~EspAccess() {
     if (mounted_) ::umount2(mount_point_.c_str(), MNT_DETACH);
 }
 
-std::string EspAccess::mtools_image() const { return fmt::format("{}@@{}", disk_.string(), esp_.offset); }
+std::string EspAccess::mtools_image() const {
+    return fmt::format("{}@@{}", disk_.string(), esp_.offset);
+}
 
 void EspAccess::copy_out() {
     util::RunResult list = mtools({"mdir", "-i", mtools_image(), "-b", "::/"});
-    if (util::trim(list.output).empty()) return;  // an empty ESP
-    mtools_or_fail({"mcopy", "-s", "-p", "-m", "-n", "-Q", "-i", mtools_image(), "::/*", scratch_.string() + "/"},
+    if (util::trim(list.output).empty()) return; // an empty ESP
+    mtools_or_fail({"mcopy", "-s", "-p", "-m", "-n", "-Q", "-i", mtools_image(), "::/*",
+                    scratch_.string() + "/"},
                    "cannot read the EFI System Partition with mtools");
 }
 
@@ -89,19 +93,26 @@ std::map<std::string, std::string> EspAccess::snapshot() const {
 void EspAccess::write_back() {
     auto after = snapshot();
     auto fat = [](const std::string& rel) { return "::/" + rel; };
-    for (const auto& [rel, sum] : after) {  // map order: a folder before what it holds
+    for (const auto& [rel, sum] : after) { // map order: a folder before what it holds
         auto it = before_.find(rel);
         if (sum == "dir") {
-            if (it == before_.end()) mtools_or_fail({"mmd", "-i", mtools_image(), fat(rel)}, "cannot create " + rel + " on the ESP");
+            if (it == before_.end())
+                mtools_or_fail({"mmd", "-i", mtools_image(), fat(rel)},
+                               "cannot create " + rel + " on the ESP");
         } else if (it == before_.end() || it->second != sum) {
-            mtools_or_fail({"mcopy", "-o", "-m", "-i", mtools_image(), (scratch_ / rel).string(), fat(rel)},
-                           "cannot write " + rel + " to the ESP");
+            mtools_or_fail(
+                {"mcopy", "-o", "-m", "-i", mtools_image(), (scratch_ / rel).string(), fat(rel)},
+                "cannot write " + rel + " to the ESP");
         }
     }
-    for (auto it = before_.rbegin(); it != before_.rend(); ++it) {  // contents before their folder
+    for (auto it = before_.rbegin(); it != before_.rend(); ++it) { // contents before their folder
         if (after.count(it->first)) continue;
-        if (it->second == "dir") mtools_or_fail({"mrd", "-i", mtools_image(), fat(it->first)}, "cannot remove " + it->first + " from the ESP");
-        else mtools_or_fail({"mdel", "-i", mtools_image(), fat(it->first)}, "cannot remove " + it->first + " from the ESP");
+        if (it->second == "dir")
+            mtools_or_fail({"mrd", "-i", mtools_image(), fat(it->first)},
+                           "cannot remove " + it->first + " from the ESP");
+        else
+            mtools_or_fail({"mdel", "-i", mtools_image(), fat(it->first)},
+                           "cannot remove " + it->first + " from the ESP");
     }
 }
 
@@ -109,7 +120,8 @@ void EspAccess::commit() {
     if (!mounted_) return;
     if (!loop_) write_back();
     if (::umount2(mount_point_.c_str(), 0) != 0)
-        throw Error(fmt::format("cannot unmount the ESP at {}: {}", mount_point_.string(), std::strerror(errno)),
+        throw Error(fmt::format("cannot unmount the ESP at {}: {}", mount_point_.string(),
+                                std::strerror(errno)),
                     "a process started by a step may still use it");
     mounted_ = false;
     if (loop_) {
@@ -118,4 +130,4 @@ void EspAccess::commit() {
     }
 }
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

@@ -4,19 +4,19 @@
 // cannot (no vfat driver), ccbake copies the ESP's files out with mtools into a private
 // tmpfs, mounts that at the same place, and on commit() writes back exactly what the steps
 // created, changed or removed — so steps read and write the ESP either way.
+#include "image/gpt.h"
+#include "image/loop.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 
-#include "image/gpt.h"
-#include "image/loop.h"
-
 namespace ccbake::image {
 
 class EspAccess {
-public:
+  public:
     // `disk` is a path the mtools child processes can open (e.g. /proc/PID/fd/N).
     EspAccess(int disk_fd, const std::filesystem::path& disk, const Partition& esp,
               const std::filesystem::path& mount_point, const std::filesystem::path& scratch);
@@ -30,10 +30,11 @@ public:
     // Writes the changes back (mtools) and unmounts. Throws ccbake::Error.
     void commit();
 
-private:
+  private:
     void copy_out();
     void write_back();
-    std::map<std::string, std::string> snapshot() const;  // relative path -> sha256, "dir" for folders
+    std::map<std::string, std::string>
+    snapshot() const; // relative path -> sha256, "dir" for folders
     std::string mtools_image() const;
 
     std::filesystem::path disk_, mount_point_, scratch_;
@@ -43,4 +44,4 @@ private:
     bool mounted_ = false;
 };
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

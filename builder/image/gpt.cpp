@@ -1,5 +1,7 @@
 #include "image/gpt.h"
 
+#include "util/error.h"
+
 #include <array>
 #include <cstring>
 #include <fcntl.h>
@@ -7,15 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/error.h"
-
 namespace ccbake::image {
 
 namespace {
 
 std::uint64_t le(const unsigned char* p, int n) {
     std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+    for (int i = n - 1; i >= 0; --i)
+        v = (v << 8) | p[i];
     return v;
 }
 
@@ -45,9 +46,11 @@ std::vector<Partition> mbr_partitions(const unsigned char* mbr, std::uint64_t di
 }
 
 // Tries a GPT header at LBA 1 for the given sector size. Returns false when there is none.
-bool read_gpt(const ReadAt& read, std::uint64_t disk_size, std::uint32_t sector, PartitionTable& t) {
+bool read_gpt(const ReadAt& read, std::uint64_t disk_size, std::uint32_t sector,
+              PartitionTable& t) {
     std::array<unsigned char, 512> h{};
-    if (read(sector, h.data(), h.size()) < 92 || std::memcmp(h.data(), "EFI PART", 8) != 0) return false;
+    if (read(sector, h.data(), h.size()) < 92 || std::memcmp(h.data(), "EFI PART", 8) != 0)
+        return false;
     t.kind = PartitionTable::Kind::Gpt;
     t.sector_size = sector;
     std::uint32_t header_size = static_cast<std::uint32_t>(le(&h[12], 4));
@@ -92,34 +95,38 @@ bool read_gpt(const ReadAt& read, std::uint64_t disk_size, std::uint32_t sector,
         p.size = last >= first ? (last - first + 1) * sector : 0;
         p.name = utf16le_name(e + 56, std::min<size_t>(72, entry_size - 56));
         if (p.offset + p.size > disk_size)
-            t.problem = fmt::format("partition {} ends beyond the end of the file (truncated image)", p.number);
+            t.problem = fmt::format(
+                "partition {} ends beyond the end of the file (truncated image)", p.number);
         t.partitions.push_back(p);
     }
     return true;
 }
 
-}  // namespace
+} // namespace
 
 std::uint32_t crc32(const void* data, size_t size) {
     static const auto table = [] {
         std::array<std::uint32_t, 256> t{};
         for (std::uint32_t i = 0; i < 256; ++i) {
             std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            for (int k = 0; k < 8; ++k)
+                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
             t[i] = c;
         }
         return t;
     }();
     std::uint32_t c = 0xFFFFFFFFu;
     const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < size; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    for (size_t i = 0; i < size; ++i)
+        c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
 
 std::string format_guid(const unsigned char* b) {
     return fmt::format("{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",
                        static_cast<std::uint32_t>(le(b, 4)), static_cast<unsigned>(le(b + 4, 2)),
-                       static_cast<unsigned>(le(b + 6, 2)), b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+                       static_cast<unsigned>(le(b + 6, 2)), b[8], b[9], b[10], b[11], b[12], b[13],
+                       b[14], b[15]);
 }
 
 PartitionTable read_partition_table(const ReadAt& read, std::uint64_t disk_size) {
@@ -152,4 +159,4 @@ PartitionTable read_partition_table(const std::string& path) {
     return t;
 }
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

@@ -30,7 +30,7 @@ struct PartitionTable {
     enum class Kind { None, Mbr, Gpt } kind = Kind::None;
     std::uint32_t sector_size = 512;
     std::vector<Partition> partitions;
-    std::string problem;  // set when a GPT header was found but is damaged or truncated
+    std::string problem; // set when a GPT header was found but is damaged or truncated
 };
 
 // Reads `size` bytes at `offset` into the buffer; returns how many bytes were read.
@@ -44,4 +44,4 @@ std::uint32_t crc32(const void* data, size_t size);
 // Formats 16 bytes of an on-disk (mixed-endian) GUID.
 std::string format_guid(const unsigned char* b);
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

@@ -1,10 +1,10 @@
 #include "image/inspect.h"
 
+#include "util/strings.h"
+
 #include <algorithm>
 #include <fstream>
 #include <set>
-
-#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -32,15 +32,19 @@ std::vector<long> leading_numbers(const std::string& v) {
     while (i < v.size() && out.size() < 5) {
         if (!std::isdigit(static_cast<unsigned char>(v[i]))) break;
         long n = 0;
-        while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) n = n * 10 + (v[i++] - '0');
+        while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])))
+            n = n * 10 + (v[i++] - '0');
         out.push_back(n);
-        if (i + 1 < v.size() && (v[i] == '.' || v[i] == '-') && std::isdigit(static_cast<unsigned char>(v[i + 1]))) ++i;
-        else break;
+        if (i + 1 < v.size() && (v[i] == '.' || v[i] == '-') &&
+            std::isdigit(static_cast<unsigned char>(v[i + 1])))
+            ++i;
+        else
+            break;
     }
     return out;
 }
 
-}  // namespace
+} // namespace
 
 OsRelease parse_os_release(const std::string& text) {
     OsRelease r;
@@ -49,11 +53,15 @@ OsRelease parse_os_release(const std::string& text) {
         auto eq = line.find('=');
         if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
         std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front())
             value = value.substr(1, value.size() - 2);
-        if (key == "ID") r.id = value;
-        else if (key == "VERSION_ID") r.version_id = value;
-        else if (key == "PRETTY_NAME") r.pretty_name = value;
+        if (key == "ID")
+            r.id = value;
+        else if (key == "VERSION_ID")
+            r.version_id = value;
+        else if (key == "PRETTY_NAME")
+            r.pretty_name = value;
     }
     return r;
 }
@@ -76,7 +84,8 @@ std::vector<std::string> installed_kernels(const fs::path& root) {
     }
     for (const char* dir : {"lib/modules", "usr/lib/modules"})
         for (const auto& e : fs::directory_iterator(root / dir, ec))
-            if (e.is_directory() && fs::exists(e.path() / "modules.order")) found.insert(e.path().filename().string());
+            if (e.is_directory() && fs::exists(e.path() / "modules.order"))
+                found.insert(e.path().filename().string());
     return {found.begin(), found.end()};
 }
 
@@ -90,11 +99,14 @@ int compare_kernel_versions(const std::string& a, const std::string& b) {
     return 0;
 }
 
-std::optional<std::string> newest_kernel_at_least(const std::vector<std::string>& kernels, const std::string& minimum) {
+std::optional<std::string> newest_kernel_at_least(const std::vector<std::string>& kernels,
+                                                  const std::string& minimum) {
     std::optional<std::string> best;
     for (const auto& k : kernels)
-        if (compare_kernel_versions(k, minimum) >= 0 && (!best || compare_kernel_versions(k, *best) > 0)) best = k;
+        if (compare_kernel_versions(k, minimum) >= 0 &&
+            (!best || compare_kernel_versions(k, *best) > 0))
+            best = k;
     return best;
 }
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

@@ -23,6 +23,7 @@ std::vector<std::string> installed_kernels(const std::filesystem::path& root);
 // number after a dash): <0, 0, >0.
 int compare_kernel_versions(const std::string& a, const std::string& b);
 // The newest kernel >= minimum, if any.
-std::optional<std::string> newest_kernel_at_least(const std::vector<std::string>& kernels, const std::string& minimum);
+std::optional<std::string> newest_kernel_at_least(const std::vector<std::string>& kernels,
+                                                  const std::string& minimum);
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

@@ -1,5 +1,7 @@
 #include "image/loop.h"
 
+#include "util/error.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -11,8 +13,6 @@
 #include <sys/sysmacros.h>
 #include <thread>
 #include <unistd.h>
-
-#include "util/error.h"
 
 namespace ccbake::image {
 
@@ -30,11 +30,13 @@ bool configure(int fd, int backing_fd, std::uint64_t offset, std::uint64_t size,
     if (::ioctl(fd, LOOP_CONFIGURE, &cfg) == 0) return true;
     if (errno == EBUSY) return false;
     if (errno != EINVAL && errno != ENOTTY)
-        throw Error(fmt::format("cannot configure a loop device: {}", std::strerror(errno)), kLoopHint);
+        throw Error(fmt::format("cannot configure a loop device: {}", std::strerror(errno)),
+                    kLoopHint);
     // Kernels before 5.8: the two-step setup.
     if (::ioctl(fd, LOOP_SET_FD, backing_fd) != 0) {
         if (errno == EBUSY) return false;
-        throw Error(fmt::format("cannot attach a loop device: {}", std::strerror(errno)), kLoopHint);
+        throw Error(fmt::format("cannot attach a loop device: {}", std::strerror(errno)),
+                    kLoopHint);
     }
     if (::ioctl(fd, LOOP_SET_STATUS64, &cfg.info) != 0) {
         int err = errno;
@@ -44,11 +46,13 @@ bool configure(int fd, int backing_fd, std::uint64_t offset, std::uint64_t size,
     return true;
 }
 
-}  // namespace
+} // namespace
 
 LoopDevice::LoopDevice(int backing_fd, std::uint64_t offset, std::uint64_t size, bool read_only) {
     int ctl = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-    if (ctl < 0) throw Error(fmt::format("cannot open /dev/loop-control: {}", std::strerror(errno)), kLoopHint);
+    if (ctl < 0)
+        throw Error(fmt::format("cannot open /dev/loop-control: {}", std::strerror(errno)),
+                    kLoopHint);
     for (int attempt = 0; attempt < 20; ++attempt) {
         int n = ::ioctl(ctl, LOOP_CTL_GET_FREE);
         if (n < 0) {
@@ -79,7 +83,9 @@ LoopDevice::LoopDevice(int backing_fd, std::uint64_t offset, std::uint64_t size,
     throw Error("no free loop device after 20 attempts (others are taking them)", kLoopHint);
 }
 
-LoopDevice::~LoopDevice() { close(); }
+LoopDevice::~LoopDevice() {
+    close();
+}
 
 void LoopDevice::flush() {
     if (fd_ >= 0) {
@@ -94,4 +100,4 @@ void LoopDevice::close() {
     fd_ = -1;
 }
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

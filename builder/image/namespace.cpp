@@ -1,5 +1,7 @@
 #include "image/namespace.h"
 
+#include "util/error.h"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -11,8 +13,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "util/error.h"
 
 namespace ccbake::image {
 
@@ -31,20 +31,23 @@ void forward(int sig) {
     struct sigaction sa {};
     sa.sa_handler = forward;
     sigemptyset(&sa.sa_mask);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+        ::sigaction(sig, &sa, nullptr);
     int status = 0;
-    while (::waitpid(worker, &status, 0) < 0 && errno == EINTR) {}
+    while (::waitpid(worker, &status, 0) < 0 && errno == EINTR) {
+    }
     if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
     ::_exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
 }
 
-}  // namespace
+} // namespace
 
 void enter_private_mount_namespace() {
     if (g_mount_ns) return;
     if (::unshare(CLONE_NEWNS) != 0)
-        throw Error(fmt::format("cannot create a private mount namespace: {}", std::strerror(errno)),
-                    "baking needs root (or CAP_SYS_ADMIN); run ccbake as root");
+        throw Error(
+            fmt::format("cannot create a private mount namespace: {}", std::strerror(errno)),
+            "baking needs root (or CAP_SYS_ADMIN); run ccbake as root");
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         throw Error(fmt::format("cannot make mounts private: {}", std::strerror(errno)));
     g_mount_ns = true;
@@ -56,7 +59,9 @@ void isolate_bake() {
         std::cerr.flush();
         std::fflush(nullptr);
         pid_t pid = ::fork();
-        if (pid < 0) throw Error(fmt::format("cannot start the bake's worker process: {}", std::strerror(errno)));
+        if (pid < 0)
+            throw Error(
+                fmt::format("cannot start the bake's worker process: {}", std::strerror(errno)));
         if (pid > 0) supervise(pid);
         // The worker: PID 1 of the new namespace, in its own process group so a terminal's
         // Ctrl-C reaches it once, through the parent.
@@ -77,9 +82,10 @@ std::filesystem::path private_workspace() {
     std::filesystem::path dir = "/run/ccbake";
     std::filesystem::create_directories(dir);
     if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
-        throw Error(fmt::format("cannot mount a private tmpfs on {}: {}", dir.string(), std::strerror(errno)));
+        throw Error(fmt::format("cannot mount a private tmpfs on {}: {}", dir.string(),
+                                std::strerror(errno)));
     ws = dir;
     return ws;
 }
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

@@ -22,4 +22,4 @@ void isolate_bake();
 // trees: nothing is left on the host after a crash but the empty directory.
 std::filesystem::path private_workspace();
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

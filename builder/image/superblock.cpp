@@ -11,9 +11,10 @@ FsInfo identify_fs(const unsigned char* h, size_t size) {
     if (size >= 2048 && h[1024 + 56] == 0x53 && h[1024 + 57] == 0xEF) {
         const unsigned char* u = h + 1024 + 104;
         fs.type = "ext4";
-        fs.uuid = fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-                              u[14], u[15]);
+        fs.uuid = fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:"
+                              "02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+                              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+                              u[11], u[12], u[13], u[14], u[15]);
         return fs;
     }
     if (size >= 512 && std::memcmp(h + 3, "NTFS    ", 8) == 0) {
@@ -38,4 +39,4 @@ FsInfo identify_partition(const ReadAt& read, const Partition& p) {
     return identify_fs(head.data(), got);
 }
 
-}  // namespace ccbake::image
+} // namespace ccbake::image

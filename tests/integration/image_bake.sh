@@ -4,7 +4,7 @@
 # and the provenance manifest are inside and beside it; re-baking is a no-op; a changed step
 # is re-applied from there on; the same works on a root directory with --rootfs.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/image_lib.sh"
+source "$(dirname "$0")/image_helpers.bash"
 make_scratch
 base="$(bash "$CCBAKE_SRC/tests/fixtures/base-image.sh")"
 base_sum="$(cat "$base.sha256")"  # recorded when the fixture was built

@@ -3,7 +3,7 @@
 # reports on the serial console, boots under OVMF (TCG), and the report shows the baked
 # file and a kernel command line naming the root by UUID.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/image_lib.sh"
+source "$(dirname "$0")/image_helpers.bash"
 command -v qemu-system-x86_64 >/dev/null || skip "needs qemu-system-x86 (ci/packages/image.txt)"
 ovmf=/usr/share/ovmf/OVMF.fd
 [ -r "$ovmf" ] || skip "needs OVMF firmware (package ovmf)"

@@ -4,7 +4,7 @@
 # staged copy, no mount, no loop device and no process behind, and the input unchanged; each
 # (but kill -9) ends with a clear message.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/image_lib.sh"
+source "$(dirname "$0")/image_helpers.bash"
 make_scratch
 bash "$CCBAKE_SRC/tests/fixtures/synthetic-images.sh" "$dir/in" >/dev/null
 in="$dir/in/shell.raw"

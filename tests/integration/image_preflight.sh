@@ -3,7 +3,7 @@
 # before anything is copied — and accepts a GPT+ESP disk, raw or qcow2. The input is never
 # written and a rejected bake leaves no output.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/image_lib.sh"
+source "$(dirname "$0")/image_helpers.bash"
 make_scratch
 bash "$CCBAKE_SRC/tests/fixtures/synthetic-images.sh" "$dir/in"
 cat > "$dir/debian.yaml" <<'YAML'

@@ -1,11 +1,11 @@
-#include <doctest/doctest.h>
-#include <filesystem>
-#include <fstream>
-
 #include "bake/journal.h"
 #include "bake/manifest.h"
 #include "bake/postcheck.h"
 #include "util/error.h"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
 
 using namespace ccbake::bake;
 namespace fs = std::filesystem;
@@ -26,13 +26,14 @@ struct TempRoot {
     }
     ~TempRoot() { fs::remove_all(p); }
 };
-}  // namespace
+} // namespace
 
 TEST_CASE("the journal skips the unchanged leading steps and re-applies from the first change") {
     Journal j{"r", {{"a", "file", "h1", {}}, {"b", "file", "h2", {}}, {"c", "file", "h3", {}}}};
     CHECK(applied_prefix(j, {step("a", "h1"), step("b", "h2"), step("c", "h3")}) == 3);
     CHECK(applied_prefix(j, {step("a", "h1"), step("b", "CHANGED"), step("c", "h3")}) == 1);
-    CHECK(applied_prefix(j, {step("a", "h1"), step("b", "h2"), step("c", "h3"), step("d", "h4")}) == 3);
+    CHECK(applied_prefix(j, {step("a", "h1"), step("b", "h2"), step("c", "h3"), step("d", "h4")}) ==
+          3);
     CHECK(applied_prefix(Journal{}, {step("a", "h1")}) == 0);
 }
 
@@ -47,7 +48,8 @@ TEST_CASE("the journal round-trips inside the root, and a damaged one is an erro
     CHECK_THROWS_WITH_AS(read_journal(root.p), doctest::Contains("journal"), ccbake::Error);
 }
 
-TEST_CASE("post-checks refuse a grub.cfg naming a loop device, a machine-id, and ccbake's helpers") {
+TEST_CASE(
+    "post-checks refuse a grub.cfg naming a loop device, a machine-id, and ccbake's helpers") {
     TempRoot root;
     ccbake::recipe::Recipe r;
     CHECK(post_check_problems(root.p, r, {}).empty());
@@ -55,11 +57,13 @@ TEST_CASE("post-checks refuse a grub.cfg naming a loop device, a machine-id, and
     std::ofstream(root.p / "boot/grub/grub.cfg") << "linux /vmlinuz root=/dev/loop0p2 ro\n";
     std::ofstream(root.p / "etc/machine-id") << "0123456789abcdef0123456789abcdef\n";
     fs::create_directories(root.p / "usr/sbin");
-    std::ofstream(root.p / "usr/sbin/policy-rc.d") << "#!/bin/sh\n# Written by ccbake while baking\nexit 101\n";
+    std::ofstream(root.p / "usr/sbin/policy-rc.d")
+        << "#!/bin/sh\n# Written by ccbake while baking\nexit 101\n";
     std::ofstream(root.p / "etc/resolv.conf.ccbake-orig") << "";
     auto problems = post_check_problems(root.p, r, {});
     REQUIRE(problems.size() == 4);
-    CHECK(problems[0].find("/boot/grub/grub.cfg:1 names the bake's loop device") != std::string::npos);
+    CHECK(problems[0].find("/boot/grub/grub.cfg:1 names the bake's loop device") !=
+          std::string::npos);
     CHECK(problems[1].find("/etc/machine-id is set") != std::string::npos);
     CHECK(problems[2].find("policy-rc.d") != std::string::npos);
     CHECK(problems[3].find("resolv.conf.ccbake-orig") != std::string::npos);

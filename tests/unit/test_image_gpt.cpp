@@ -1,25 +1,28 @@
+#include "image/gpt.h"
+#include "image/superblock.h"
+
 #include <cstring>
 #include <doctest/doctest.h>
 #include <vector>
-
-#include "image/gpt.h"
-#include "image/superblock.h"
 
 using namespace ccbake::image;
 
 namespace {
 
 void put_le(std::vector<unsigned char>& d, size_t off, std::uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) d[off + i] = static_cast<unsigned char>(v >> (8 * i));
+    for (int i = 0; i < n; ++i)
+        d[off + i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
 // GUID text -> on-disk mixed-endian bytes.
 void put_guid(std::vector<unsigned char>& d, size_t off, const char* text) {
     unsigned v[16];
-    std::sscanf(text, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-%2x%2x%2x%2x%2x%2x", &v[0], &v[1], &v[2], &v[3], &v[4],
-                &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]);
+    std::sscanf(text, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-%2x%2x%2x%2x%2x%2x", &v[0], &v[1], &v[2],
+                &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13],
+                &v[14], &v[15]);
     const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-    for (int i = 0; i < 16; ++i) d[off + i] = static_cast<unsigned char>(v[order[i]]);
+    for (int i = 0; i < 16; ++i)
+        d[off + i] = static_cast<unsigned char>(v[order[i]]);
 }
 
 // A 64 MiB disk's first 34 sectors: protective MBR, GPT header, 128 entries.
@@ -47,7 +50,7 @@ struct Disk {
     }
     ReadAt reader() const {
         return [this](std::uint64_t off, void* buf, size_t n) -> size_t {
-            if (off >= bytes.size()) return off < size ? n : 0;  // beyond the tables: zeros
+            if (off >= bytes.size()) return off < size ? n : 0; // beyond the tables: zeros
             size_t got = std::min(n, bytes.size() - static_cast<size_t>(off));
             std::memcpy(buf, &bytes[off], got);
             if (got < n) std::memset(static_cast<char*>(buf) + got, 0, n - got);
@@ -56,9 +59,11 @@ struct Disk {
     }
 };
 
-}  // namespace
+} // namespace
 
-TEST_CASE("crc32 matches the IEEE check value") { CHECK(crc32("123456789", 9) == 0xCBF43926u); }
+TEST_CASE("crc32 matches the IEEE check value") {
+    CHECK(crc32("123456789", 9) == 0xCBF43926u);
+}
 
 TEST_CASE("a GPT's partitions are read with their types and byte offsets") {
     Disk d;
@@ -83,15 +88,18 @@ TEST_CASE("a damaged or truncated GPT is reported, not trusted") {
     d.seal();
     SUBCASE("header checksum") {
         d.bytes[512 + 40] ^= 1;
-        CHECK(read_partition_table(d.reader(), d.size).problem.find("checksum") != std::string::npos);
+        CHECK(read_partition_table(d.reader(), d.size).problem.find("checksum") !=
+              std::string::npos);
     }
     SUBCASE("entry checksum") {
         d.bytes[1024 + 33] ^= 1;
-        CHECK(read_partition_table(d.reader(), d.size).problem.find("entry array checksum") != std::string::npos);
+        CHECK(read_partition_table(d.reader(), d.size).problem.find("entry array checksum") !=
+              std::string::npos);
     }
     SUBCASE("partition beyond the end of the file") {
         d.size = 1 << 20;
-        CHECK(read_partition_table(d.reader(), d.size).problem.find("truncated") != std::string::npos);
+        CHECK(read_partition_table(d.reader(), d.size).problem.find("truncated") !=
+              std::string::npos);
     }
 }
 
@@ -112,7 +120,8 @@ TEST_CASE("an MBR-only disk and a disk without any table are told apart") {
 TEST_CASE("superblocks name ext4 by UUID and FAT by its volume serial") {
     std::vector<unsigned char> ext(2048, 0);
     ext[1024 + 56] = 0x53, ext[1024 + 57] = 0xEF;
-    for (int i = 0; i < 16; ++i) ext[1024 + 104 + i] = static_cast<unsigned char>(0x10 + i);
+    for (int i = 0; i < 16; ++i)
+        ext[1024 + 104 + i] = static_cast<unsigned char>(0x10 + i);
     FsInfo e = identify_fs(ext.data(), ext.size());
     CHECK(e.type == "ext4");
     CHECK(e.uuid == "10111213-1415-1617-1819-1a1b1c1d1e1f");

@@ -1,9 +1,9 @@
+#include "image/disk.h"
+#include "image/inspect.h"
+
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
-
-#include "image/disk.h"
-#include "image/inspect.h"
 
 using namespace ccbake::image;
 namespace fs = std::filesystem;
@@ -14,13 +14,14 @@ TEST_CASE("kernel versions compare by their leading numbers") {
     CHECK(compare_kernel_versions("6.6.0-1-amd64", "6.6.0") >= 0);
     CHECK(compare_kernel_versions("6.6.0", "6.6.0") == 0);
     CHECK(compare_kernel_versions("6.10.2", "6.9.12") > 0);
-    CHECK(newest_kernel_at_least({"5.15.0-91-generic", "6.8.0-45-generic", "6.8.0-50-generic"}, "6.6.0") ==
-          "6.8.0-50-generic");
+    CHECK(newest_kernel_at_least({"5.15.0-91-generic", "6.8.0-45-generic", "6.8.0-50-generic"},
+                                 "6.6.0") == "6.8.0-50-generic");
     CHECK_FALSE(newest_kernel_at_least({"5.15.0-91-generic"}, "6.6.0"));
 }
 
 TEST_CASE("os-release is parsed with its quoting, through a symlink inside the root") {
-    OsRelease r = parse_os_release("NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\n# c\nPRETTY_NAME='Ubuntu 22.04.4 LTS'\n");
+    OsRelease r = parse_os_release("NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\n# "
+                                   "c\nPRETTY_NAME='Ubuntu 22.04.4 LTS'\n");
     CHECK(r.id == "ubuntu");
     CHECK(r.version_id == "22.04");
     CHECK(r.pretty_name == "Ubuntu 22.04.4 LTS");
@@ -45,5 +46,6 @@ TEST_CASE("the ESP's mount point comes from the image's fstab") {
                                "LABEL=UEFI /boot/efi vfat umask=0077 0 1\n";
     CHECK(esp_mount_point(ubuntu, "ABCD-0001", "") == "/boot/efi");
     CHECK(esp_mount_point("UUID=abcd-0001 /efi auto defaults 0 2\n", "ABCD-0001", "") == "/efi");
-    CHECK(esp_mount_point("# /boot/efi was on /dev/sda1\nUUID=x / ext4 defaults 0 1\n", "ABCD-0001", "") == "");
+    CHECK(esp_mount_point("# /boot/efi was on /dev/sda1\nUUID=x / ext4 defaults 0 1\n", "ABCD-0001",
+                          "") == "");
 }

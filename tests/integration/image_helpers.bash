@@ -1,4 +1,4 @@
-# Helpers for the image engine's integration tests (sourced after lib.sh).
+# Helpers for the image engine's integration tests (sourced after lib.sh; not a test itself).
 command -v qemu-img >/dev/null && command -v mcopy >/dev/null && command -v sgdisk >/dev/null ||
     skip "needs qemu-utils, mtools and gdisk (ci/packages/image.txt)"
 [ "$(id -u)" -eq 0 ] || skip "baking images needs root (loop devices, mounts)"
