@@ -1,15 +1,15 @@
 // ccbake render cloud-init RECIPE -o DIR: user-data, meta-data and a NoCloud seed ISO
 // rendered from the recipe (see docs/cloud-init.md).
-#include <fmt/format.h>
-#include <fstream>
-#include <iostream>
-#include <nlohmann/json.hpp>
-
 #include "cli/app.h"
 #include "fetch/lockfile.h"
 #include "render/cloud_init.h"
 #include "render/seed_iso.h"
 #include "util/error.h"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 namespace ccbake::cli {
 
@@ -44,26 +44,31 @@ void apply_lock(recipe::Recipe& r) {
 void register_render(CLI::App& app, Globals& g) {
     auto* render = app.add_subcommand("render", "Render material for other tools from a recipe");
     render->require_subcommand(1);
-    auto* ci = render->add_subcommand("cloud-init", "Render cloud-init user-data, meta-data and a NoCloud seed ISO");
+    auto* ci = render->add_subcommand(
+        "cloud-init", "Render cloud-init user-data, meta-data and a NoCloud seed ISO");
     static std::string recipe_path, out_dir, mode = "check";
     static std::vector<std::string> sets;
     static int wait_s = 0;
     ci->add_option("RECIPE", recipe_path, "Recipe file")->required()->check(CLI::ExistingFile);
-    ci->add_option("-o,--output", out_dir, "Directory for user-data, meta-data and seed.iso")->required();
-    ci->add_option("--mode", mode,
-                   "check: first-boot checks only; bake-at-boot: also run the recipe's steps at first boot")
+    ci->add_option("-o,--output", out_dir, "Directory for user-data, meta-data and seed.iso")
+        ->required();
+    ci->add_option(
+          "--mode", mode,
+          "check: first-boot checks only; bake-at-boot: also run the recipe's steps at first boot")
         ->check(CLI::IsMember({"check", "bake-at-boot"}))
         ->capture_default_str();
-    ci->add_option("--wait-persistenced", wait_s,
-                   "Seconds to wait for nvidia-persistenced before GPU checks (default: the recipe's "
-                   "guest_check persistenced_timeout, else 900)")
+    ci->add_option(
+          "--wait-persistenced", wait_s,
+          "Seconds to wait for nvidia-persistenced before GPU checks (default: the recipe's "
+          "guest_check persistenced_timeout, else 900)")
         ->check(CLI::Range(1, 86400));
     add_set_option(*ci, sets);
     ci->callback([&g] {
         recipe::Recipe r = load_or_die(recipe_path, sets);
         apply_lock(r);
         render::CloudInitOptions options;
-        options.mode = mode == "check" ? render::CloudInitMode::Check : render::CloudInitMode::BakeAtBoot;
+        options.mode =
+            mode == "check" ? render::CloudInitMode::Check : render::CloudInitMode::BakeAtBoot;
         options.persistenced_timeout_s = wait_s;
         render::CloudInitFiles files = render::render_cloud_init(r, options);
 
@@ -73,7 +78,8 @@ void register_render(CLI::App& app, Globals& g) {
         if (ec) throw UsageError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
         write_file(dir / "user-data", files.user_data);
         write_file(dir / "meta-data", files.meta_data);
-        render::write_seed_iso(dir / "seed.iso", {{"user-data", files.user_data}, {"meta-data", files.meta_data}});
+        render::write_seed_iso(dir / "seed.iso",
+                               {{"user-data", files.user_data}, {"meta-data", files.meta_data}});
 
         if (g.json) {
             nlohmann::json j = {{"recipe", r.name},
@@ -94,8 +100,8 @@ void register_render(CLI::App& app, Globals& g) {
     });
 }
 
-}  // namespace
+} // namespace
 
 static const CommandRegistrar registered(60, register_render);
 
-}  // namespace ccbake::cli
+} // namespace ccbake::cli

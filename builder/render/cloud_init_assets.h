@@ -6,4 +6,4 @@ namespace ccbake::render {
 // cloud-init/ccbake-firstboot.sh
 extern const char* const kFirstbootScript;
 
-}  // namespace ccbake::render
+} // namespace ccbake::render

@@ -1,13 +1,13 @@
 #include "render/cloud_init_boot.h"
 
-#include <filesystem>
-#include <fmt/format.h>
-#include <set>
-
 #include "steps/kernel_cmdline.h"
 #include "steps/step.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <set>
 
 namespace ccbake::render {
 
@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string or_dash(const std::string& s) {
+    return s.empty() ? "-" : s;
+}
 
 Argv concat(Argv a, const Argv& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -30,7 +32,8 @@ Argv concat(Argv a, const Argv& b) {
 Argv with_env(const json& env, const Argv& argv) {
     if (!env.is_object() || env.empty()) return argv;
     Argv out{"/usr/bin/env"};
-    for (const auto& [k, v] : env.items()) out.push_back(k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
+    for (const auto& [k, v] : env.items())
+        out.push_back(k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
     return concat(out, argv);
 }
 
@@ -38,7 +41,7 @@ const Argv kAptGet{"/usr/bin/env", "DEBIAN_FRONTEND=noninteractive", "apt-get", 
 
 // Translates one step at a time; collects the helper commands and the staged files.
 class Translator {
-public:
+  public:
     explicit Translator(const recipe::Recipe& r) : r_(r) {}
 
     BootCommands run() {
@@ -48,25 +51,29 @@ public:
             translate(*step_);
         }
         if (!unpinned_.empty())
-            throw UsageError(fmt::format("bake-at-boot would download {} unverified: no sha256 or md5 in the recipe",
-                                         util::join(std::vector<std::string>(unpinned_.begin(), unpinned_.end()), ", ")),
-                             "pin them with `ccbake lock` (RECIPE.lock is read), or render --mode check");
+            throw UsageError(
+                fmt::format(
+                    "bake-at-boot would download {} unverified: no sha256 or md5 in the recipe",
+                    util::join(std::vector<std::string>(unpinned_.begin(), unpinned_.end()), ", ")),
+                "pin them with `ccbake lock` (RECIPE.lock is read), or render --mode check");
         return std::move(out_);
     }
 
-private:
+  private:
     void helper(const std::string& action, const Argv& args) {
-        out_.runcmd.push_back(concat({kFirstbootHelper, "step", index_, step_->name, action}, args));
+        out_.runcmd.push_back(
+            concat({kFirstbootHelper, "step", index_, step_->name, action}, args));
     }
     // Runs argv in CWD; skipped when `creates` exists and, with `verify`, must create it.
     void command(const Argv& argv, const std::string& cwd = "/", const std::string& creates = "",
                  bool verify = false, const std::string& env_file = "") {
-        helper("run", concat({or_dash(creates), verify ? "yes" : "no", or_dash(env_file), cwd}, argv));
+        helper("run",
+               concat({or_dash(creates), verify ? "yes" : "no", or_dash(env_file), cwd}, argv));
     }
-    void install(const std::string& dest, const std::string& content, const std::string& mode = "0644",
-                 const std::string& owner = "root:root") {
-        std::string staged = fmt::format("/var/lib/ccbake/firstboot/files/{:03}-{}", out_.files.size() + 1,
-                                         dest.substr(dest.rfind('/') + 1));
+    void install(const std::string& dest, const std::string& content,
+                 const std::string& mode = "0644", const std::string& owner = "root:root") {
+        std::string staged = fmt::format("/var/lib/ccbake/firstboot/files/{:03}-{}",
+                                         out_.files.size() + 1, dest.substr(dest.rfind('/') + 1));
         out_.files.push_back({staged, content, "0600"});
         helper("install-file", {staged, dest, mode, owner});
     }
@@ -78,29 +85,49 @@ private:
         helper("fetch", concat({a->filename, or_dash(a->sha256), or_dash(a->md5)}, a->urls()));
         return a->filename;
     }
-    std::string cached(const std::string& filename) { return std::string(kFirstbootCache) + "/" + filename; }
-    void note(const std::string& what) { out_.notes.push_back(fmt::format("step {} ({}): {}", index_, step_->name, what)); }
+    std::string cached(const std::string& filename) {
+        return std::string(kFirstbootCache) + "/" + filename;
+    }
+    void note(const std::string& what) {
+        out_.notes.push_back(fmt::format("step {} ({}): {}", index_, step_->name, what));
+    }
 
     void translate(const recipe::Step& s) {
         const json& p = s.spec;
-        if (s.kind == "kernel") kernel(p);
-        else if (s.kind == "apt_repo") apt_repo(p);
-        else if (s.kind == "apt_install") apt_install(p);
-        else if (s.kind == "deb_install") deb_install(p);
-        else if (s.kind == "nvidia_driver") nvidia_driver(p);
-        else if (s.kind == "vendor_installer") vendor_installer(p);
-        else if (s.kind == "source_build") source_build(p);
-        else if (s.kind == "python_venv") python_venv(p);
-        else if (s.kind == "kernel_cmdline") kernel_cmdline(p);
-        else if (s.kind == "systemd") systemd(p);
-        else if (s.kind == "json_edit") json_edit(p);
-        else if (s.kind == "modprobe") modprobe(p);
-        else if (s.kind == "file") file(p);
-        else if (s.kind == "run") run_step(p);
+        if (s.kind == "kernel")
+            kernel(p);
+        else if (s.kind == "apt_repo")
+            apt_repo(p);
+        else if (s.kind == "apt_install")
+            apt_install(p);
+        else if (s.kind == "deb_install")
+            deb_install(p);
+        else if (s.kind == "nvidia_driver")
+            nvidia_driver(p);
+        else if (s.kind == "vendor_installer")
+            vendor_installer(p);
+        else if (s.kind == "source_build")
+            source_build(p);
+        else if (s.kind == "python_venv")
+            python_venv(p);
+        else if (s.kind == "kernel_cmdline")
+            kernel_cmdline(p);
+        else if (s.kind == "systemd")
+            systemd(p);
+        else if (s.kind == "json_edit")
+            json_edit(p);
+        else if (s.kind == "modprobe")
+            modprobe(p);
+        else if (s.kind == "file")
+            file(p);
+        else if (s.kind == "run")
+            run_step(p);
         else if (s.kind == "guest_check")
-            note("not applied: ccbake-check comes only with an offline bake; the helper runs the vendor's checks");
-        else throw UsageError(fmt::format("bake-at-boot cannot render step kind '{}'", s.kind),
-                              "render --mode check, or bake offline with `ccbake bake`");
+            note("not applied: ccbake-check comes only with an offline bake; the helper runs the "
+                 "vendor's checks");
+        else
+            throw UsageError(fmt::format("bake-at-boot cannot render step kind '{}'", s.kind),
+                             "render --mode check, or bake offline with `ccbake bake`");
     }
 
     void kernel(const json& p) {
@@ -111,17 +138,20 @@ private:
             install("/etc/apt/apt.conf.d/99-ccbake-no-reboot",
                     "// Written by ccbake: in-guest reboot is unsupported on TDX.\n"
                     "Unattended-Upgrade::Automatic-Reboot \"false\";\n");
-        note("the new kernel runs only after a stop/start from the console; grub's default entry is left to the package");
+        note("the new kernel runs only after a stop/start from the console; grub's default entry "
+             "is left to the package");
     }
 
     void apt_repo(const json& p) {
         std::string file = fetch(text(p, "artifact")), dest = text(p, "dest");
         helper("unpack", {file, dest, std::to_string(p.value("strip_components", 1))});
         Argv options = texts(p, "options");
-        if (!text(p, "signed_by").empty()) options.push_back("signed-by=" + dest + "/" + text(p, "signed_by"));
+        if (!text(p, "signed_by").empty())
+            options.push_back("signed-by=" + dest + "/" + text(p, "signed_by"));
         std::string line = "deb ";
         if (!options.empty()) line += "[" + util::join(options, " ") + "] ";
-        line += fmt::format("file:{} {} {}\n", dest, text(p, "suite"), util::join(texts(p, "components"), " "));
+        line += fmt::format("file:{} {} {}\n", dest, text(p, "suite"),
+                            util::join(texts(p, "components"), " "));
         install("/etc/apt/sources.list.d/" + text(p, "list") + ".list", line);
         if (p.value("update", true)) command(concat(kAptGet, {"update"}));
     }
@@ -131,7 +161,8 @@ private:
         Argv argv = concat(kAptGet, {"install"});
         if (!p.value("recommends", true)) argv.push_back("--no-install-recommends");
         command(concat(argv, texts(p, "packages")));
-        if (p.value("hermetic", false)) note("hermetic is not enforced: apt may use every configured source");
+        if (p.value("hermetic", false))
+            note("hermetic is not enforced: apt may use every configured source");
     }
 
     void deb_install(const json& p) {
@@ -150,11 +181,13 @@ private:
         if (p.value("dkms", true)) args.push_back("--dkms");
         helper("nvidia-run", concat(concat({file, kernel}, args), texts(p, "extra_args")));
         if (p.value("blacklist_nouveau", true))
-            install("/etc/modprobe.d/blacklist-nouveau.conf", "blacklist nouveau\noptions nouveau modeset=0\n");
+            install("/etc/modprobe.d/blacklist-nouveau.conf",
+                    "blacklist nouveau\noptions nouveau modeset=0\n");
         if (p.value("lkca", true))
             install("/etc/modprobe.d/nvidia-lkca.conf", "softdep nvidia pre: ecdsa_generic ecdh\n");
         if (p.value("update_initramfs", true)) helper("initramfs", {kernel});
-        if (kernel == "auto") note("kernel 'auto' is the newest kernel installed in the guest at boot");
+        if (kernel == "auto")
+            note("kernel 'auto' is the newest kernel installed in the guest at boot");
     }
 
     void vendor_installer(const json& p) {
@@ -171,10 +204,11 @@ private:
         const json& makes = p["make"];
         for (size_t i = 0; i < makes.size(); ++i) {
             Argv argv{"make"};
-            for (const auto& a : makes[i]) argv.push_back(a.get<std::string>());
+            for (const auto& a : makes[i])
+                argv.push_back(a.get<std::string>());
             bool last = i + 1 == makes.size();
-            command(with_env(p.value("env", json::object()), argv), text(p, "dir"), text(p, "creates"),
-                    last && !text(p, "creates").empty(), text(p, "env_file"));
+            command(with_env(p.value("env", json::object()), argv), text(p, "dir"),
+                    text(p, "creates"), last && !text(p, "creates").empty(), text(p, "env_file"));
         }
     }
 
@@ -184,7 +218,8 @@ private:
         command({text(p, "python"), "-m", "venv", venv}, "/", venv + "/bin/python3", true);
         Argv pip{venv + "/bin/pip", "install"};
         if (!text(p, "wheelhouse").empty()) {
-            std::string wheels = std::string(kFirstbootCache) + "/wheelhouse-" + text(p, "wheelhouse");
+            std::string wheels =
+                std::string(kFirstbootCache) + "/wheelhouse-" + text(p, "wheelhouse");
             helper("unpack", {fetch(text(p, "wheelhouse")), wheels, "0"});
             pip = concat(pip, {"--no-index", "--find-links", wheels});
         }
@@ -194,8 +229,10 @@ private:
     void kernel_cmdline(const json& p) {
         Argv add = texts(p, "add"), remove = texts(p, "remove");
         if (p.contains("swiotlb"))
-            add.push_back(fmt::format("swiotlb={}", steps::swiotlb_slabs(p["swiotlb"].get<std::uint64_t>())));
-        Argv args{text(p, "dropin"), p.value("update_grub", true) ? "yes" : "no", std::to_string(remove.size())};
+            add.push_back(
+                fmt::format("swiotlb={}", steps::swiotlb_slabs(p["swiotlb"].get<std::uint64_t>())));
+        Argv args{text(p, "dropin"), p.value("update_grub", true) ? "yes" : "no",
+                  std::to_string(remove.size())};
         helper("grub-cmdline", concat(concat(args, remove), add));
         note("the command line takes effect after a stop/start from the console");
     }
@@ -207,14 +244,21 @@ private:
             written.push_back(text(u, "name"));
         }
         for (const auto& o : p.value("ordering", json::array())) {
-            std::string body = "# Written by ccbake: ordering systemd honours ([Unit], not [Install]).\n[Unit]\n";
-            for (const auto& [key, list] : {std::pair{"After", "after"}, {"Before", "before"},
-                                            {"Wants", "wants"}, {"Requires", "requires"}})
-                if (auto v = texts(o, list); !v.empty()) body += fmt::format("{}={}\n", key, util::join(v, " "));
-            install(fmt::format("/etc/systemd/system/{}.d/50-ccbake-ordering.conf", text(o, "unit")), body);
+            std::string body =
+                "# Written by ccbake: ordering systemd honours ([Unit], not [Install]).\n[Unit]\n";
+            for (const auto& [key, list] : {std::pair{"After", "after"},
+                                            {"Before", "before"},
+                                            {"Wants", "wants"},
+                                            {"Requires", "requires"}})
+                if (auto v = texts(o, list); !v.empty())
+                    body += fmt::format("{}={}\n", key, util::join(v, " "));
+            install(
+                fmt::format("/etc/systemd/system/{}.d/50-ccbake-ordering.conf", text(o, "unit")),
+                body);
         }
         command({"systemctl", "daemon-reload"});
-        if (auto enable = texts(p, "enable"); !enable.empty()) command(concat({"systemctl", "enable"}, enable));
+        if (auto enable = texts(p, "enable"); !enable.empty())
+            command(concat({"systemctl", "enable"}, enable));
         if (p.value("verify", true) && !written.empty()) {
             command(concat({"systemd-analyze", "verify"}, written));
             note("systemd-analyze verify runs, but its warnings do not fail the step");
@@ -223,9 +267,12 @@ private:
 
     void json_edit(const json& p) {
         Argv args{text(p, "path")};
-        const json set = p.value("set", json::object()), hosts = p.value("replace_host", json::object());
-        for (const auto& [k, v] : set.items()) args = concat(args, {"set", k, v.dump()});
-        for (const auto& [k, v] : hosts.items()) args = concat(args, {"host", k, v.get<std::string>()});
+        const json set = p.value("set", json::object()),
+                   hosts = p.value("replace_host", json::object());
+        for (const auto& [k, v] : set.items())
+            args = concat(args, {"set", k, v.dump()});
+        for (const auto& [k, v] : hosts.items())
+            args = concat(args, {"host", k, v.get<std::string>()});
         helper("json-edit", args);
     }
 
@@ -234,10 +281,12 @@ private:
         for (const auto& sd : p.value("softdeps", json::array())) {
             body += "softdep " + text(sd, "module");
             if (auto pre = texts(sd, "pre"); !pre.empty()) body += " pre: " + util::join(pre, " ");
-            if (auto post = texts(sd, "post"); !post.empty()) body += " post: " + util::join(post, " ");
+            if (auto post = texts(sd, "post"); !post.empty())
+                body += " post: " + util::join(post, " ");
             body += "\n";
         }
-        for (const auto& m : texts(p, "blacklist")) body += "blacklist " + m + "\n";
+        for (const auto& m : texts(p, "blacklist"))
+            body += "blacklist " + m + "\n";
         const json options = p.value("options", json::object());
         for (const auto& [m, opts] : options.items())
             body += "options " + m + " " + opts.get<std::string>() + "\n";
@@ -259,7 +308,8 @@ private:
         std::string creates = text(p, "creates");
         command(with_env(p.value("env", json::object()), texts(p, "argv")), text(p, "cwd"), creates,
                 !creates.empty());
-        if (!p.value("network", false)) note("runs with the guest's network, which the offline bake withholds");
+        if (!p.value("network", false))
+            note("runs with the guest's network, which the offline bake withholds");
     }
 
     const recipe::Recipe& r_;
@@ -269,11 +319,15 @@ private:
     std::set<std::string> unpinned_;
 };
 
-bool contains(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
+bool contains(const std::string& s, const char* what) {
+    return s.find(what) != std::string::npos;
+}
 
-}  // namespace
+} // namespace
 
-BootCommands boot_commands(const recipe::Recipe& r) { return Translator(r).run(); }
+BootCommands boot_commands(const recipe::Recipe& r) {
+    return Translator(r).run();
+}
 
 int persistenced_timeout(const recipe::Recipe& r) {
     for (const auto& s : r.steps)
@@ -287,9 +341,10 @@ std::vector<std::string> check_arguments(const recipe::Recipe& r) {
     std::vector<std::string> args;
     auto parent = [](const std::string& path) { return fs::path(path).parent_path().string(); };
     for (const auto& s : r.steps) {
-        if (s.kind == "guest_check") {  // the checker's own tool paths win over guesses
-            return {"--quote-dir", parent(text(s.spec, "tdx_attest")), "--qvs-dir", parent(text(s.spec, "quote_verify")),
-                    "--venv", parent(parent(text(s.spec, "ppcie_python")))};
+        if (s.kind == "guest_check") { // the checker's own tool paths win over guesses
+            return {"--quote-dir", parent(text(s.spec, "tdx_attest")),
+                    "--qvs-dir",   parent(text(s.spec, "quote_verify")),
+                    "--venv",      parent(parent(text(s.spec, "ppcie_python")))};
         }
         std::string dir = text(s.spec, "dir");
         if (s.kind == "source_build" && contains(dir, "tdx-quote-generation-sample"))
@@ -307,4 +362,4 @@ std::vector<std::string> check_arguments(const recipe::Recipe& r) {
     return args;
 }
 
-}  // namespace ccbake::render
+} // namespace ccbake::render

@@ -1,12 +1,12 @@
 #include "render/seed_iso.h"
 
+#include "util/error.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <memory>
-
-#include "util/error.h"
 
 namespace ccbake::render {
 
@@ -19,21 +19,26 @@ using Entry = std::unique_ptr<struct archive_entry, decltype(&archive_entry_free
 
 void check(struct archive* a, int rc, const std::string& what) {
     if (rc < ARCHIVE_WARN)
-        throw Error(fmt::format("cannot write the seed ISO: {}: {}", what, archive_error_string(a)));
+        throw Error(
+            fmt::format("cannot write the seed ISO: {}: {}", what, archive_error_string(a)));
 }
 
-}  // namespace
+} // namespace
 
-void write_seed_iso(const fs::path& out, const std::vector<IsoFile>& files, const std::string& volume_id) {
+void write_seed_iso(const fs::path& out, const std::vector<IsoFile>& files,
+                    const std::string& volume_id) {
     fs::path tmp = out;
     tmp += ".partial";
     try {
         Archive a(archive_write_new(), archive_write_free);
         check(a.get(), archive_write_set_format_iso9660(a.get()), "iso9660 format");
-        check(a.get(), archive_write_set_format_option(a.get(), "iso9660", "volume-id", volume_id.c_str()),
+        check(a.get(),
+              archive_write_set_format_option(a.get(), "iso9660", "volume-id", volume_id.c_str()),
               "volume-id");
-        check(a.get(), archive_write_set_format_option(a.get(), "iso9660", "joliet", "1"), "joliet");
-        check(a.get(), archive_write_set_format_option(a.get(), "iso9660", "rockridge", "1"), "rockridge");
+        check(a.get(), archive_write_set_format_option(a.get(), "iso9660", "joliet", "1"),
+              "joliet");
+        check(a.get(), archive_write_set_format_option(a.get(), "iso9660", "rockridge", "1"),
+              "rockridge");
         check(a.get(), archive_write_open_filename(a.get(), tmp.c_str()), tmp.string());
         for (const auto& f : files) {
             Entry e(archive_entry_new(), archive_entry_free);
@@ -78,11 +83,13 @@ std::string iso_volume_id(const fs::path& iso) {
         if (type == 255) break;
         if (type == 1) primary.assign(d + 40, 32);
         if (type == 2 && d[88] == '%' && d[89] == '/')
-            for (int i = 40; i < 72; i += 2) joliet += d[i] == 0 ? d[i + 1] : '?';
+            for (int i = 40; i < 72; i += 2)
+                joliet += d[i] == 0 ? d[i + 1] : '?';
     }
-    if (!any || primary.empty()) throw Error(fmt::format("{} is not an ISO 9660 image", iso.string()));
+    if (!any || primary.empty())
+        throw Error(fmt::format("{} is not an ISO 9660 image", iso.string()));
     std::string id = joliet.empty() ? primary : joliet;
     return id.substr(0, id.find_last_not_of(std::string(" \0", 2)) + 1);
 }
 
-}  // namespace ccbake::render
+} // namespace ccbake::render

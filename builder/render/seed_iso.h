@@ -9,7 +9,7 @@
 namespace ccbake::render {
 
 struct IsoFile {
-    std::string name;  // at the root of the ISO
+    std::string name; // at the root of the ISO
     std::string content;
 };
 
@@ -20,4 +20,4 @@ void write_seed_iso(const std::filesystem::path& out, const std::vector<IsoFile>
 // primary descriptor's); throws ccbake::Error when the file is not ISO 9660.
 std::string iso_volume_id(const std::filesystem::path& iso);
 
-}  // namespace ccbake::render
+} // namespace ccbake::render

@@ -1,3 +1,9 @@
+#include "recipe/recipe.h"
+#include "render/cloud_init.h"
+#include "render/cloud_init_assets.h"
+#include "render/seed_iso.h"
+#include "util/error.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <doctest/doctest.h>
@@ -6,12 +12,6 @@
 #include <map>
 #include <sstream>
 #include <yaml-cpp/yaml.h>
-
-#include "recipe/recipe.h"
-#include "render/cloud_init.h"
-#include "render/cloud_init_assets.h"
-#include "render/seed_iso.h"
-#include "util/error.h"
 
 namespace fs = std::filesystem;
 using namespace ccbake;
@@ -55,7 +55,8 @@ recipe::Recipe load(const TempDir& t, bool pinned) {
 
 std::vector<std::vector<std::string>> runcmd(const YAML::Node& doc) {
     std::vector<std::vector<std::string>> out;
-    for (const auto& c : doc["runcmd"]) out.push_back(c.as<std::vector<std::string>>());
+    for (const auto& c : doc["runcmd"])
+        out.push_back(c.as<std::vector<std::string>>());
     return out;
 }
 
@@ -80,9 +81,10 @@ std::map<std::string, std::string> read_iso(const fs::path& iso) {
     return files;
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("the embedded first-boot helper is cloud-init/ccbake-firstboot.sh (run cloud-init/embed.py)") {
+TEST_CASE(
+    "the embedded first-boot helper is cloud-init/ccbake-firstboot.sh (run cloud-init/embed.py)") {
     std::ifstream in(fs::path(CCBAKE_SOURCE_DIR) / "cloud-init/ccbake-firstboot.sh");
     std::stringstream ss;
     ss << in.rdbuf();
@@ -98,15 +100,19 @@ TEST_CASE("check mode: waits for nvidia-persistenced, then checks, never reboots
     CHECK(file_content(doc, "/usr/lib/ccbake/ccbake-firstboot") == render::kFirstbootScript);
     auto cmds = runcmd(doc);
     REQUIRE(cmds.size() == 2);
-    CHECK(cmds[0] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "wait-persistenced", "900"});
-    CHECK(cmds[1] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "check", "--quote-dir",
+    CHECK(cmds[0] ==
+          std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "wait-persistenced", "900"});
+    CHECK(cmds[1] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "check",
+                                              "--quote-dir",
                                               "/opt/intel/tdx-quote-generation-sample"});
     for (const auto& c : cmds)
         for (const auto& arg : c)
-            for (const char* word : {"reboot", "poweroff", "shutdown", "halt"}) CHECK(arg.find(word) == std::string::npos);
+            for (const char* word : {"reboot", "poweroff", "shutdown", "halt"})
+                CHECK(arg.find(word) == std::string::npos);
     std::istringstream script(render::kFirstbootScript);
     for (std::string line; std::getline(script, line);)
-        if (line.find_first_not_of(' ') != std::string::npos && line[line.find_first_not_of(' ')] != '#')
+        if (line.find_first_not_of(' ') != std::string::npos &&
+            line[line.find_first_not_of(' ')] != '#')
             for (const char* word : {"reboot", "poweroff", "shutdown -r", "systemctl halt"})
                 CHECK_MESSAGE(line.find(word) == std::string::npos, line);
     CHECK(files.meta_data.find("instance-id: ccbake-render-test-check-") == 0);
@@ -119,9 +125,9 @@ TEST_CASE("bake-at-boot: steps become helper argv in recipe order, text round-tr
     YAML::Node doc = YAML::Load(files.user_data);
     auto cmds = runcmd(doc);
     REQUIRE(cmds.size() > 4);
-    CHECK(cmds[0] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "step", "1", "kernel_cmdline-1",
-                                              "grub-cmdline", "99-ccbake.cfg", "yes", "0", "console=ttyS0",
-                                              "swiotlb=2097152"});
+    CHECK(cmds[0] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "step", "1",
+                                              "kernel_cmdline-1", "grub-cmdline", "99-ccbake.cfg",
+                                              "yes", "0", "console=ttyS0", "swiotlb=2097152"});
     bool fetched = false;
     for (const auto& c : cmds)
         if (c.size() > 4 && c[4] == "fetch") {
@@ -133,9 +139,9 @@ TEST_CASE("bake-at-boot: steps become helper argv in recipe order, text round-tr
     CHECK(cmds[cmds.size() - 3][1] == "wait-persistenced");
     CHECK(cmds[cmds.size() - 3][2] == "60");
     CHECK(cmds.back() == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "finish"});
-    CHECK(cmds[cmds.size() - 4] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "step", "6",
-                                                            "run-1", "run", "-", "no", "-", "/", "/bin/sh", "-c",
-                                                            "echo ${HOME}"});
+    CHECK(cmds[cmds.size() - 4] ==
+          std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "step", "6", "run-1", "run",
+                                   "-", "no", "-", "/", "/bin/sh", "-c", "echo ${HOME}"});
     // The ordering drop-in lands in [Unit], where systemd honours it.
     bool dropin = false;
     for (const auto& f : doc["write_files"]) {
@@ -155,13 +161,15 @@ TEST_CASE("bake-at-boot: steps become helper argv in recipe order, text round-tr
 TEST_CASE("bake-at-boot refuses an artifact it could not verify") {
     TempDir t;
     recipe::Recipe r = load(t, false);
-    CHECK_THROWS_AS(render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 60}), UsageError);
+    CHECK_THROWS_AS(render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 60}),
+                    UsageError);
 }
 
 TEST_CASE("the seed ISO reads back with label cidata and both files, names intact") {
     TempDir t;
     fs::path iso = t.path / "seed.iso";
-    render::write_seed_iso(iso, {{"user-data", "#cloud-config\n"}, {"meta-data", "instance-id: x\n"}});
+    render::write_seed_iso(iso,
+                           {{"user-data", "#cloud-config\n"}, {"meta-data", "instance-id: x\n"}});
     CHECK(render::iso_volume_id(iso) == "cidata");
     auto files = read_iso(iso);
     CHECK(files["user-data"] == "#cloud-config\n");
@@ -185,10 +193,13 @@ steps:
     recipe::Diagnostics d;
     recipe::Recipe r = recipe::load_recipe(t.path / "g.yaml", {}, d);
     REQUIRE_MESSAGE(d.empty(), d.render());
-    YAML::Node doc = YAML::Load(render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 0}).user_data);
+    YAML::Node doc =
+        YAML::Load(render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 0}).user_data);
     auto cmds = runcmd(doc);
-    REQUIRE(cmds.size() == 3);  // guest_check adds no first-boot commands
-    CHECK(cmds[0] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "wait-persistenced", "420"});
-    CHECK(cmds[1] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "check", "--quote-dir", "/opt/q",
-                                              "--qvs-dir", "/opt/v", "--venv", "/opt/venv"});
+    REQUIRE(cmds.size() == 3); // guest_check adds no first-boot commands
+    CHECK(cmds[0] ==
+          std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "wait-persistenced", "420"});
+    CHECK(cmds[1] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "check",
+                                              "--quote-dir", "/opt/q", "--qvs-dir", "/opt/v",
+                                              "--venv", "/opt/venv"});
 }
