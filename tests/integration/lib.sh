@@ -17,10 +17,9 @@ assert_not_contains() {
 capture() { set +e; out="$("$@" 2>&1)"; rc=$?; set -e; }
 assert_rc() { [ "$rc" -eq "$1" ] || fail "expected exit $1, got $rc; output:"$'\n'"$out"; }
 
-# A scratch directory removed when the test ends.
-scratch() {
-    local d
-    d="$(mktemp -d /tmp/ccbake-test.XXXXXX)"
-    trap "rm -rf '$d'" EXIT
-    echo "$d"
+# make_scratch: sets $scratch to a new directory removed when the test ends (not usable
+# inside $(...), where the trap would fire at once).
+make_scratch() {
+    scratch="$(mktemp -d /var/tmp/ccbake-test.XXXXXX)"
+    trap "rm -rf '$scratch'" EXIT
 }
