@@ -17,6 +17,12 @@ assert_not_contains() {
 capture() { set +e; out="$("$@" 2>&1)"; rc=$?; set -e; }
 assert_rc() { [ "$rc" -eq "$1" ] || fail "expected exit $1, got $rc; output:"$'\n'"$out"; }
 
+# All scratch space of one test lives under one folder, removed when the test ends (unless
+# the test replaces the EXIT trap).
+CCBAKE_TEST_TMP="$(mktemp -d /var/tmp/ccbake-test.XXXXXX)"
+trap 'rm -rf "$CCBAKE_TEST_TMP"' EXIT
+# scratch: prints a new directory (usable inside $(...)).
+scratch() { mktemp -d "$CCBAKE_TEST_TMP/scratch.XXXXXX"; }
 # make_scratch: sets $scratch to a new directory removed when the test ends (not usable
 # inside $(...), where the trap would fire at once).
 make_scratch() {
