@@ -23,9 +23,5 @@ CCBAKE_TEST_TMP="$(mktemp -d /var/tmp/ccbake-test.XXXXXX)"
 trap 'rm -rf "$CCBAKE_TEST_TMP"' EXIT
 # scratch: prints a new directory (usable inside $(...)).
 scratch() { mktemp -d "$CCBAKE_TEST_TMP/scratch.XXXXXX"; }
-# make_scratch: sets $scratch to a new directory removed when the test ends (not usable
-# inside $(...), where the trap would fire at once).
-make_scratch() {
-    scratch="$(mktemp -d /var/tmp/ccbake-test.XXXXXX)"
-    trap "rm -rf '$scratch'" EXIT
-}
+# make_scratch: sets $scratch to a new directory under the test's scratch space.
+make_scratch() { scratch="$(scratch)"; }
