@@ -17,6 +17,7 @@ struct BakeOptions {
     std::filesystem::path cache;   // artifact cache
     std::filesystem::path log_dir; // empty: CACHE/logs/RECIPE-TIME
     bool offline = false;
+    bool allow_unpinned = false;  // accept artifacts with neither md5 nor lock entry
     bool json = false;
 };
 

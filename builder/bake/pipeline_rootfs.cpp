@@ -43,6 +43,7 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
         fetch::Options fo;
         fo.cache = o.cache;
         fo.offline = o.offline;
+        fo.allow_unpinned = o.allow_unpinned;
         fo.json = o.json;
         auto got = fetch::ensure_artifacts(r, fo);
         report.info(fmt::format("{} artifact{} ready", got.size(), got.size() == 1 ? "" : "s"));

@@ -39,6 +39,8 @@ void register_bake(CLI::App& app, Globals& g) {
                     "Folder for the per-step logs (default: CACHE/logs/RECIPE-TIME)")
         ->type_name("DIR");
     cmd->add_flag("--offline", o.offline, "Use only artifacts already in the cache");
+    cmd->add_flag("--allow-unpinned", o.allow_unpinned,
+                  "Accept artifacts that have neither an md5 in the recipe nor an entry in RECIPE.lock");
     add_set_option(*cmd, sets);
     image->needs(output)->excludes(rootfs);
     output->needs(image);
