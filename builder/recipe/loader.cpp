@@ -147,8 +147,11 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
     }
 }
 
+// What an artifact is: its digests when the recipe pins them (so moving it to another server
+// or mirror changes no step hash), else its URL.
 json artifact_identity(const Artifact& a) {
-    return {{"name", a.name}, {"url", a.url}, {"md5", a.md5}, {"sha256", a.sha256}, {"size", a.size}};
+    if (a.md5.empty() && a.sha256.empty()) return {{"name", a.name}, {"url", a.url}};
+    return {{"name", a.name}, {"md5", a.md5}, {"sha256", a.sha256}, {"size", a.size}};
 }
 
 void compute_hashes(Recipe& r) {
