@@ -85,10 +85,12 @@ check "kernel command line carries swiotlb=2097152 (4 GiB)" 'cmdline: .*swiotlb=
 for arg in iommu=pt noccfilter ioremap_force_shared authorize_allow_devs=ALL:ALL console=ttyS0; do
     check "kernel command line carries $arg" "cmdline: .* $arg( |$)"
 done
-check "nvidia-fabricmanager starts after nvidia-persistenced" 'unit nvidia-fabricmanager: .*After=[^ ]*nvidia-persistenced.service'
-check "bcm-agent starts after nvidia-persistenced" 'unit bcm-agent: .*After=[^ ]*nvidia-persistenced.service'
-check "has-agent starts after nvidia-persistenced" 'unit has-agent: .*After=[^ ]*nvidia-persistenced.service'
+check "nvidia-fabricmanager starts after nvidia-persistenced" 'unit nvidia-fabricmanager: .*After=([^=]* )?nvidia-persistenced\.service'
+check "bcm-agent starts after nvidia-persistenced" 'unit bcm-agent: .*After=([^=]* )?nvidia-persistenced\.service'
+check "has-agent starts after nvidia-persistenced" 'unit has-agent: .*After=([^=]* )?nvidia-persistenced\.service'
 check "no unit failed to load" '^failed-to-load: *$'
+check "in-guest checker ran at boot and says TDX is absent (qemu has none)" 'guest-check: .*TDX absent'
+check "in-guest checker says the GPU is absent (qemu has none)" 'guest-check: .*GPU absent'
 check "qcnl pccs_url points at the new PCCS, path kept" 'qcnl: .*pccs_url.*pccs.baidubce.com:8081/sgx/certification/v4/'
 check "provenance manifest is in the image" '^manifest: present'
 echo
