@@ -84,7 +84,7 @@ std::map<std::string, std::string> read_iso(const fs::path& iso) {
 } // namespace
 
 TEST_CASE(
-    "the embedded first-boot helper is cloud-init/ccbake-firstboot.sh (run cloud-init/embed.py)") {
+    "the embedded first-boot helper is cloud-init/ccbake-firstboot.sh (compiled in at build time)") {
     std::ifstream in(fs::path(CCBAKE_SOURCE_DIR) / "cloud-init/ccbake-firstboot.sh");
     std::stringstream ss;
     ss << in.rdbuf();
