@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the unit tests (normal and sanitizer builds) and every tests/integration/*.sh.
-# Files named lib.sh, *_lib.sh and *_helper.sh are sourced by tests, not run.
+# Files named lib.sh and *_lib.sh (or ending in .bash) are sourced by tests, not run.
 # An integration test exits 0 to pass, 77 to skip (it says why), anything else to fail.
 # Usage: tests/run.sh [PATTERN]   (only integration tests whose name contains PATTERN)
 set -uo pipefail
@@ -37,7 +37,7 @@ fi
 for t in "$root"/tests/integration/*.sh; do
     [ -e "$t" ] || continue
     name="$(basename "$t" .sh)"
-    case "$name" in lib|*_lib|*_helper) continue ;; esac  # sourced by tests, not tests
+    case "$name" in lib|*_lib) continue ;; esac  # sourced by tests, not tests
     [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]] && continue
     start=$SECONDS
     log="$logs/$name.log"
