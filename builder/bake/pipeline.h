@@ -2,12 +2,16 @@
 // `ccbake bake`: the pipeline, read top to bottom — preflight, fetch, stage, attach, steps,
 // post-checks, manifest, publish — each a named, timed phase. The input is never written; an
 // image output appears whole (rename) or not at all.
+#include "fetch/fetch.h"
 #include "recipe/recipe.h"
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace ccbake::bake {
+
+class Report;
 
 struct BakeOptions {
     std::filesystem::path image;   // --image IN (raw or qcow2)
@@ -24,6 +28,10 @@ struct BakeOptions {
 // Each returns the exit code (0); failures throw ccbake::Error.
 int bake_rootfs(const recipe::Recipe& r, const BakeOptions& options);
 int bake_image(const recipe::Recipe& r, const BakeOptions& options);
+
+// The fetch phase both pipelines share: every artifact verified in the cache.
+std::map<std::string, fetch::Fetched> fetch_artifacts(const recipe::Recipe& r, const BakeOptions& options,
+                                                      Report& report);
 
 // The default log folder for a bake of `r`.
 std::filesystem::path default_log_dir(const std::filesystem::path& cache, const recipe::Recipe& r);

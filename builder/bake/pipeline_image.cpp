@@ -93,14 +93,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
 
     // Fetch: every artifact verified in the cache before the image is touched.
     auto artifacts = report.phase("fetch", [&] {
-        fetch::Options fo;
-        fo.cache = o.cache;
-        fo.offline = o.offline;
-        fo.allow_unpinned = o.allow_unpinned;
-        fo.json = o.json;
-        auto got = fetch::ensure_artifacts(r, fo);
-        report.info(fmt::format("{} artifact{} ready", got.size(), got.size() == 1 ? "" : "s"));
-        return got;
+        return fetch_artifacts(r, o, report);
     });
 
     // Stage: a private copy beside the output; the input is only ever read.

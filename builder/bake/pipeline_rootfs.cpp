@@ -40,14 +40,7 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
 
     // Fetch: every artifact verified in the cache before the first step runs.
     auto artifacts = report.phase("fetch", [&] {
-        fetch::Options fo;
-        fo.cache = o.cache;
-        fo.offline = o.offline;
-        fo.allow_unpinned = o.allow_unpinned;
-        fo.json = o.json;
-        auto got = fetch::ensure_artifacts(r, fo);
-        report.info(fmt::format("{} artifact{} ready", got.size(), got.size() == 1 ? "" : "s"));
-        return got;
+        return fetch_artifacts(r, o, report);
     });
 
     // Attach: the chroot's API file systems, policy-rc.d, all inside the private namespace.
@@ -94,6 +87,18 @@ fs::path default_log_dir(const fs::path& cache, const recipe::Recipe& r) {
             fmt::format("cannot create a log folder in {}: {}", dir.string(), std::strerror(errno)),
             "check that the cache folder is writable, or give --log-dir");
     return tmpl;
+}
+
+std::map<std::string, fetch::Fetched> fetch_artifacts(const recipe::Recipe& r, const BakeOptions& o,
+                                                      Report& report) {
+    fetch::Options fo;
+    fo.cache = o.cache;
+    fo.offline = o.offline;
+    fo.allow_unpinned = o.allow_unpinned;
+    fo.json = o.json;
+    auto got = fetch::ensure_artifacts(r, fo);
+    report.info(fmt::format("{} artifact{} ready", got.size(), got.size() == 1 ? "" : "s"));
+    return got;
 }
 
 } // namespace ccbake::bake

@@ -1,5 +1,7 @@
 #include "fetch/dual_hasher.h"
 
+#include "util/digest.h"
+
 #include <cstring>
 #include <openssl/evp.h>
 #include <stdexcept>
@@ -10,16 +12,6 @@ namespace {
 
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kBlocks = 4;
-
-std::string hex(const unsigned char* bytes, unsigned int len) {
-    static const char* digits = "0123456789abcdef";
-    std::string out(len * 2, '0');
-    for (unsigned int i = 0; i < len; ++i) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 0xf];
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -34,7 +26,7 @@ struct DualHasher::Lane {
         unsigned char buf[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
         if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) throw std::runtime_error("OpenSSL digest failed");
-        return hex(buf, len);
+        return util::to_hex(buf, len);
     }
     EVP_MD_CTX* ctx;
     std::queue<std::pair<size_t, size_t>> queue;  // (block, length); length 0 ends the lane

@@ -5,8 +5,6 @@
 
 namespace ccbake::util {
 
-namespace {
-
 std::string to_hex(const unsigned char* bytes, unsigned int len) {
     static const char* digits = "0123456789abcdef";
     std::string out(len * 2, '0');
@@ -16,6 +14,8 @@ std::string to_hex(const unsigned char* bytes, unsigned int len) {
     }
     return out;
 }
+
+namespace {
 
 struct CtxDeleter {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }

@@ -32,5 +32,7 @@ private:
 };
 
 std::string sha256_hex(std::string_view data);
+// Lower-case hex of raw digest bytes.
+std::string to_hex(const unsigned char* bytes, unsigned int len);
 
 }  // namespace ccbake::util
