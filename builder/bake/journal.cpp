@@ -1,6 +1,6 @@
 #include "bake/journal.h"
 
-#include "bake/files.h"
+#include "target/in_root.h"
 #include "util/error.h"
 
 #include <fmt/format.h>
@@ -13,12 +13,11 @@ using nlohmann::json;
 namespace ccbake::bake {
 
 Journal read_journal(const fs::path& root) {
-    fs::path p = root / fs::path(kJournalPath).relative_path();
     Journal j;
-    if (!fs::exists(p)) return j;
-    std::ifstream in(p, std::ios::binary);
+    auto text = target::read_in_root(root, kJournalPath);
+    if (!text) return j;
     try {
-        json doc = json::parse(in);
+        json doc = json::parse(*text);
         j.recipe = doc.value("recipe", "");
         for (const auto& s : doc.at("steps")) {
             JournalEntry e{s.at("name").get<std::string>(),
@@ -41,7 +40,7 @@ void write_journal(const fs::path& root, const Journal& journal) {
         steps.push_back(
             {{"name", s.name}, {"kind", s.kind}, {"hash", s.hash}, {"changes", s.changes}});
     json doc = {{"format", 1}, {"recipe", journal.recipe}, {"steps", steps}};
-    write_file_atomic(root / fs::path(kJournalPath).relative_path(), doc.dump(2) + "\n");
+    target::write_in_root(root, kJournalPath, doc.dump(2) + "\n");
 }
 
 size_t applied_prefix(const Journal& journal, const std::vector<recipe::Step>& steps) {

@@ -71,12 +71,14 @@ json build_manifest(const ManifestInput& in) {
            {{"os", r.base.os},
             {"version", r.base.version},
             {"firmware", r.base.firmware},
-            {"min_kernel", r.base.min_kernel}}},
+            {"min_kernel", r.base.min_kernel},
+            {"disk_size", r.base.disk_size}}},
           {"variables", r.variables}}},
         {"base_image", base},
         {"artifacts", artifacts},
         {"steps", steps},
         {"output_format", in.output_format},
+        {"disk", {{"input_size", in.disk.input_size}, {"size", in.disk.size}}},
     };
 }
 

@@ -31,6 +31,9 @@ struct ManifestInput {
     std::string os, kernel; // what preflight found
     const std::vector<StepOutcome>& steps;
     std::string output_format; // "raw", "qcow2" or "rootfs"
+    struct Disk {
+        std::uint64_t input_size = 0, size = 0; // bytes; 0 for a root directory
+    } disk;
 };
 
 // `created` as ISO 8601 UTC: SOURCE_DATE_EPOCH when set (a malformed value is a UsageError),

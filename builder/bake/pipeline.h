@@ -20,6 +20,7 @@ struct BakeOptions {
     std::filesystem::path rootfs;  // --rootfs DIR
     std::filesystem::path cache;   // artifact cache
     std::filesystem::path log_dir; // empty: CACHE/logs/RECIPE-TIME
+    std::uint64_t disk_size = 0;   // --disk-size: wins over the recipe's base.disk_size
     bool offline = false;
     bool allow_unpinned = false;  // accept artifacts with neither md5 nor lock entry
     bool json = false;

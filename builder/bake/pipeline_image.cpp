@@ -7,13 +7,17 @@
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"
 #include "bake/preflight.h"
+#include "bake/journal.h"
 #include "bake/report.h"
+#include "bake/space.h"
 #include "bake/stage.h"
 #include "fetch/fetch.h"
 #include "image/chroot.h"
 #include "image/disk.h"
+#include "image/grow.h"
 #include "image/namespace.h"
 #include "image/probe.h"
+#include "target/in_root.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -40,11 +44,40 @@ void check_paths(const fs::path& in, const fs::path& out) {
                          "create it first");
 }
 
+// The steps a bake will apply: those the image's journal does not show as applied, without a
+// kernel step whose kernel the image already has.
+std::vector<const recipe::Step*> steps_to_apply(const fs::path& root, const recipe::Recipe& r,
+                                                const ContentFacts& facts) {
+    size_t done = applied_prefix(read_journal(root), r.steps);
+    std::vector<const recipe::Step*> out;
+    for (size_t i = done; i < r.steps.size(); ++i)
+        if (r.steps[i].kind != "kernel" || facts.kernel.empty()) out.push_back(&r.steps[i]);
+    return out;
+}
+
 std::uint64_t artifact_bytes(const recipe::Recipe& r) {
     std::uint64_t n = 0;
     for (const auto& a : r.artifacts)
         n += a.size;
     return n;
+}
+
+// A disk_size smaller than the input, or a layout whose root cannot grow, is refused before
+// anything is copied (raw) or right after conversion (qcow2).
+void check_growth(const image::DiskLayout& layout, const image::ImageFile& info,
+                  std::uint64_t disk_size, const std::string& what) {
+    if (disk_size == 0 || disk_size == info.virtual_size) return;
+    if (std::string why = image::growth_problem(layout, info.virtual_size, disk_size); !why.empty())
+        throw PreflightError(fmt::format("{}: cannot grow to {}: {}", what,
+                                         util::human_bytes(disk_size), why),
+                             "leave disk_size out or ask for a larger size");
+}
+
+// Free bytes in a mounted file system, as root may use them (reserved blocks included).
+std::uint64_t free_bytes(const fs::path& mounted) {
+    struct statvfs st {};
+    if (::statvfs(mounted.c_str(), &st) != 0) return 0;
+    return static_cast<std::uint64_t>(st.f_bfree) * st.f_frsize;
 }
 
 // A step or the publish failing while the output's file system is full most likely failed
@@ -71,6 +104,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     const std::string in_name = o.image.string();
     const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
     const std::string compression = "zstd";
+    const std::uint64_t disk_size = o.disk_size ? o.disk_size : r.base.disk_size;
 
     // Preflight: reject what ccbake cannot bake before copying a byte.
     image::ImageFile info;
@@ -82,6 +116,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
         if (info.format == image::ImageFormat::Raw) {
             layout = image::check_disk_layout(o.image, in_name);
             image::check_efi_loader(o.image, layout.esp, in_name);
+            check_growth(layout, info, disk_size, in_name);
         }
         std::uint64_t needed = space_needed(info, artifact_bytes(r), o.format);
         check_free_space(o.output, needed);
@@ -99,6 +134,8 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     // Stage: a private copy beside the output; the input is only ever read.
     // The input's digest is computed alongside, for the manifest.
     StagedImage staged(o.output);
+    image::GrowResult grown;
+    grown.old_size = grown.new_size = info.virtual_size;
     BackgroundDigest base_digest(o.image, o.cache);
     try {
         report.phase("stage", [&] {
@@ -106,6 +143,19 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             if (info.format == image::ImageFormat::Qcow2) {
                 layout = image::check_disk_layout(staged.path(), in_name);
                 image::check_efi_loader(staged.path(), layout.esp, in_name);
+                check_growth(layout, info, disk_size, in_name);
+            }
+            // Grow: a stock cloud image has too little room for the steps.
+            if (disk_size > info.virtual_size) {
+                fs::create_directories(logs);
+                grown = image::grow_disk(staged.fd(), staged.path(), layout, disk_size, in_name,
+                                         logs / "00-grow-disk.log");
+                layout = grown.layout;
+                report.info(fmt::format(
+                    "disk grown {} -> {}; root partition {} {} -> {}, ext4 resized",
+                    util::human_bytes(grown.old_size), util::human_bytes(grown.new_size),
+                    layout.root.number, util::human_bytes(grown.old_root_size),
+                    util::human_bytes(grown.new_root_size)));
             }
         });
 
@@ -120,6 +170,12 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             ContentFacts f = check_contents(disk->root(), r, in_name);
             report.info(
                 fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
+            // Room for the steps, before any of them runs (exit 3 with the size to ask for).
+            SpaceEstimate need = estimate_space(r, steps_to_apply(disk->root(), r, f));
+            std::uint64_t free = free_bytes(disk->root());
+            report.info(fmt::format("root file system: {} free, the steps need about {}",
+                                    util::human_bytes(free), util::human_bytes(need.bytes)));
+            check_space(need, free, grown.new_size, in_name);
             target = std::make_unique<image::ChrootTarget>(disk->root());
             disk->expose_in(*target);
             return f;
@@ -148,9 +204,10 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
                              facts.os,
                              facts.kernel,
                              outcomes,
-                             o.format};
+                             o.format,
+                             {grown.old_size, grown.new_size}};
             std::string text = build_manifest(mi).dump(2) + "\n";
-            write_file_atomic(disk->root() / fs::path(kManifestPath).relative_path(), text);
+            target::write_in_root(disk->root(), kManifestPath, text);
             report.info(kManifestPath);
             return text;
         });

@@ -9,6 +9,7 @@
 #include "fetch/fetch.h"
 #include "image/chroot.h"
 #include "image/namespace.h"
+#include "target/in_root.h"
 #include "util/error.h"
 
 #include <cerrno>
@@ -63,8 +64,7 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
         ManifestInput mi{r,        artifacts,    {"rootfs", root.filename().string(), "", 0},
                          facts.os, facts.kernel, outcomes,
                          "rootfs"};
-        write_file_atomic(root / fs::path(kManifestPath).relative_path(),
-                          build_manifest(mi).dump(2) + "\n");
+        target::write_in_root(root, kManifestPath, build_manifest(mi).dump(2) + "\n");
         report.info(kManifestPath);
     });
     report.summary(fmt::format("baked {} into {}", r.name, root.string()));

@@ -1,6 +1,6 @@
 #include "bake/postcheck.h"
 
-#include "bake/files.h"
+#include "target/in_root.h"
 #include "bake/preflight.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -16,11 +16,13 @@ namespace ccbake::bake {
 namespace {
 
 void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
-    std::vector<fs::path> cfgs = {root / "boot/grub/grub.cfg"};
+    std::vector<fs::path> cfgs = {target::resolve_in_root(root, "/boot/grub/grub.cfg", true)};
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(root / "boot/efi/EFI", ec), end; !ec && it != end;
-         it.increment(ec))
-        if (it->path().filename() == "grub.cfg") cfgs.push_back(it->path());
+    for (fs::recursive_directory_iterator it(target::resolve_in_root(root, "/boot/efi/EFI", true),
+                                             ec),
+         end;
+         !ec && it != end; it.increment(ec))
+        if (it->path().filename() == "grub.cfg" && !it->is_symlink()) cfgs.push_back(it->path());
     for (const auto& cfg : cfgs) {
         std::ifstream in(cfg);
         std::string line;
@@ -41,7 +43,7 @@ void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
 }
 
 void check_machine_id(const fs::path& root, std::vector<std::string>& problems) {
-    std::string id = util::trim(read_file(root / "etc/machine-id"));
+    std::string id = util::trim(target::read_in_root(root, "/etc/machine-id").value_or(""));
     if (!id.empty())
         problems.push_back(
             fmt::format("/etc/machine-id is set ({}); clones of the image would share it — a step "
@@ -51,11 +53,14 @@ void check_machine_id(const fs::path& root, std::vector<std::string>& problems) 
 
 void check_helpers(const fs::path& root, const PostCheckOptions& options,
                    std::vector<std::string>& problems) {
-    if (read_file(root / "usr/sbin/policy-rc.d").find("Written by ccbake") != std::string::npos)
+    if (target::read_in_root(root, "/usr/sbin/policy-rc.d")
+            .value_or("")
+            .find("Written by ccbake") != std::string::npos)
         problems.push_back("ccbake's /usr/sbin/policy-rc.d is still in the image");
     for (const char* dir : {"etc", "usr/sbin"}) {
         std::error_code ec;
-        for (const auto& e : fs::directory_iterator(root / dir, ec))
+        for (const auto& e :
+             fs::directory_iterator(target::resolve_in_root(root, std::string("/") + dir, true), ec))
             if (e.path().filename().string().ends_with(".ccbake-orig"))
                 problems.push_back(fmt::format("a stashed file is left: /{}/{}", dir,
                                                e.path().filename().string()));

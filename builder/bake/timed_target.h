@@ -17,6 +17,7 @@ class TimedTarget : public steps::Target {
     util::RunResult run(const std::vector<std::string>& argv,
                         const util::RunOptions& options) override;
     void set_network(bool on) override { inner_.set_network(on); }
+    bool& apt_lists_refreshed() override { return inner_.apt_lists_refreshed(); }
 
   private:
     steps::Target& inner_;

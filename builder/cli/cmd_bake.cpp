@@ -3,6 +3,7 @@
 #include "cli/app.h"
 #include "util/error.h"
 #include "util/interrupt.h"
+#include "util/size.h"
 
 #include <fmt/format.h>
 
@@ -18,7 +19,7 @@ std::string format_for(const std::string& requested, const std::filesystem::path
 void register_bake(CLI::App& app, Globals& g) {
     auto* cmd = app.add_subcommand(
         "bake", "Apply a recipe to a disk image (a new output image) or a root directory");
-    static std::string recipe_path, format;
+    static std::string recipe_path, format, disk_size;
     static std::vector<std::string> sets;
     static bake::BakeOptions o;
     cmd->add_option("RECIPE", recipe_path, "Recipe file")->required()->check(CLI::ExistingFile);
@@ -38,17 +39,30 @@ void register_bake(CLI::App& app, Globals& g) {
     cmd->add_option("--log-dir", o.log_dir,
                     "Folder for the per-step logs (default: CACHE/logs/RECIPE-TIME)")
         ->type_name("DIR");
+    auto* grow = cmd->add_option("--disk-size", disk_size,
+                                 "Grow the baked disk to SIZE (e.g. 16GiB); wins over the "
+                                 "recipe's base.disk_size")
+                     ->type_name("SIZE");
     cmd->add_flag("--offline", o.offline, "Use only artifacts already in the cache");
     cmd->add_flag("--allow-unpinned", o.allow_unpinned,
                   "Accept artifacts that have neither an md5 in the recipe nor an entry in RECIPE.lock");
     add_set_option(*cmd, sets);
     image->needs(output)->excludes(rootfs);
+    grow->excludes(rootfs);
     output->needs(image);
     cmd->callback([&g] {
         if (o.image.empty() && o.rootfs.empty())
             throw UsageError(
                 "bake needs --image IN --output OUT, or --rootfs DIR",
                 "e.g. ccbake bake recipe.yaml --image base.qcow2 --output baked.qcow2");
+        if (!disk_size.empty()) {
+            auto parsed = util::parse_size(disk_size);
+            if (!parsed.bytes || *parsed.bytes == 0)
+                throw UsageError(fmt::format("--disk-size: '{}' is not a size{}", disk_size,
+                                             parsed.error.empty() ? "" : " (" + parsed.error + ")"),
+                                 "e.g. --disk-size 16GiB");
+            o.disk_size = *parsed.bytes;
+        }
         util::install_interrupt_handlers();
         recipe::Recipe r = load_or_die(recipe_path, sets);
         o.cache = g.cache_dir();

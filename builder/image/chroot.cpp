@@ -1,12 +1,12 @@
 #include "image/chroot.h"
 
 #include "image/namespace.h"
+#include "target/in_root.h"
 #include "util/error.h"
 
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
-#include <fstream>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -18,49 +18,41 @@ namespace {
 
 const char* kPolicyRcd =
     "#!/bin/sh\n# Written by ccbake while baking: no service starts in the image.\nexit 101\n";
-
-void write_file(const fs::path& p, const std::string& content, fs::perms perms) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    if (!out) throw Error(fmt::format("cannot write {}", p.string()));
-    fs::permissions(p, perms);
-}
+constexpr const char* kPolicyRcdPath = "/usr/sbin/policy-rc.d";
+constexpr const char* kResolvConf = "/etc/resolv.conf";
+constexpr const char* kBackup = ".ccbake-orig";
+// Put where the image has no resolv.conf, so that the host's can be bound over it.
+const char* kResolvPlaceholder = "# ccbake: placeholder while a step has network access\n";
 
 } // namespace
 
 ChrootTarget::ChrootTarget(fs::path root) : root_(fs::absolute(std::move(root))) {
     if (!fs::is_directory(root_))
         throw UsageError(fmt::format("{} is not a directory", root_.string()));
-    if (!fs::exists(root_ / "usr/bin") || !fs::exists(root_ / "etc"))
+    if (!target::lstat_in_root(root_, "/usr/bin") || !target::lstat_in_root(root_, "/etc"))
         throw UsageError(
             fmt::format("{} does not look like a root file system (no /usr/bin or /etc)",
                         root_.string()),
             "point --rootfs at the directory that holds the image's /etc and /usr");
     enter_private_mount_namespace();
     try {
-        for (const char* d : {"proc", "sys", "dev", "run", "usr/sbin"})
-            fs::create_directories(root_ / d);
-        mount_or_throw("proc", root_ / "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-        mount_or_throw("sysfs", root_ / "sys", "sysfs",
-                       MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
-        mount_or_throw("tmpfs", root_ / "dev", "tmpfs", MS_NOSUID, "mode=0755,size=16m");
+        recover_from_crash();
+        mount_in("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        mount_in("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
+        mount_in("tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=0755,size=16m");
         for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
-            write_file(root_ / "dev" / node, "", fs::perms::owner_read | fs::perms::owner_write);
-            mount_or_throw(std::string("/dev/") + node, root_ / "dev" / node, nullptr, MS_BIND);
+            std::string inside = std::string("/dev/") + node;
+            target::mknod_in_root(root_, inside, S_IFREG | 0600, 0);
+            bind_file_in(inside, inside);
         }
-        fs::create_directories(root_ / "dev/pts");
-        mount_or_throw("devpts", root_ / "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                       "newinstance,ptmxmode=0666,mode=620");
-        fs::create_symlink("pts/ptmx", root_ / "dev/ptmx");
-        fs::create_directories(root_ / "dev/shm");
-        mount_or_throw("tmpfs", root_ / "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-        fs::create_symlink("/proc/self/fd", root_ / "dev/fd");
-        mount_or_throw("tmpfs", root_ / "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-        stash("/usr/sbin/policy-rc.d");
-        write_file(root_ / "usr/sbin/policy-rc.d", kPolicyRcd,
-                   fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                       fs::perms::others_read | fs::perms::others_exec);
+        mount_in("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                 "newinstance,ptmxmode=0666,mode=620");
+        target::symlink_in_root(root_, "pts/ptmx", "/dev/ptmx");
+        mount_in("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+        target::symlink_in_root(root_, "/proc/self/fd", "/dev/fd");
+        mount_in("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+        stash(kPolicyRcdPath);
+        target::write_in_root(root_, kPolicyRcdPath, kPolicyRcd, 0755);
     } catch (...) {
         release();
         throw;
@@ -75,83 +67,112 @@ ChrootTarget::~ChrootTarget() {
     }
 }
 
-void ChrootTarget::mount_or_throw(const std::string& source, const fs::path& target,
-                                  const char* type, unsigned long flags, const char* data) {
-    if (::mount(source.c_str(), target.c_str(), type, flags, data) != 0)
-        throw Error(fmt::format("cannot mount {} on {}: {}", source, target.string(),
-                                std::strerror(errno)));
-    mounts_.push_back(target);
+// A bake killed with -9 in a root directory (--rootfs) leaves its stash behind: the image's
+// own file as NAME.ccbake-orig and ccbake's in its place. Put the image's file back before
+// anything else, so a stash never overwrites an original with the host's or ccbake's file.
+void ChrootTarget::recover_from_crash() {
+    for (const char* inside : {kPolicyRcdPath, kResolvConf}) {
+        std::string backup = std::string(inside) + kBackup;
+        if (target::lstat_in_root(root_, backup)) {
+            target::rename_in_root(root_, backup, inside);
+            recovered_.push_back(inside);
+        }
+    }
+    if (auto text = target::read_in_root(root_, kPolicyRcdPath);
+        text && *text == kPolicyRcd && target::remove_in_root(root_, kPolicyRcdPath))
+        recovered_.push_back(kPolicyRcdPath);
+    fs::path resolv = target::resolve_in_root(root_, kResolvConf, true);
+    std::string resolv_inside = "/" + fs::relative(resolv, root_).string();
+    if (auto text = target::read_in_root(root_, kResolvConf);
+        text && *text == kResolvPlaceholder && target::remove_in_root(root_, resolv_inside))
+        recovered_.push_back(kResolvConf);
 }
 
-void ChrootTarget::stash(const fs::path& inside) {
-    fs::path p = root_ / inside.relative_path();
-    Stashed s{p, std::nullopt};
-    if (fs::exists(fs::symlink_status(p))) {
-        fs::path backup = p;
-        backup += ".ccbake-orig";
-        fs::rename(p, backup);
-        s.backup = backup;
+void ChrootTarget::mount_in(const std::string& source, const std::string& inside, const char* type,
+                            unsigned long flags, const char* data) {
+    target::Fd dir = target::make_dirs_in_root(root_, inside);
+    // Mounting on the descriptor's /proc path mounts on the very directory resolved in the
+    // root; the path the namespace shows for it is remembered for unmounting.
+    if (::mount(source.c_str(), dir.proc_path().c_str(), type, flags, data) != 0)
+        throw Error(fmt::format("cannot mount {} on {} in the image: {}", source, inside,
+                                std::strerror(errno)));
+    mounts_.push_back(target::resolve_in_root(root_, inside, true));
+}
+
+void ChrootTarget::bind_file_in(const std::string& host_file, const std::string& inside) {
+    target::Fd file = target::open_in_root(root_, inside, true);
+    if (!file)
+        throw Error(fmt::format("cannot bind {}: {} is missing in the image", host_file, inside));
+    if (::mount(host_file.c_str(), file.proc_path().c_str(), nullptr, MS_BIND, nullptr) != 0)
+        throw Error(fmt::format("cannot bind {} on {} in the image: {}", host_file, inside,
+                                std::strerror(errno)));
+    mounts_.push_back(target::resolve_in_root(root_, inside, true));
+}
+
+void ChrootTarget::stash(const std::string& inside) {
+    Stashed s{inside, false};
+    if (target::lstat_in_root(root_, inside)) {
+        target::rename_in_root(root_, inside, inside + kBackup);
+        s.backed_up = true;
     }
     stashed_.push_back(s);
 }
 
 void ChrootTarget::restore_stashed() {
     for (auto it = stashed_.rbegin(); it != stashed_.rend(); ++it) {
-        std::error_code ec;
-        fs::remove(it->path, ec);
-        if (it->backup) fs::rename(*it->backup, it->path, ec);
+        try {
+            target::remove_in_root(root_, it->inside);
+            if (it->backed_up) target::rename_in_root(root_, it->inside + kBackup, it->inside);
+        } catch (const Error&) {
+            // Left for recover_from_crash() of the next bake to put back.
+        }
     }
     stashed_.clear();
 }
 
+// The host's resolv.conf is bound over the image's (or over the file its link names, e.g.
+// Ubuntu's /run/systemd/resolve/stub-resolv.conf on the chroot's tmpfs), so the image's own
+// file, link or not, is never replaced; a crash drops the mount with the namespace.
 void ChrootTarget::set_network(bool on) {
     if (on == network_) return;
     if (on) {
-        stash("/etc/resolv.conf");
-        std::ifstream host("/etc/resolv.conf", std::ios::binary);
-        std::string content((std::istreambuf_iterator<char>(host)), {});
-        write_file(root_ / "etc/resolv.conf", content,
-                   fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                       fs::perms::others_read);
+        fs::path host = target::resolve_in_root(root_, kResolvConf, true);
+        std::string inside = "/" + fs::relative(host, root_).string();
+        if (!target::open_in_root(root_, inside, true)) {
+            target::write_in_root(root_, inside, kResolvPlaceholder, 0644);
+            resolv_placeholder_ = inside;
+        }
+        bind_file_in("/etc/resolv.conf", inside);
+        resolv_mount_ = mounts_.back();
     } else {
-        // Restore only the resolv.conf entry (policy-rc.d stays until release()).
-        for (auto it = stashed_.begin(); it != stashed_.end(); ++it)
-            if (it->path == root_ / "etc/resolv.conf") {
-                std::error_code ec;
-                fs::remove(it->path, ec);
-                if (it->backup) fs::rename(*it->backup, it->path, ec);
-                stashed_.erase(it);
-                break;
-            }
+        ::umount2(resolv_mount_.c_str(), MNT_DETACH);
+        std::erase(mounts_, resolv_mount_);
+        if (!resolv_placeholder_.empty()) target::remove_in_root(root_, resolv_placeholder_);
+        resolv_placeholder_.clear();
     }
     network_ = on;
 }
 
 void ChrootTarget::add_device(const fs::path& host_node, const std::string& name) {
-    fs::path node = root_ / "dev" / name;
-    fs::create_directories(node.parent_path());
     struct stat st {};
     if (::stat(host_node.c_str(), &st) != 0)
         throw Error(
             fmt::format("cannot see device {}: {}", host_node.string(), std::strerror(errno)));
-    if (::mknod(node.c_str(), st.st_mode, st.st_rdev) != 0)
-        throw Error(
-            fmt::format("cannot create {} in the chroot: {}", node.string(), std::strerror(errno)));
+    target::mknod_in_root(root_, "/dev/" + name, st.st_mode, st.st_rdev);
 }
 
 void ChrootTarget::add_uuid_link(const std::string& uuid, const std::string& device_name) {
-    fs::path dir = root_ / "dev/disk/by-uuid";
-    fs::create_directories(dir);
-    std::error_code ec;
-    fs::remove(dir / uuid, ec);
-    fs::create_symlink("../../" + device_name, dir / uuid);
+    add_disk_link("by-uuid", uuid, device_name);
+}
+
+void ChrootTarget::add_disk_link(const std::string& kind, const std::string& id,
+                                 const std::string& device_name) {
+    if (id.empty() || id.find('/') != std::string::npos) return;
+    target::symlink_in_root(root_, "../../" + device_name, "/dev/disk/" + kind + "/" + id);
 }
 
 void ChrootTarget::add_dev_symlink(const std::string& link, const std::string& target) {
-    fs::path p = root_ / "dev" / link;
-    std::error_code ec;
-    fs::remove(p, ec);
-    fs::create_symlink(target, p);
+    target::symlink_in_root(root_, target, "/dev/" + link);
 }
 
 util::RunResult ChrootTarget::run(const std::vector<std::string>& argv,
@@ -171,7 +192,7 @@ util::RunResult ChrootTarget::run(const std::vector<std::string>& argv,
 void ChrootTarget::release() {
     if (released_) return;
     released_ = true;
-    network_ = false;
+    if (network_) set_network(false);
     restore_stashed();
     for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it)
         ::umount2(it->c_str(), MNT_DETACH);

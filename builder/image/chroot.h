@@ -4,11 +4,11 @@
 // /dev/disk/by-uuid links the image needs), /run and /tmp as tmpfs, and a policy-rc.d that
 // stops services from starting. All mounts are made inside the private mount namespace
 // (image/namespace.h) and undone by the destructor; the image's own resolv.conf and
-// policy-rc.d are restored exactly as they were.
+// policy-rc.d are restored exactly as they were. Every path is resolved inside the root
+// (target/in_root.h): a symlink in the image never steers a write or a mount onto the host.
 #include "steps/context.h"
 
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,24 +31,35 @@ class ChrootTarget : public steps::Target {
     void add_device(const std::filesystem::path& host_node, const std::string& name);
     // Adds /dev/disk/by-uuid/UUID -> ../../NAME.
     void add_uuid_link(const std::string& uuid, const std::string& device_name);
+    // Adds /dev/disk/KIND/ID -> ../../NAME (KIND: by-uuid, by-partuuid, by-label); an empty ID
+    // or one with a slash is skipped.
+    void add_disk_link(const std::string& kind, const std::string& id,
+                       const std::string& device_name);
+    // What recover_from_crash() put back (paths in the image), for the report.
+    const std::vector<std::string>& recovered() const { return recovered_; }
     // Adds /dev/LINK -> TARGET (relative to /dev).
     void add_dev_symlink(const std::string& link, const std::string& target);
     // Unmounts and restores everything now (the destructor does the same, ignoring errors).
     void release();
 
   private:
-    void mount_or_throw(const std::string& source, const std::filesystem::path& target,
-                        const char* type, unsigned long flags, const char* data = nullptr);
-    void stash(const std::filesystem::path& inside); // remember a file so release() restores it
+    void recover_from_crash();
+    void mount_in(const std::string& source, const std::string& inside, const char* type,
+                  unsigned long flags, const char* data = nullptr);
+    void bind_file_in(const std::string& host_file, const std::string& inside);
+    void stash(const std::string& inside); // remember a file so release() restores it
     void restore_stashed();
 
     std::filesystem::path root_;
     std::vector<std::filesystem::path> mounts_; // in mount order; unmounted in reverse
     struct Stashed {
-        std::filesystem::path path;
-        std::optional<std::filesystem::path> backup; // empty: the file did not exist
+        std::string inside;
+        bool backed_up = false; // false: the file did not exist
     };
     std::vector<Stashed> stashed_;
+    std::vector<std::string> recovered_;
+    std::filesystem::path resolv_mount_;
+    std::string resolv_placeholder_;
     bool network_ = false;
     bool released_ = false;
 };

@@ -1,5 +1,6 @@
 #include "image/disk.h"
 
+#include "target/in_root.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -39,13 +40,15 @@ AttachedDisk::AttachedDisk(int disk_fd, const fs::path& disk, const DiskLayout& 
                                 layout.root.number, std::strerror(errno)),
                     "check it with e2fsck; the host kernel needs ext4 support");
     root_mounted_ = true;
-    std::ifstream in(root_ / "etc/fstab");
-    std::string fstab((std::istreambuf_iterator<char>(in)), {});
+    std::string fstab = target::read_in_root(root_, "/etc/fstab").value_or("");
     esp_mount_ = esp_mount_point(fstab, layout.esp_fs.uuid, layout.esp.uuid);
-    if (!esp_mount_.empty() && esp_mount_.front() == '/')
+    if (!esp_mount_.empty() && esp_mount_.front() == '/') {
+        // The image's fstab and its links choose the mount point: it is resolved in the root.
+        target::make_dirs_in_root(root_, esp_mount_);
         esp_ = std::make_unique<EspAccess>(disk_fd, disk, layout.esp,
-                                           root_ / fs::path(esp_mount_).relative_path(),
+                                           target::resolve_in_root(root_, esp_mount_, true),
                                            workspace / "esp");
+    }
 }
 
 AttachedDisk::~AttachedDisk() {

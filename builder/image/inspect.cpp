@@ -1,5 +1,6 @@
 #include "image/inspect.h"
 
+#include "target/in_root.h"
 #include "util/strings.h"
 
 #include <algorithm>
@@ -11,19 +12,6 @@ namespace fs = std::filesystem;
 namespace ccbake::image {
 
 namespace {
-
-// Resolves `inside` (absolute, within ROOT) following symlinks as if ROOT were "/".
-fs::path resolve_in_root(const fs::path& root, fs::path inside, int depth = 0) {
-    fs::path host = root / inside.relative_path();
-    std::error_code ec;
-    if (depth < 16 && fs::is_symlink(host, ec)) {
-        fs::path target = fs::read_symlink(host, ec);
-        if (ec) return host;
-        if (target.is_relative()) target = inside.parent_path() / target;
-        return resolve_in_root(root, target.lexically_normal(), depth + 1);
-    }
-    return host;
-}
 
 // "6.8.0-45-generic" -> 6 8 0 45: the dotted version, then the package's ABI number.
 std::vector<long> leading_numbers(const std::string& v) {
@@ -67,23 +55,20 @@ OsRelease parse_os_release(const std::string& text) {
 }
 
 std::optional<OsRelease> read_os_release(const fs::path& root) {
-    for (const char* p : {"/etc/os-release", "/usr/lib/os-release"}) {
-        std::ifstream in(resolve_in_root(root, p), std::ios::binary);
-        if (!in) continue;
-        return parse_os_release(std::string(std::istreambuf_iterator<char>(in), {}));
-    }
+    for (const char* p : {"/etc/os-release", "/usr/lib/os-release"})
+        if (auto text = target::read_in_root(root, p)) return parse_os_release(*text);
     return std::nullopt;
 }
 
 std::vector<std::string> installed_kernels(const fs::path& root) {
     std::set<std::string> found;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(root / "boot", ec)) {
+    for (const auto& e : fs::directory_iterator(target::resolve_in_root(root, "/boot", true), ec)) {
         std::string n = e.path().filename().string();
         if (util::starts_with(n, "vmlinuz-") && n.size() > 8) found.insert(n.substr(8));
     }
-    for (const char* dir : {"lib/modules", "usr/lib/modules"})
-        for (const auto& e : fs::directory_iterator(root / dir, ec))
+    for (const char* dir : {"/lib/modules", "/usr/lib/modules"})
+        for (const auto& e : fs::directory_iterator(target::resolve_in_root(root, dir, true), ec))
             if (e.is_directory() && fs::exists(e.path() / "modules.order"))
                 found.insert(e.path().filename().string());
     return {found.begin(), found.end()};

@@ -167,7 +167,7 @@ void compute_hashes(Recipe& r) {
         all_steps.push_back(s.hash);
     }
     json whole = {{"name", r.name},
-                  {"base", {r.base.os, r.base.version, r.base.firmware, r.base.min_kernel}},
+                  {"base", {r.base.os, r.base.version, r.base.firmware, r.base.min_kernel, r.base.disk_size}},
                   {"steps", all_steps}};
     for (const auto& a : r.artifacts) whole["artifacts"].push_back(artifact_identity(a));
     r.hash = util::sha256_hex(whole.dump());
@@ -201,6 +201,8 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
         r.base.version = b.value("version", r.base.version);
         r.base.firmware = b.value("firmware", r.base.firmware);
         r.base.min_kernel = b.value("min_kernel", r.base.min_kernel);
+        if (b.contains("disk_size") && b["disk_size"].is_number_unsigned())
+            r.base.disk_size = b["disk_size"].get<std::uint64_t>();
     }
     read_artifacts(*doc, tc, r);
     std::vector<const Node*> step_nodes;

@@ -16,6 +16,7 @@ struct Base {
     std::string version = "22.04";
     std::string firmware = "uefi";
     std::string min_kernel = "6.6.0";
+    std::uint64_t disk_size = 0;  // bytes the baked disk grows to; 0: keep the input's size
 };
 
 struct Artifact {

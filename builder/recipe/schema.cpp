@@ -51,6 +51,11 @@ const std::vector<Field>& top_level_fields() {
               "Boot firmware; confidential images are UEFI only.", {"uefi"}},
              {"min_kernel", FieldType::Version, false, "6.6.0",
               "Lowest kernel version the image may boot (the platform needs >= 6.6.0)."},
+             {"disk_size", FieldType::Size, false, {},
+              "Size the baked disk grows to (e.g. `16GiB`; `bake --disk-size` wins): the GPT "
+              "moves to the new end, the root partition and its ext4 grow. A stock cloud "
+              "image has a few hundred MiB free, too little for the driver and the DCAP stack. "
+              "Left out, the disk keeps the input's size."},
          }},
         {"artifacts", FieldType::Object, false, {},
          "Files downloaded and verified before baking, keyed by a name that steps refer to. "

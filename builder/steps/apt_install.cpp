@@ -36,10 +36,12 @@ StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
     std::vector<std::string> sources;
     if (hermetic) sources = install::hermetic_apt_options(ctx, staging);
     install::NetworkWhile network(ctx.target, !hermetic);
-    if (update) {
+    if (hermetic && update) {
         auto args = sources;
         args.push_back("update");
         install::apt_get(ctx, args, "apt-get update failed");
+    } else if (!hermetic) {
+        install::refresh_apt_lists(ctx, update);
     }
     auto args = sources;
     for (const char* a : {"-o", "APT::Install-Suggests=false", "install"}) args.push_back(a);
@@ -65,7 +67,10 @@ const StepKind& apt_install_kind() {
             {"recommends", FieldType::Bool, false, true, "Install recommended packages too."},
             {"hermetic", FieldType::Bool, false, false,
              "Use only the local file: repositories in the image, never the network."},
-            {"update", FieldType::Bool, false, false, "Run apt-get update first."},
+            {"update", FieldType::Bool, false, false,
+             "Run apt-get update first even if an earlier step of this bake did. Without it "
+             "the image's lists are refreshed once per bake, before the first step that "
+             "installs from them."},
         },
         "apt_install:\n  packages: [libtdx-attest, libtdx-attest-dev]\n  recommends: false\n",
         [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {

@@ -21,6 +21,11 @@ public:
     virtual util::RunResult run(const std::vector<std::string>& argv, const util::RunOptions& options) = 0;
     // Gives commands the host's DNS configuration while `on` (restored afterwards).
     virtual void set_network(bool on) = 0;
+    // Bake-wide: whether apt's lists of the image's own sources were refreshed in this bake.
+    virtual bool& apt_lists_refreshed() { return apt_lists_refreshed_; }
+
+  private:
+    bool apt_lists_refreshed_ = false;
 };
 
 struct StepContext {

@@ -15,47 +15,6 @@ namespace fs = std::filesystem;
 
 namespace ccbake::steps {
 
-fs::path resolve_in_root(const fs::path& root, const std::string& inside, bool follow_last) {
-    if (inside.empty() || inside[0] != '/')
-        throw Error(fmt::format("internal: '{}' is not an absolute path", inside));
-    std::vector<std::string> todo; // components still to walk, in reverse order
-    auto push_path = [&](const std::string& p) {
-        auto parts = util::split(p, '/');
-        for (auto it = parts.rbegin(); it != parts.rend(); ++it)
-            if (!it->empty() && *it != ".") todo.push_back(*it);
-    };
-    push_path(inside);
-    std::vector<std::string> done; // resolved components below root
-    int links = 0;
-    while (!todo.empty()) {
-        std::string c = todo.back();
-        todo.pop_back();
-        if (c == "..") {
-            if (!done.empty()) done.pop_back();
-            continue;
-        }
-        fs::path here = root;
-        for (const auto& d : done)
-            here /= d;
-        here /= c;
-        std::error_code ec;
-        if ((follow_last || !todo.empty()) && fs::is_symlink(fs::symlink_status(here, ec))) {
-            if (++links > 40)
-                throw Error(
-                    fmt::format("too many symbolic links resolving {} in the image", inside));
-            std::string target = fs::read_symlink(here, ec).string();
-            if (!target.empty() && target[0] == '/') done.clear();
-            push_path(target);
-            continue;
-        }
-        done.push_back(c);
-    }
-    fs::path out = root;
-    for (const auto& d : done)
-        out /= d;
-    return out;
-}
-
 std::optional<std::string> read_text(const fs::path& host) {
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(host, ec))) return std::nullopt;

@@ -2,6 +2,8 @@
 // Files inside a target root as the chroot sees them: symlinks resolve inside the image, owners
 // through its /etc/passwd and /etc/group; writes are atomic (temporary file, fsync, rename) and
 // change nothing when the file is already as asked.
+#include "target/in_root.h"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -10,10 +12,9 @@
 
 namespace ccbake::steps {
 
-// Host path of `inside` (an absolute path in the image). Symlinks in the directories on the
-// way are followed within `root`; the last component only with `follow_last`.
-std::filesystem::path resolve_in_root(const std::filesystem::path& root, const std::string& inside,
-                                      bool follow_last = false);
+// Host path of `inside` (an absolute path in the image), resolved within `root`: the one
+// in-root resolver (target/in_root.h).
+using target::resolve_in_root;
 
 // The file's content, or nullopt when it does not exist. Throws ccbake::Error when unreadable.
 std::optional<std::string> read_text(const std::filesystem::path& host);

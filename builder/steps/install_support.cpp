@@ -10,6 +10,7 @@
 
 #include "archive/extract.h"
 #include "recipe/typecheck.h"
+#include "target/in_root.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -91,21 +92,8 @@ bool is_dir(const StepContext& ctx, const std::string& inside) {
 }
 
 bool write_if_changed(const StepContext& ctx, const std::string& inside, const std::string& content) {
-    fs::path host = resolve(ctx.target.root(), inside);
-    std::error_code ec;
-    if (fs::is_regular_file(host, ec) && slurp(host) == content) return false;
-    fs::create_directories(host.parent_path());
-    fs::path tmp = host;
-    tmp += ".ccbake-new";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << content;
-        out.close();
-        if (!out) throw Error(fmt::format("cannot write {} in the image", inside), "check free space in the image");
-    }
-    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                             fs::perms::others_read);
-    fs::rename(tmp, host);
+    if (target::read_in_root(ctx.target.root(), inside) == content) return false;
+    target::write_in_root(ctx.target.root(), inside, content, 0644);
     return true;
 }
 
@@ -240,7 +228,7 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
 
 std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging, const std::string& list) {
     const std::string parts = staging.inside() + "/hermetic.d";
-    fs::create_directories(resolve(ctx.target.root(), parts));
+    target::make_dirs_in_root(ctx.target.root(), parts);
     return {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=" + parts,
             "-o", "Dir::Cache::pkgcache=",       "-o", "Dir::Cache::srcpkgcache=",
             "-o", "APT::Get::List-Cleanup=false"};
@@ -273,16 +261,41 @@ void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::
     }
 }
 
+void refresh_apt_lists(StepContext& ctx, bool force) {
+    bool& done = ctx.target.apt_lists_refreshed();
+    if (done && !force) return;
+    ctx.progress("apt-get update");
+    apt_get(ctx, {"update"}, "apt-get update failed");
+    done = true;
+}
+
+std::vector<std::string> ensure_packages(StepContext& ctx, const std::vector<std::string>& packages,
+                                         const std::string& why) {
+    const auto before = installed_packages(ctx);
+    std::vector<std::string> missing;
+    for (const auto& p : packages)
+        if (!before.count(p)) missing.push_back(p);
+    if (missing.empty()) return {};
+    NetworkWhile network(ctx.target, true);
+    refresh_apt_lists(ctx);
+    std::vector<std::string> args = {"-o", "APT::Install-Suggests=false", "install", "--no-install-recommends"};
+    args.insert(args.end(), missing.begin(), missing.end());
+    ctx.progress(fmt::format("apt-get install {} ({})", util::join(missing, " "), why));
+    apt_get(ctx, args, fmt::format("apt-get install {} ({}) failed", util::join(missing, " "), why));
+    auto changes = package_changes(before, installed_packages(ctx));
+    for (auto& c : changes) c += " (" + why + ")";
+    return changes;
+}
+
 namespace {
 std::atomic<int> staging_counter{0};
 }
 
 Staging::Staging(const StepContext& ctx) : ctx_(ctx) {
     inside_ = fmt::format("/var/tmp/ccbake-stage-{}-{}", ::getpid(), staging_counter++);
-    fs::path host = resolve(ctx.target.root(), inside_);
-    fs::remove_all(host);
-    fs::create_directories(host);
-    fs::permissions(host, fs::perms::owner_all);
+    std::error_code ec;
+    fs::remove_all(resolve(ctx.target.root(), inside_), ec);
+    target::make_dirs_in_root(ctx.target.root(), inside_, 0700);
 }
 
 Staging::~Staging() {

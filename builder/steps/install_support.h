@@ -72,6 +72,17 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
 // apt's other lists or its caches.
 std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging, const std::string& list);
 
+// Refreshes apt's lists of the image's own sources once per bake (stock cloud images ship
+// with none, and lists from an earlier bake are stale): before the first step that installs
+// from them, and again when `force` (a step's `update: true`). Needs the network on.
+void refresh_apt_lists(StepContext& ctx, bool force = false);
+
+// Installs `packages` the image lacks from its own sources (lists refreshed first, network on
+// while apt runs), for what a step needs beside the recipe's packages (a venv module, the
+// kernel's compiler). Returns one line per package installed; nothing when all are there.
+std::vector<std::string> ensure_packages(StepContext& ctx, const std::vector<std::string>& packages,
+                                         const std::string& why);
+
 // Runs apt-get (argv after "apt-get"); turns "Unable to locate package X" and friends into an
 // error that names the package.
 void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::string& what);

@@ -21,9 +21,7 @@ void apt_install(StepContext& ctx, const std::vector<std::string>& packages) {
     install::NetworkWhile network(ctx.target, true);
     std::vector<std::string> args = {"install"};
     args.insert(args.end(), packages.begin(), packages.end());
-    // Cloud images often ship without package lists: refresh them before installing.
-    ctx.progress("apt-get update");
-    install::apt_get(ctx, {"update"}, "apt-get update failed");
+    install::refresh_apt_lists(ctx);
     ctx.progress("apt-get install " + util::join(packages, " "));
     install::apt_get(ctx, args, fmt::format("installing {} failed", util::join(packages, " ")));
 }

@@ -43,6 +43,23 @@ void pip_install(StepContext& ctx, const recipe::Step& s, const std::string& ven
     }
 }
 
+// `python3 -m venv` needs ensurepip, which Debian and Ubuntu ship apart from the interpreter
+// (python3.10-venv on 22.04, python3.11-venv on Debian 12) and stock cloud images lack.
+std::vector<std::string> ensure_venv_module(StepContext& ctx, const std::string& python) {
+    util::RunOptions o;
+    // venv's own test (Debian's patch): ensurepip/__main__.py must exist.
+    auto probe = ctx.target.run(
+        {python, "-c", "import ensurepip, os; assert os.path.isfile(os.path.join(os.path.dirname(ensurepip.__file__), '__main__.py'))"},
+        o);
+    if (probe.exit_code == 0) return {};
+    auto version = ctx.target.run({python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"}, o);
+    const std::string v = util::trim(version.output);
+    if (version.exit_code != 0 || v.empty())
+        throw Error(fmt::format("{} does not run in the image", python),
+                    "install Python first (an apt_install step), or name the interpreter in `python:`");
+    return install::ensure_packages(ctx, {"python" + v + "-venv"}, "for python3 -m venv");
+}
+
 StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
     StepResult result;
     const std::string venv = text(s.spec, "venv"), extract_to = text(s.spec, "extract_to");
@@ -62,6 +79,7 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
     const bool created = !install::exists(ctx, venv + "/bin/python");
     try {
         if (created) {
+            for (auto& c : ensure_venv_module(ctx, text(s.spec, "python"))) result.changes.push_back(c);
             ctx.run_or_fail({text(s.spec, "python"), "-m", "venv", venv},
                             fmt::format("cannot create the virtual environment {}", venv));
             result.changes.push_back("created venv " + venv);
