@@ -1,6 +1,7 @@
 #!/bin/bash
 # The demo a new user runs first: installs what is needed, builds ccbake, builds (or reuses)
-# a Debian 12 UEFI base image, generates stand-in vendor artifacts and serves them on
+# a Debian 12 UEFI base image as unkind as a stock Ubuntu cloud image (little free space, no
+# apt lists, root=PARTUUID=, cc is gcc-11; tests/fixtures/cloud-image.sh), generates stand-in vendor artifacts and serves them on
 # 127.0.0.1, bakes the demo recipe through the real download and verification path, boots
 # the result under qemu and prints the evidence. Takes several minutes; progress is shown.
 # Usage: ci/demo.sh [--out DIR] [--no-build]     (default DIR: /var/tmp/ccbake-demo)
@@ -31,8 +32,8 @@ recipe="$root/recipes/demo/ppcie-8gpu-demo.yaml"
 say "checking the real recipes"
 "$CCBAKE" validate "$root"/recipes/*.yaml "$recipe"
 
-say "Debian 12 UEFI base image (built once with mmdebstrap, then reused)"
-base="$(bash "$root/tests/fixtures/base-image.sh")"
+say "Debian 12 UEFI base image with a stock cloud image's traits (built once with mmdebstrap, then reused)"
+base="$(bash "$root/tests/fixtures/cloud-image.sh")"
 echo "base image: $base"
 
 say "building stand-in vendor artifacts (NOT vendor software: test fixtures in the real formats)"
@@ -88,6 +89,9 @@ done
 check "nvidia-fabricmanager starts after nvidia-persistenced" 'unit nvidia-fabricmanager: .*After=([^=]* )?nvidia-persistenced\.service'
 check "bcm-agent starts after nvidia-persistenced" 'unit bcm-agent: .*After=([^=]* )?nvidia-persistenced\.service'
 check "has-agent starts after nvidia-persistenced" 'unit has-agent: .*After=([^=]* )?nvidia-persistenced\.service'
+check "booted with its initramfs (the cloud base's initrd-less PARTUUID boot turned off)" '^initramfs: Freeing initrd memory'
+check "grub finds the root by UUID" 'cmdline: .*root=UUID=1c9d3e2a-7f40-4b1e-8c6d-5a0b7e9f3d21 '
+check "root file system grown to the recipe's disk_size (6 GiB disk)" '^root: /dev/vda1 [56][0-9]{9} bytes'
 check "no unit failed to load" '^failed-to-load: *$'
 check "in-guest checker ran at boot and says TDX is absent (qemu has none)" 'guest-check: .*TDX absent'
 check "in-guest checker says the GPU is absent (qemu has none)" 'guest-check: .*GPU absent'

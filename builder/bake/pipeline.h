@@ -22,7 +22,7 @@ struct BakeOptions {
     std::filesystem::path log_dir; // empty: CACHE/logs/RECIPE-TIME
     std::uint64_t disk_size = 0;   // --disk-size: wins over the recipe's base.disk_size
     bool offline = false;
-    bool allow_unpinned = false;  // accept artifacts with neither md5 nor lock entry
+    bool allow_unpinned = false; // accept artifacts with neither md5 nor lock entry
     bool json = false;
 };
 
@@ -31,8 +31,8 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& options);
 int bake_image(const recipe::Recipe& r, const BakeOptions& options);
 
 // The fetch phase both pipelines share: every artifact verified in the cache.
-std::map<std::string, fetch::Fetched> fetch_artifacts(const recipe::Recipe& r, const BakeOptions& options,
-                                                      Report& report);
+std::map<std::string, fetch::Fetched> fetch_artifacts(const recipe::Recipe& r,
+                                                      const BakeOptions& options, Report& report);
 
 // The default log folder for a bake of `r`.
 std::filesystem::path default_log_dir(const std::filesystem::path& cache, const recipe::Recipe& r);

@@ -3,11 +3,11 @@
 #include "bake/apply.h"
 #include "bake/digest.h"
 #include "bake/files.h"
+#include "bake/journal.h"
 #include "bake/manifest.h"
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"
 #include "bake/preflight.h"
-#include "bake/journal.h"
 #include "bake/report.h"
 #include "bake/space.h"
 #include "bake/stage.h"
@@ -44,14 +44,12 @@ void check_paths(const fs::path& in, const fs::path& out) {
                          "create it first");
 }
 
-// The steps a bake will apply: those the image's journal does not show as applied, without a
-// kernel step whose kernel the image already has.
-std::vector<const recipe::Step*> steps_to_apply(const fs::path& root, const recipe::Recipe& r,
-                                                const ContentFacts& facts) {
+// The steps a bake will apply: those the image's journal does not show as applied.
+std::vector<const recipe::Step*> steps_to_apply(const fs::path& root, const recipe::Recipe& r) {
     size_t done = applied_prefix(read_journal(root), r.steps);
     std::vector<const recipe::Step*> out;
     for (size_t i = done; i < r.steps.size(); ++i)
-        if (r.steps[i].kind != "kernel" || facts.kernel.empty()) out.push_back(&r.steps[i]);
+        out.push_back(&r.steps[i]);
     return out;
 }
 
@@ -68,9 +66,9 @@ void check_growth(const image::DiskLayout& layout, const image::ImageFile& info,
                   std::uint64_t disk_size, const std::string& what) {
     if (disk_size == 0 || disk_size == info.virtual_size) return;
     if (std::string why = image::growth_problem(layout, info.virtual_size, disk_size); !why.empty())
-        throw PreflightError(fmt::format("{}: cannot grow to {}: {}", what,
-                                         util::human_bytes(disk_size), why),
-                             "leave disk_size out or ask for a larger size");
+        throw PreflightError(
+            fmt::format("{}: cannot grow to {}: {}", what, util::human_bytes(disk_size), why),
+            "leave disk_size out or ask for a larger size");
 }
 
 // Free bytes in a mounted file system, as root may use them (reserved blocks included).
@@ -127,9 +125,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     });
 
     // Fetch: every artifact verified in the cache before the image is touched.
-    auto artifacts = report.phase("fetch", [&] {
-        return fetch_artifacts(r, o, report);
-    });
+    auto artifacts = report.phase("fetch", [&] { return fetch_artifacts(r, o, report); });
 
     // Stage: a private copy beside the output; the input is only ever read.
     // The input's digest is computed alongside, for the manifest.
@@ -171,7 +167,8 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             report.info(
                 fmt::format("{}, kernel {}", f.os, f.kernel.empty() ? "from a step" : f.kernel));
             // Room for the steps, before any of them runs (exit 3 with the size to ask for).
-            SpaceEstimate need = estimate_space(r, steps_to_apply(disk->root(), r, f));
+            SpaceEstimate need =
+                estimate_space(r, steps_to_apply(disk->root(), r), !f.kernel.empty());
             std::uint64_t free = free_bytes(disk->root());
             report.info(fmt::format("root file system: {} free, the steps need about {}",
                                     util::human_bytes(free), util::human_bytes(need.bytes)));
@@ -190,8 +187,9 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
         target->release();
 
         // Post-checks: the image boots elsewhere, clones differ, none of ccbake's helpers remain.
-        report.phase("post-checks",
-                     [&] { run_post_checks(disk->root(), r, {disk->own_mounts()}); });
+        report.phase("post-checks", [&] {
+            run_post_checks(disk->root(), r, {disk->own_mounts(), disk->root_names()});
+        });
 
         // Manifest: provenance inside the image; the same document goes beside the output.
         std::string manifest = report.phase("manifest", [&] {

@@ -40,9 +40,7 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     });
 
     // Fetch: every artifact verified in the cache before the first step runs.
-    auto artifacts = report.phase("fetch", [&] {
-        return fetch_artifacts(r, o, report);
-    });
+    auto artifacts = report.phase("fetch", [&] { return fetch_artifacts(r, o, report); });
 
     // Attach: the chroot's API file systems, policy-rc.d, all inside the private namespace.
     auto target =

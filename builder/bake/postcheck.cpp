@@ -1,7 +1,8 @@
 #include "bake/postcheck.h"
 
-#include "target/in_root.h"
 #include "bake/preflight.h"
+#include "config/grub_defaults.h"
+#include "target/in_root.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -15,15 +16,41 @@ namespace ccbake::bake {
 
 namespace {
 
-void check_grub_cfgs(const fs::path& root, std::vector<std::string>& problems) {
+// A root= that names a file system or partition by identity must name this disk's root.
+void check_root_names(const std::string& cfg_inside, const std::string& text,
+                      const std::vector<std::string>& names, std::vector<std::string>& problems) {
+    if (names.empty()) return;
+    for (const auto& e : config::grub_linux_entries(text))
+        for (const auto& a : e.args) {
+            if (!util::starts_with(a, "root=")) continue;
+            std::string v = a.substr(5);
+            bool by_id = util::starts_with(v, "UUID=") || util::starts_with(v, "PARTUUID=") ||
+                         util::starts_with(v, "LABEL=");
+            std::string norm =
+                util::starts_with(v, "PARTUUID=") ? "PARTUUID=" + util::to_lower(v.substr(9)) : v;
+            if (by_id && std::find(names.begin(), names.end(), norm) == names.end())
+                problems.push_back(
+                    fmt::format("{}:{}: root={} names no file system of this disk (its root "
+                                "is {})",
+                                cfg_inside, e.line, v, util::join(names, ", ")));
+        }
+}
+
+void check_grub_cfgs(const fs::path& root, const std::vector<std::string>& root_names,
+                     std::vector<std::string>& problems) {
     std::vector<fs::path> cfgs = {target::resolve_in_root(root, "/boot/grub/grub.cfg", true)};
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(target::resolve_in_root(root, "/boot/efi/EFI", true),
-                                             ec),
+    for (fs::recursive_directory_iterator
+             it(target::resolve_in_root(root, "/boot/efi/EFI", true), ec),
          end;
          !ec && it != end; it.increment(ec))
         if (it->path().filename() == "grub.cfg" && !it->is_symlink()) cfgs.push_back(it->path());
     for (const auto& cfg : cfgs) {
+        if (cfg == cfgs.front()) {
+            std::ifstream whole(cfg);
+            std::string text((std::istreambuf_iterator<char>(whole)), {});
+            check_root_names("/boot/grub/grub.cfg", text, root_names, problems);
+        }
         std::ifstream in(cfg);
         std::string line;
         int n = 0;
@@ -59,8 +86,8 @@ void check_helpers(const fs::path& root, const PostCheckOptions& options,
         problems.push_back("ccbake's /usr/sbin/policy-rc.d is still in the image");
     for (const char* dir : {"etc", "usr/sbin"}) {
         std::error_code ec;
-        for (const auto& e :
-             fs::directory_iterator(target::resolve_in_root(root, std::string("/") + dir, true), ec))
+        for (const auto& e : fs::directory_iterator(
+                 target::resolve_in_root(root, std::string("/") + dir, true), ec))
             if (e.path().filename().string().ends_with(".ccbake-orig"))
                 problems.push_back(fmt::format("a stashed file is left: /{}/{}", dir,
                                                e.path().filename().string()));
@@ -86,7 +113,7 @@ void check_helpers(const fs::path& root, const PostCheckOptions& options,
 std::vector<std::string> post_check_problems(const fs::path& root, const recipe::Recipe& r,
                                              const PostCheckOptions& options) {
     std::vector<std::string> problems;
-    check_grub_cfgs(root, problems);
+    check_grub_cfgs(root, options.root_names, problems);
     check_machine_id(root, problems);
     check_helpers(root, options, problems);
     if (recipe_installs_kernel(r)) try {

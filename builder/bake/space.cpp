@@ -47,12 +47,13 @@ std::uint64_t kind_allowance(const std::string& kind) {
     return it == allowances().end() ? 64 * kMiB : it->second;
 }
 
-SpaceEstimate estimate_space(const recipe::Recipe& r,
-                             const std::vector<const recipe::Step*>& steps) {
+SpaceEstimate estimate_space(const recipe::Recipe& r, const std::vector<const recipe::Step*>& steps,
+                             bool kernel_present) {
     SpaceEstimate e;
     bool apt = false;
     for (const auto* s : steps) {
-        std::uint64_t n = kind_allowance(s->kind);
+        std::uint64_t n = s->kind == "kernel" && kernel_present ? kKernelHeadersAllowance
+                                                                : kind_allowance(s->kind);
         for (const auto& name : s->artifacts())
             if (const auto* a = r.artifact(name)) n += 2 * a->size;
         apt = apt || uses_apt(s->kind);

@@ -21,9 +21,14 @@ struct SpaceEstimate {
     std::vector<std::string> lines; // "STEP (KIND): N MiB" for people
 };
 
-// The estimate for `steps` (those the journal does not show as applied).
-SpaceEstimate estimate_space(const recipe::Recipe& r,
-                             const std::vector<const recipe::Step*>& steps);
+// A kernel step when the image already has a kernel that meets base.min_kernel: only its
+// headers and their compiler may be missing.
+inline constexpr std::uint64_t kKernelHeadersAllowance = 256ull << 20;
+
+// The estimate for `steps` (those the journal does not show as applied); `kernel_present`:
+// the image has a kernel >= base.min_kernel already.
+SpaceEstimate estimate_space(const recipe::Recipe& r, const std::vector<const recipe::Step*>& steps,
+                             bool kernel_present = false);
 
 // Throws PreflightError (exit 3) when `free_bytes` is less than the estimate, naming the
 // disk size to ask for (`disk_size` is the disk's size now, `what` the image).

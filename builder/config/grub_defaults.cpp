@@ -1,6 +1,7 @@
 #include "config/grub_defaults.h"
 
 #include "steps/kernel_cmdline.h"
+#include "target/in_root.h"
 #include "util/strings.h"
 
 #include <algorithm>
@@ -20,16 +21,19 @@ constexpr const char* kEvalScript =
     "for f in \"$@\"; do . \"$f\"; done\n"
     "printf '\\n@@ccbake-grub@@GRUB_CMDLINE_LINUX_DEFAULT=%s\\n' "
     "\"${GRUB_CMDLINE_LINUX_DEFAULT-}\"\n"
-    "printf '@@ccbake-grub@@GRUB_CMDLINE_LINUX=%s\\n' \"${GRUB_CMDLINE_LINUX-}\"\n";
+    "printf '@@ccbake-grub@@GRUB_CMDLINE_LINUX=%s\\n' \"${GRUB_CMDLINE_LINUX-}\"\n"
+    "printf '@@ccbake-grub@@GRUB_FORCE_PARTUUID=%s\\n' \"${GRUB_FORCE_PARTUUID-}\"\n";
 
 } // namespace
 
 std::vector<std::string> grub_default_files(const fs::path& root) {
     std::vector<std::string> out;
     std::error_code ec;
-    if (fs::exists(root / "etc/default/grub", ec)) out.push_back("/etc/default/grub");
+    if (fs::exists(target::resolve_in_root(root, "/etc/default/grub", true), ec))
+        out.push_back("/etc/default/grub");
     std::vector<std::string> cfgs;
-    for (const auto& e : fs::directory_iterator(root / "etc/default/grub.d", ec)) {
+    for (const auto& e :
+         fs::directory_iterator(target::resolve_in_root(root, "/etc/default/grub.d", true), ec)) {
         std::string name = e.path().filename().string();
         if (name.size() > 4 && name.compare(name.size() - 4, 4, ".cfg") == 0) cfgs.push_back(name);
     }
@@ -57,7 +61,7 @@ std::map<std::string, std::string> parse_grub_eval(const std::string& output) {
     return out;
 }
 
-std::string render_grub_dropin(const std::vector<std::string>& args) {
+std::string render_grub_dropin(const std::vector<std::string>& args, bool boot_with_initrd) {
     std::string value;
     for (char c : util::join(args, " ")) {
         if (c == '"' || c == '\\' || c == '$' || c == '`') value += '\\';
@@ -66,7 +70,15 @@ std::string render_grub_dropin(const std::vector<std::string>& args) {
     return "# Written by ccbake: the kernel command line this image's recipe asks for.\n"
            "# Read after 50-cloudimg-settings.cfg, so it is the value grub uses.\n"
            "GRUB_CMDLINE_LINUX_DEFAULT=\"" +
-           value + "\"\n";
+           value + "\"\n" +
+           (boot_with_initrd
+                ? "# The image asks for an initrd-less boot by PARTUUID (GRUB_FORCE_PARTUUID), "
+                  "whose\n"
+                  "# fallback reboots on panic (panic=-1): a TDX guest does not survive that, and "
+                  "the\n"
+                  "# NVIDIA modules and LKCA softdeps are in the initramfs. Boot with it.\n"
+                  "GRUB_FORCE_PARTUUID=\n"
+                : "");
 }
 
 std::vector<LinuxEntry> grub_linux_entries(const std::string& grub_cfg) {

@@ -18,8 +18,10 @@ std::vector<std::string> grub_eval_argv(const std::vector<std::string>& files);
 // Reads that argv's output: variable name -> value.
 std::map<std::string, std::string> parse_grub_eval(const std::string& output);
 
-// The drop-in's text: GRUB_CMDLINE_LINUX_DEFAULT="ARGS" quoted for /bin/sh.
-std::string render_grub_dropin(const std::vector<std::string>& args);
+// The drop-in's text: GRUB_CMDLINE_LINUX_DEFAULT="ARGS" quoted for /bin/sh; with
+// `boot_with_initrd`, also an empty GRUB_FORCE_PARTUUID, which turns off Ubuntu's initrd-less
+// first boot (its 10_linux then writes root=UUID= entries that load the initramfs).
+std::string render_grub_dropin(const std::vector<std::string>& args, bool boot_with_initrd = false);
 
 struct LinuxEntry {
     std::string title; // the enclosing menuentry's title

@@ -63,11 +63,22 @@ void AttachedDisk::expose_in(ChrootTarget& target) const {
     target.add_device(root_loop_->path(), kRootNode);
     target.add_dev_symlink(root_loop_->name(), kRootNode);
     target.add_uuid_link(layout_.root_fs.uuid, kRootNode);
+    target.add_disk_link("by-partuuid", util::to_lower(layout_.root.uuid), kRootNode);
+    target.add_disk_link("by-label", layout_.root_fs.label, kRootNode);
     if (esp_ && esp_->loop()) {
         target.add_device(esp_->loop()->path(), kEspNode);
         target.add_dev_symlink(esp_->loop()->name(), kEspNode);
         target.add_uuid_link(layout_.esp_fs.uuid, kEspNode);
+        target.add_disk_link("by-partuuid", util::to_lower(layout_.esp.uuid), kEspNode);
+        target.add_disk_link("by-label", layout_.esp_fs.label, kEspNode);
     }
+}
+
+std::vector<std::string> AttachedDisk::root_names() const {
+    std::vector<std::string> out = {"UUID=" + layout_.root_fs.uuid,
+                                    "PARTUUID=" + util::to_lower(layout_.root.uuid)};
+    if (!layout_.root_fs.label.empty()) out.push_back("LABEL=" + layout_.root_fs.label);
+    return out;
 }
 
 std::vector<fs::path> AttachedDisk::own_mounts() const {

@@ -35,6 +35,9 @@ class AttachedDisk {
     void expose_in(ChrootTarget& target) const;
     // Mount points this disk keeps (root, ESP), which post-checks must not count as leftovers.
     std::vector<std::filesystem::path> own_mounts() const;
+    // The names a kernel command line may give this disk's root: UUID=, PARTUUID= (lower
+    // case), LABEL= when the file system has a label.
+    std::vector<std::string> root_names() const;
     // One line for people: where the root and the ESP are and how the ESP is reached.
     std::string describe() const;
     // ESP written back, everything unmounted and flushed. Throws ccbake::Error.

@@ -10,8 +10,8 @@
 namespace ccbake::image {
 
 struct FsInfo {
-    std::string type; // "ext4", "vfat", "ntfs" or ""
-    std::string uuid; // ext4: 8-4-4-4-12 lower case; vfat: XXXX-XXXX upper case
+    std::string type;  // "ext4", "vfat", "ntfs" or ""
+    std::string uuid;  // ext4: 8-4-4-4-12 lower case; vfat: XXXX-XXXX upper case
     std::string label; // ext4 volume name, vfat volume label (trailing blanks dropped)
     // ext4 only: the file system's size and its free space as the superblock counts them
     // (what root may use: reserved blocks included). 0 when unknown.

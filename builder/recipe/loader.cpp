@@ -1,8 +1,5 @@
 // load_recipe: merge includes, substitute variables, type-check against the schema tables,
 // then run the cross-field checks of each step kind and compute content hashes.
-#include <fmt/format.h>
-#include <set>
-
 #include "recipe/merge.h"
 #include "recipe/recipe.h"
 #include "recipe/typecheck.h"
@@ -10,6 +7,9 @@
 #include "steps/step.h"
 #include "util/digest.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <set>
 
 namespace ccbake::recipe {
 
@@ -31,17 +31,20 @@ std::vector<std::string> Step::artifacts() const {
     std::vector<std::string> out;
     const auto* kind = steps::find_kind(this->kind);
     if (!kind) return out;
-    std::function<void(const json&, const std::vector<Field>&)> walk = [&](const json& spec,
-                                                                            const std::vector<Field>& fields) {
-        for (const auto& f : fields) {
-            if (!spec.is_object() || !spec.contains(f.name)) continue;
-            const json& v = spec[f.name];
-            if (f.type == FieldType::Artifact && v.is_string()) out.push_back(v.get<std::string>());
-            else if (f.type == FieldType::Object) walk(v, f.fields);
-            else if (f.type == FieldType::ObjectList && v.is_array())
-                for (const auto& item : v) walk(item, f.fields);
-        }
-    };
+    std::function<void(const json&, const std::vector<Field>&)> walk =
+        [&](const json& spec, const std::vector<Field>& fields) {
+            for (const auto& f : fields) {
+                if (!spec.is_object() || !spec.contains(f.name)) continue;
+                const json& v = spec[f.name];
+                if (f.type == FieldType::Artifact && v.is_string())
+                    out.push_back(v.get<std::string>());
+                else if (f.type == FieldType::Object)
+                    walk(v, f.fields);
+                else if (f.type == FieldType::ObjectList && v.is_array())
+                    for (const auto& item : v)
+                        walk(item, f.fields);
+            }
+        };
     walk(spec, kind->fields);
     return out;
 }
@@ -66,8 +69,9 @@ void read_artifacts(const Node& doc, TypeChecker& tc, Recipe& r) {
         if (f.name == "artifacts") schema = &f;
     for (const auto& [k, v] : arts->map) {
         if (!v.is_map()) {
-            tc.diags.error(v.where, fmt::format("artifact '{}' must be a mapping with at least 'url', not {}",
-                                                k.scalar, v.kind_name()));
+            tc.diags.error(
+                v.where, fmt::format("artifact '{}' must be a mapping with at least 'url', not {}",
+                                     k.scalar, v.kind_name()));
             continue;
         }
         json spec = tc.check_map(v, schema->fields, fmt::format("artifact '{}'", k.scalar));
@@ -88,8 +92,10 @@ void read_artifacts(const Node& doc, TypeChecker& tc, Recipe& r) {
         if (a.filename.empty() || a.filename.find('/') != std::string::npos || a.filename == ".." ||
             a.filename == ".")
             if (!a.url.empty())
-                tc.diags.error(v.where, fmt::format("artifact '{}' needs a 'filename': its URL does "
-                                                    "not end in one", k.scalar));
+                tc.diags.error(v.where,
+                               fmt::format("artifact '{}' needs a 'filename': its URL does "
+                                           "not end in one",
+                                           k.scalar));
         r.artifacts.push_back(std::move(a));
     }
 }
@@ -98,24 +104,29 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
     const Node* steps = doc.find("steps");
     if (!steps) return;
     if (!steps->is_seq()) {
-        tc.diags.error(steps->where, fmt::format("'steps' must be a list, not {}", steps->kind_name()),
+        tc.diags.error(steps->where,
+                       fmt::format("'steps' must be a list, not {}", steps->kind_name()),
                        "write each step as '- KIND: {...}'");
         return;
     }
     std::vector<std::string> kind_names;
-    for (const auto* k : steps::all_kinds()) kind_names.push_back(k->name);
+    for (const auto* k : steps::all_kinds())
+        kind_names.push_back(k->name);
     std::map<std::string, int> counters;
     std::set<std::string> names;
     for (const auto& item : steps->seq) {
         if (!item.is_map() || item.map.size() != 1) {
-            tc.diags.error(item.where,
-                           item.is_map() ? fmt::format("a step has exactly one kind, this one has {} keys",
-                                                       item.map.size())
-                                         : fmt::format("a step must be a mapping like '- apt_install: {{...}}', "
-                                                       "not {}", item.kind_name()),
-                           item.is_map() ? "did you forget a '- ' before the next step, or indent "
-                                           "its fields under the kind?"
-                                         : "");
+            tc.diags.error(
+                item.where,
+                item.is_map()
+                    ? fmt::format("a step has exactly one kind, this one has {} keys",
+                                  item.map.size())
+                    : fmt::format("a step must be a mapping like '- apt_install: {{...}}', "
+                                  "not {}",
+                                  item.kind_name()),
+                item.is_map() ? "did you forget a '- ' before the next step, or indent "
+                                "its fields under the kind?"
+                              : "");
             continue;
         }
         const auto& [key, body] = item.map.front();
@@ -128,8 +139,9 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
             continue;
         }
         if (!body.is_map() && !body.is_null()) {
-            tc.diags.error(body.where, fmt::format("the fields of step '{}' must be a mapping, not {}",
-                                                   key.scalar, body.kind_name()));
+            tc.diags.error(body.where,
+                           fmt::format("the fields of step '{}' must be a mapping, not {}",
+                                       key.scalar, body.kind_name()));
             continue;
         }
         std::vector<Field> fields = common_step_fields();
@@ -141,7 +153,7 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
         int n = ++counters[kind->name];
         s.name = s.spec.value("name", fmt::format("{}-{}", kind->name, n));
         if (!names.insert(s.name).second && !s.spec.contains("name"))
-            s.name = fmt::format("{}-{}", kind->name, n);  // generated names never collide
+            s.name = fmt::format("{}-{}", kind->name, n); // generated names never collide
         r.steps.push_back(std::move(s));
         step_nodes.push_back(&body);
     }
@@ -166,16 +178,19 @@ void compute_hashes(Recipe& r) {
         s.hash = util::sha256_hex(doc.dump());
         all_steps.push_back(s.hash);
     }
-    json whole = {{"name", r.name},
-                  {"base", {r.base.os, r.base.version, r.base.firmware, r.base.min_kernel, r.base.disk_size}},
-                  {"steps", all_steps}};
-    for (const auto& a : r.artifacts) whole["artifacts"].push_back(artifact_identity(a));
+    json whole = {
+        {"name", r.name},
+        {"base", {r.base.os, r.base.version, r.base.firmware, r.base.min_kernel, r.base.disk_size}},
+        {"steps", all_steps}};
+    for (const auto& a : r.artifacts)
+        whole["artifacts"].push_back(artifact_identity(a));
     r.hash = util::sha256_hex(whole.dump());
 }
 
-}  // namespace
+} // namespace
 
-Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options, Diagnostics& diags) {
+Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options,
+                   Diagnostics& diags) {
     Recipe r;
     r.path = path;
     std::optional<Node> doc = load_merged(path, r.files, diags);
@@ -185,7 +200,7 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
     substitute_all(*doc, r.variables, diags);
 
     TypeChecker tc{diags, {}};
-    std::vector<Field> top;  // artifacts and steps have their own readers below
+    std::vector<Field> top; // artifacts and steps have their own readers below
     for (const auto& f : top_level_fields()) {
         Field copy = f;
         if (f.name == "artifacts" || f.name == "steps") copy.type = FieldType::Any;
@@ -208,12 +223,14 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
     std::vector<const Node*> step_nodes;
     read_steps(*doc, tc, r, step_nodes);
     if (const Node* steps = doc->find("steps"); steps && steps->is_seq() && steps->seq.empty())
-        diags.error(steps->where, "the recipe has no steps", "add at least one step under 'steps:'");
+        diags.error(steps->where, "the recipe has no steps",
+                    "add at least one step under 'steps:'");
 
     for (const auto& ref : tc.artifact_refs) {
         if (r.artifact(ref.name)) continue;
         std::vector<std::string> names;
-        for (const auto& a : r.artifacts) names.push_back(a.name);
+        for (const auto& a : r.artifacts)
+            names.push_back(a.name);
         std::string hint = util::closest(ref.name, names);
         diags.error(ref.where, fmt::format("no artifact named '{}'", ref.name),
                     hint.empty() ? (names.empty() ? "declare it under 'artifacts:'"
@@ -234,4 +251,4 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
     return r;
 }
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

@@ -1,13 +1,13 @@
 #pragma once
 // A resolved recipe: includes merged, variables substituted, every field type-checked
 // and defaults filled in. This is what `plan`, `fetch` and `bake` work from.
+#include "recipe/diagnostics.h"
+
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include "recipe/diagnostics.h"
 
 namespace ccbake::recipe {
 
@@ -16,48 +16,48 @@ struct Base {
     std::string version = "22.04";
     std::string firmware = "uefi";
     std::string min_kernel = "6.6.0";
-    std::uint64_t disk_size = 0;  // bytes the baked disk grows to; 0: keep the input's size
+    std::uint64_t disk_size = 0; // bytes the baked disk grows to; 0: keep the input's size
 };
 
 struct Artifact {
     std::string name;
     std::string url;
     std::vector<std::string> mirrors;
-    std::string md5;     // "" when the vendor publishes none
-    std::string sha256;  // "" unless the recipe pins one (the lock file usually does)
-    std::uint64_t size = 0;  // 0 when unknown
-    std::string filename;    // last part of the URL unless the recipe says otherwise
+    std::string md5;        // "" when the vendor publishes none
+    std::string sha256;     // "" unless the recipe pins one (the lock file usually does)
+    std::uint64_t size = 0; // 0 when unknown
+    std::string filename;   // last part of the URL unless the recipe says otherwise
     Location where;
 
-    std::vector<std::string> urls() const;  // url, then mirrors
+    std::vector<std::string> urls() const; // url, then mirrors
 };
 
 struct Step {
     std::string kind;
-    std::string name;     // recipe's `name`, or KIND-N
-    nlohmann::json spec;  // typed fields with defaults filled in (sizes in bytes, durations in s)
+    std::string name;    // recipe's `name`, or KIND-N
+    nlohmann::json spec; // typed fields with defaults filled in (sizes in bytes, durations in s)
     Location where;
-    std::string hash;     // sha256 of kind, spec and the digests of the artifacts it uses
+    std::string hash; // sha256 of kind, spec and the digests of the artifacts it uses
 
-    std::vector<std::string> artifacts() const;  // names of the artifacts the step uses
+    std::vector<std::string> artifacts() const; // names of the artifacts the step uses
 };
 
 struct Recipe {
     std::filesystem::path path;
-    std::vector<std::string> files;  // the recipe and every file it included
+    std::vector<std::string> files; // the recipe and every file it included
     std::string name;
     std::string description;
     Base base;
-    std::map<std::string, std::string> variables;  // after --set
+    std::map<std::string, std::string> variables; // after --set
     std::vector<Artifact> artifacts;
     std::vector<Step> steps;
-    std::string hash;  // sha256 over the resolved content
+    std::string hash; // sha256 over the resolved content
 
     const Artifact* artifact(const std::string& name) const;
 };
 
 struct LoadOptions {
-    std::map<std::string, std::string> overrides;  // --set name=value
+    std::map<std::string, std::string> overrides; // --set name=value
 };
 
 // Loads, merges, substitutes and validates. Every problem goes to `diags`; the returned
@@ -65,4 +65,4 @@ struct LoadOptions {
 Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options,
                    Diagnostics& diags);
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

@@ -1,11 +1,11 @@
 // apt_install: install packages with apt-get inside the image, optionally only from the
 // local (file:) repositories the recipe added.
-#include <fmt/format.h>
-#include <regex>
-
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <regex>
 
 namespace ccbake::steps {
 
@@ -44,15 +44,18 @@ StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
         install::refresh_apt_lists(ctx, update);
     }
     auto args = sources;
-    for (const char* a : {"-o", "APT::Install-Suggests=false", "install"}) args.push_back(a);
-    args.push_back(s.spec.value("recommends", true) ? "--install-recommends" : "--no-install-recommends");
+    for (const char* a : {"-o", "APT::Install-Suggests=false", "install"})
+        args.push_back(a);
+    args.push_back(s.spec.value("recommends", true) ? "--install-recommends"
+                                                    : "--no-install-recommends");
     args.insert(args.end(), packages.begin(), packages.end());
     ctx.progress("apt-get install " + util::join(packages, " "));
-    install::apt_get(ctx, args, fmt::format("apt-get install {} failed", util::join(packages, " ")));
+    install::apt_get(ctx, args,
+                     fmt::format("apt-get install {} failed", util::join(packages, " ")));
     return {install::package_changes(before, install::installed_packages(ctx))};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& apt_install_kind() {
     static const StepKind kind{
@@ -63,7 +66,11 @@ const StepKind& apt_install_kind() {
         "that names it. With `hermetic: true` only the image's local `file:` repositories are "
         "consulted.",
         {
-            {"packages", FieldType::StringList, true, {}, "Package names, optionally NAME=VERSION."},
+            {"packages",
+             FieldType::StringList,
+             true,
+             {},
+             "Package names, optionally NAME=VERSION."},
             {"recommends", FieldType::Bool, false, true, "Install recommended packages too."},
             {"hermetic", FieldType::Bool, false, false,
              "Use only the local file: repositories in the image, never the network."},
@@ -73,25 +80,29 @@ const StepKind& apt_install_kind() {
              "installs from them."},
         },
         "apt_install:\n  packages: [libtdx-attest, libtdx-attest-dev]\n  recommends: false\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
-            static const std::regex name(R"(^[a-z0-9][a-z0-9+.\-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:\-]+)?$)");
-            if (!s.spec.contains("packages")) return;  // missing or mistyped: already reported
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
+            static const std::regex name(
+                R"(^[a-z0-9][a-z0-9+.\-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:\-]+)?$)");
+            if (!s.spec.contains("packages")) return; // missing or mistyped: already reported
             auto packages = texts(s.spec, "packages");
             if (packages.empty()) d.error(loc("packages"), "'packages' lists no package");
             for (const auto& p : packages)
                 if (!std::regex_match(p, name))
-                    d.error(loc("packages"), fmt::format("'{}' is not a Debian package name", p),
-                            "names are lower case letters, digits and + - . ; pin with NAME=VERSION");
+                    d.error(
+                        loc("packages"), fmt::format("'{}' is not a Debian package name", p),
+                        "names are lower case letters, digits and + - . ; pin with NAME=VERSION");
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
-            return std::vector<std::string>{fmt::format(
-                "apt-get install{}{} {}", s.spec["recommends"].get<bool>() ? "" : " --no-install-recommends",
-                s.spec["hermetic"].get<bool>() ? " (local repositories only)" : "",
-                util::join(texts(s.spec, "packages"), " "))};
+            return std::vector<std::string>{
+                fmt::format("apt-get install{}{} {}",
+                            s.spec["recommends"].get<bool>() ? "" : " --no-install-recommends",
+                            s.spec["hermetic"].get<bool>() ? " (local repositories only)" : "",
+                            util::join(texts(s.spec, "packages"), " "))};
         },
         apply_apt_install,
     };
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,24 +1,25 @@
 #pragma once
 // What a step sees while it is applied: the target root behind a narrow interface (so tests
 // can use a plain directory), the recipe, the verified artifacts and the step's log file.
+#include "recipe/recipe.h"
+#include "util/process.h"
+
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "recipe/recipe.h"
-#include "util/process.h"
-
 namespace ccbake::steps {
 
 class Target {
-public:
+  public:
     virtual ~Target() = default;
     // Host path of the target's "/".
     virtual std::filesystem::path root() const = 0;
     // Runs argv inside the target (chroot); options.env is added to the clean environment,
     // options.cwd is a path inside the target.
-    virtual util::RunResult run(const std::vector<std::string>& argv, const util::RunOptions& options) = 0;
+    virtual util::RunResult run(const std::vector<std::string>& argv,
+                                const util::RunOptions& options) = 0;
     // Gives commands the host's DNS configuration while `on` (restored afterwards).
     virtual void set_network(bool on) = 0;
     // Bake-wide: whether apt's lists of the image's own sources were refreshed in this bake.
@@ -33,7 +34,7 @@ struct StepContext {
     const recipe::Recipe& recipe;
     // Host path of a verified artifact, by recipe name.
     std::function<std::filesystem::path(const std::string&)> artifact;
-    std::filesystem::path log;  // this step's log file
+    std::filesystem::path log; // this step's log file
     std::function<void(const std::string&)> progress = [](const std::string&) {};
 
     // Host path of an absolute path inside the target.
@@ -44,4 +45,4 @@ struct StepContext {
                                 util::RunOptions options = {});
 };
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

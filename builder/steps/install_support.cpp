@@ -1,5 +1,11 @@
 #include "steps/install_support.h"
 
+#include "archive/extract.h"
+#include "recipe/typecheck.h"
+#include "target/in_root.h"
+#include "util/error.h"
+#include "util/strings.h"
+
 #include <algorithm>
 #include <atomic>
 #include <fmt/format.h>
@@ -7,12 +13,6 @@
 #include <regex>
 #include <sstream>
 #include <unistd.h>
-
-#include "archive/extract.h"
-#include "recipe/typecheck.h"
-#include "target/in_root.h"
-#include "util/error.h"
-#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -37,7 +37,8 @@ fs::path resolve(const fs::path& root, const std::string& inside) {
             continue;
         }
         fs::path here = root;
-        for (const auto& d : done) here /= d;
+        for (const auto& d : done)
+            here /= d;
         here /= part;
         std::error_code ec;
         if (fs::is_symlink(fs::symlink_status(here, ec)) && ++links < 40) {
@@ -51,7 +52,8 @@ fs::path resolve(const fs::path& root, const std::string& inside) {
         done.push_back(part);
     }
     fs::path out = root;
-    for (const auto& d : done) out /= d;
+    for (const auto& d : done)
+        out /= d;
     return out;
 }
 
@@ -77,9 +79,11 @@ std::vector<long> release_numbers(const std::string& release) {
     return out;
 }
 
-}  // namespace
+} // namespace
 
-fs::path host(const StepContext& ctx, const std::string& inside) { return resolve(ctx.target.root(), inside); }
+fs::path host(const StepContext& ctx, const std::string& inside) {
+    return resolve(ctx.target.root(), inside);
+}
 
 bool exists(const StepContext& ctx, const std::string& inside) {
     std::error_code ec;
@@ -91,7 +95,8 @@ bool is_dir(const StepContext& ctx, const std::string& inside) {
     return fs::is_directory(resolve(ctx.target.root(), inside), ec);
 }
 
-bool write_if_changed(const StepContext& ctx, const std::string& inside, const std::string& content) {
+bool write_if_changed(const StepContext& ctx, const std::string& inside,
+                      const std::string& content) {
     if (target::read_in_root(ctx.target.root(), inside) == content) return false;
     target::write_in_root(ctx.target.root(), inside, content, 0644);
     return true;
@@ -117,13 +122,70 @@ std::vector<std::string> kernels_at_least(const StepContext& ctx, const std::str
         if (!fs::exists(e.path() / "kernel") && !fs::exists(e.path() / "modules.order")) continue;
         if (min.empty() || recipe::compare_versions(v, wanted) >= 0) out.push_back(release);
     }
-    std::sort(out.begin(), out.end(),
-              [](const std::string& a, const std::string& b) { return compare_kernel_releases(a, b) > 0; });
+    std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+        return compare_kernel_releases(a, b) > 0;
+    });
     return out;
 }
 
 bool has_headers(const StepContext& ctx, const std::string& kernel) {
     return is_dir(ctx, "/lib/modules/" + kernel + "/build");
+}
+
+KernelCompiler parse_cc_version_text(const std::string& config) {
+    KernelCompiler k;
+    static const std::regex line(R"re((?:^|\n)CONFIG_CC_VERSION_TEXT="([^"\n]*)")re");
+    std::smatch m;
+    if (!std::regex_search(config, m, line)) return k;
+    k.text = m[1].str();
+    static const std::regex gcc(R"(^(\S*gcc(?:-(\d+))?)\s+\([^)]*\)\s+(\d+)\.\d+)");
+    static const std::regex clang(R"(clang version (\d+)\.)");
+    if (std::regex_search(k.text, m, gcc)) {
+        const std::string major = m[3].str();
+        k.program = m[2].matched && m[2].str() == major ? m[1].str() : "gcc-" + major;
+        k.package = "gcc-" + major;
+    } else if (std::regex_search(k.text, m, clang)) {
+        k.program = "clang-" + m[1].str();
+        k.package = "clang-" + m[1].str();
+    }
+    return k;
+}
+
+KernelCompiler kernel_compiler(const StepContext& ctx, const std::string& kernel) {
+    auto config =
+        target::read_in_root(ctx.target.root(), "/lib/modules/" + kernel + "/build/.config");
+    return config ? parse_cc_version_text(*config) : KernelCompiler{};
+}
+
+std::string ensure_kernel_compiler(StepContext& ctx, const std::string& kernel,
+                                   std::vector<std::string>& changes) {
+    KernelCompiler k = kernel_compiler(ctx, kernel);
+    if (k.program.empty()) {
+        ctx.progress(
+            fmt::format("the headers of kernel {} name no compiler (CONFIG_CC_VERSION_TEXT); "
+                        "building with the image's default cc",
+                        kernel));
+        return "";
+    }
+    const std::string program = "/usr/bin/" + k.program;
+    if (!exists(ctx, program)) {
+        auto installed = ensure_packages(
+            ctx, {k.package}, fmt::format("the compiler kernel {} was built with", kernel));
+        changes.insert(changes.end(), installed.begin(), installed.end());
+    }
+    if (!exists(ctx, program))
+        throw Error(
+            fmt::format(
+                "kernel {} was built with {}, but {} is not in the image even after installing {}",
+                kernel, k.text, program, k.package),
+            "install that compiler in an earlier step (apt_install), or use a kernel built with "
+            "one the "
+            "image has");
+    ctx.progress(
+        fmt::format("compiler: CC={} (kernel {} was built with {})", k.program, kernel, k.text));
+    changes.push_back(fmt::format("built kernel modules with CC={} ({}, as kernel {})", k.program,
+                                  k.text, kernel));
+    return k.program;
 }
 
 std::map<std::string, std::string> installed_packages(StepContext& ctx) {
@@ -146,8 +208,10 @@ std::vector<std::string> package_changes(const std::map<std::string, std::string
     std::vector<std::string> out;
     for (const auto& [name, version] : after) {
         auto it = before.find(name);
-        if (it == before.end()) out.push_back(fmt::format("installed {} {}", name, version));
-        else if (it->second != version) out.push_back(fmt::format("changed {} {} -> {}", name, it->second, version));
+        if (it == before.end())
+            out.push_back(fmt::format("installed {} {}", name, version));
+        else if (it->second != version)
+            out.push_back(fmt::format("changed {} {} -> {}", name, it->second, version));
     }
     for (const auto& [name, version] : before)
         if (!after.count(name)) out.push_back(fmt::format("removed {} {}", name, version));
@@ -191,7 +255,7 @@ std::string local_deb822_stanzas(const std::string& text) {
     return out;
 }
 
-}  // namespace
+} // namespace
 
 std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Staging& staging) {
     std::vector<std::string> files = {"/etc/apt/sources.list"};
@@ -203,7 +267,8 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
             if (e.path().extension() == ".list" || e.path().extension() == ".sources")
                 names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
-    for (const auto& n : names) files.push_back("/etc/apt/sources.list.d/" + n);
+    for (const auto& n : names)
+        files.push_back("/etc/apt/sources.list.d/" + n);
     static const std::regex local(R"(^deb(-src)?\s+(\[[^\]]*\]\s+)?file:\S+\s.*$)");
     std::string lines, stanzas;
     for (const auto& f : files) {
@@ -217,26 +282,30 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
             if (std::regex_match(util::trim(line), local)) lines += util::trim(line) + "\n";
     }
     if (lines.empty() && stanzas.empty())
-        throw Error("hermetic install, but the image has no local (file:) apt source",
-                    "add the repository with an apt_repo step before this one, or set hermetic: false");
+        throw Error(
+            "hermetic install, but the image has no local (file:) apt source",
+            "add the repository with an apt_repo step before this one, or set hermetic: false");
     std::string list = staging.inside() + "/hermetic.list";
     write_if_changed(ctx, list, "# Local sources only (ccbake hermetic install)\n" + lines);
     auto options = only_sources(ctx, staging, list);
-    if (!stanzas.empty()) write_if_changed(ctx, staging.inside() + "/hermetic.d/local.sources", stanzas);
+    if (!stanzas.empty())
+        write_if_changed(ctx, staging.inside() + "/hermetic.d/local.sources", stanzas);
     return options;
 }
 
-std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging, const std::string& list) {
+std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging,
+                                      const std::string& list) {
     const std::string parts = staging.inside() + "/hermetic.d";
     target::make_dirs_in_root(ctx.target.root(), parts);
     return {"-o", "Dir::Etc::SourceList=" + list, "-o", "Dir::Etc::SourceParts=" + parts,
-            "-o", "Dir::Cache::pkgcache=",       "-o", "Dir::Cache::srcpkgcache=",
+            "-o", "Dir::Cache::pkgcache=",        "-o", "Dir::Cache::srcpkgcache=",
             "-o", "APT::Get::List-Cleanup=false"};
 }
 
 void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::string& what) {
-    std::vector<std::string> argv = {"apt-get", "-y", "-o", "Dpkg::Options::=--force-confdef", "-o",
-                                      "Dpkg::Options::=--force-confold"};
+    std::vector<std::string> argv = {"apt-get", "-y",
+                                     "-o",      "Dpkg::Options::=--force-confdef",
+                                     "-o",      "Dpkg::Options::=--force-confold"};
     argv.insert(argv.end(), args.begin(), args.end());
     util::RunOptions o;
     o.timeout = std::chrono::seconds(3600);
@@ -244,7 +313,8 @@ void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::
         ctx.run_or_fail(argv, what, o);
     } catch (Error& e) {
         static const std::regex unknown(R"(E: Unable to locate package (\S+))");
-        static const std::regex no_candidate(R"(E: Package '([^']+)' has no installation candidate)");
+        static const std::regex no_candidate(
+            R"(E: Package '([^']+)' has no installation candidate)");
         static const std::regex no_version(R"(E: Version '([^']+)' for '([^']+)' was not found)");
         std::string tail = util::file_tail(ctx.log, 40);
         std::smatch m;
@@ -254,9 +324,11 @@ void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::
         else if (std::regex_search(tail, m, no_version))
             message = fmt::format("apt has no version {} of package '{}'", m[1].str(), m[2].str());
         if (message.empty()) throw;
-        Error named(message, "check the name and version; a vendor package needs its repository first "
-                             "(an apt_repo step), and `update: true` refreshes apt's lists");
-        for (const auto& c : e.context()) named.add_context(c);
+        Error named(message,
+                    "check the name and version; a vendor package needs its repository first "
+                    "(an apt_repo step), and `update: true` refreshes apt's lists");
+        for (const auto& c : e.context())
+            named.add_context(c);
         throw named;
     }
 }
@@ -278,12 +350,15 @@ std::vector<std::string> ensure_packages(StepContext& ctx, const std::vector<std
     if (missing.empty()) return {};
     NetworkWhile network(ctx.target, true);
     refresh_apt_lists(ctx);
-    std::vector<std::string> args = {"-o", "APT::Install-Suggests=false", "install", "--no-install-recommends"};
+    std::vector<std::string> args = {"-o", "APT::Install-Suggests=false", "install",
+                                     "--no-install-recommends"};
     args.insert(args.end(), missing.begin(), missing.end());
     ctx.progress(fmt::format("apt-get install {} ({})", util::join(missing, " "), why));
-    apt_get(ctx, args, fmt::format("apt-get install {} ({}) failed", util::join(missing, " "), why));
+    apt_get(ctx, args,
+            fmt::format("apt-get install {} ({}) failed", util::join(missing, " "), why));
     auto changes = package_changes(before, installed_packages(ctx));
-    for (auto& c : changes) c += " (" + why + ")";
+    for (auto& c : changes)
+        c += " (" + why + ")";
     return changes;
 }
 
@@ -320,4 +395,4 @@ bool extract_artifact(const StepContext& ctx, const std::string& artifact, const
     return true;
 }
 
-}  // namespace ccbake::steps::install
+} // namespace ccbake::steps::install

@@ -3,12 +3,12 @@
 // paths in the image, kernels under /lib/modules, dpkg's view of installed packages, apt-get
 // runs with the image's own or only its local (file:) sources, and artifacts staged inside
 // the image for the duration of a step. Throws ccbake::Error with a hint on failure.
+#include "steps/context.h"
+
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
-
-#include "steps/context.h"
 
 namespace ccbake::steps::install {
 
@@ -19,14 +19,32 @@ bool exists(const StepContext& ctx, const std::string& inside);
 bool is_dir(const StepContext& ctx, const std::string& inside);
 
 // Writes `content` to `inside` (parents created) only when it differs; true when written.
-bool write_if_changed(const StepContext& ctx, const std::string& inside, const std::string& content);
+bool write_if_changed(const StepContext& ctx, const std::string& inside,
+                      const std::string& content);
 
 // Orders kernel releases ("6.8.0-45-generic" < "6.8.0-51-generic"); <0, 0, >0.
 int compare_kernel_releases(const std::string& a, const std::string& b);
-// Kernel releases in the image's /lib/modules that are >= `min` (base.min_kernel style), newest first.
+// Kernel releases in the image's /lib/modules that are >= `min` (base.min_kernel style), newest
+// first.
 std::vector<std::string> kernels_at_least(const StepContext& ctx, const std::string& min);
 // Whether the kernel's headers (/lib/modules/KVER/build) are in the image.
 bool has_headers(const StepContext& ctx, const std::string& kernel);
+
+// The compiler a kernel was built with, from CONFIG_CC_VERSION_TEXT in its headers' .config
+// (e.g. "x86_64-linux-gnu-gcc-12 (Ubuntu 12.3.0-1ubuntu1~22.04) 12.3.0"): the program to pass
+// as CC (the name the kernel's build used when it carries the major version, else gcc-MAJOR)
+// and the Debian package that provides it. Empty `program` when the text names none.
+struct KernelCompiler {
+    std::string text, program, package;
+};
+KernelCompiler parse_cc_version_text(const std::string& config);
+// Reads /lib/modules/KERNEL/build/.config in the image; empty when it has no such line.
+KernelCompiler kernel_compiler(const StepContext& ctx, const std::string& kernel);
+// Steps that build kernel modules: the kernel's compiler, installed from the image's own
+// sources when missing. Returns CC's value ("" when the headers name none) and appends one
+// line per change to `changes`; throws when the compiler cannot be had.
+std::string ensure_kernel_compiler(StepContext& ctx, const std::string& kernel,
+                                   std::vector<std::string>& changes);
 
 // Installed packages (dpkg status "install ok installed"): name -> version.
 std::map<std::string, std::string> installed_packages(StepContext& ctx);
@@ -37,20 +55,20 @@ std::vector<std::string> package_changes(const std::map<std::string, std::string
 
 // Runs an argv with network access for the image (host DNS) only while it runs.
 class NetworkWhile {
-public:
+  public:
     NetworkWhile(Target& target, bool on);
     ~NetworkWhile();
     NetworkWhile(const NetworkWhile&) = delete;
     NetworkWhile& operator=(const NetworkWhile&) = delete;
 
-private:
+  private:
     Target& target_;
     bool on_;
 };
 
 // A directory under the image's /var/tmp for the step's staged files; removed on destruction.
 class Staging {
-public:
+  public:
     explicit Staging(const StepContext& ctx);
     ~Staging();
     Staging(const Staging&) = delete;
@@ -59,7 +77,7 @@ public:
     // Copies a verified artifact into the staging directory; returns its path in the image.
     std::string copy_artifact(const std::string& artifact, const std::string& filename);
 
-private:
+  private:
     const StepContext& ctx_;
     std::string inside_;
 };
@@ -70,7 +88,8 @@ private:
 std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Staging& staging);
 // apt-get options that use `list` (a file in the image) as the only source, without touching
 // apt's other lists or its caches.
-std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging, const std::string& list);
+std::vector<std::string> only_sources(const StepContext& ctx, const Staging& staging,
+                                      const std::string& list);
 
 // Refreshes apt's lists of the image's own sources once per bake (stock cloud images ship
 // with none, and lists from an earlier bake are stale): before the first step that installs
@@ -92,4 +111,4 @@ void apt_get(StepContext& ctx, const std::vector<std::string>& args, const std::
 bool extract_artifact(const StepContext& ctx, const std::string& artifact, const std::string& dest,
                       unsigned strip_components);
 
-}  // namespace ccbake::steps::install
+} // namespace ccbake::steps::install

@@ -1,12 +1,12 @@
 // kernel: make sure the image boots a kernel >= the recipe's minimum, with its headers,
 // as the default entry, and that nothing reboots the guest unattended.
-#include <fmt/format.h>
-
 #include "recipe/typecheck.h"
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::steps {
 
@@ -28,7 +28,8 @@ void apt_install(StepContext& ctx, const std::vector<std::string>& packages) {
 
 StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
     StepResult result;
-    const std::string min = text(s.spec, "min_version").empty() ? ctx.recipe.base.min_kernel : text(s.spec, "min_version");
+    const std::string min = text(s.spec, "min_version").empty() ? ctx.recipe.base.min_kernel
+                                                                : text(s.spec, "min_version");
     const bool headers = s.spec.value("headers", true);
     auto kernels = install::kernels_at_least(ctx, min);
     if (kernels.empty()) {
@@ -36,10 +37,12 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
         if (headers) packages.push_back(text(s.spec, "headers_package"));
         const auto before = install::installed_packages(ctx);
         apt_install(ctx, packages);
-        for (auto& c : install::package_changes(before, install::installed_packages(ctx))) result.changes.push_back(c);
+        for (auto& c : install::package_changes(before, install::installed_packages(ctx)))
+            result.changes.push_back(c);
         kernels = install::kernels_at_least(ctx, min);
         if (kernels.empty())
-            throw Error(fmt::format("installing {} gave the image no kernel >= {}", text(s.spec, "package"), min),
+            throw Error(fmt::format("installing {} gave the image no kernel >= {}",
+                                    text(s.spec, "package"), min),
                         "choose a kernel package that provides the minimum version (Ubuntu 22.04: "
                         "linux-generic-hwe-22.04, 6.8)");
     }
@@ -47,28 +50,33 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
     if (headers && !install::has_headers(ctx, kernel)) {
         const auto before = install::installed_packages(ctx);
         apt_install(ctx, {"linux-headers-" + kernel});
-        for (auto& c : install::package_changes(before, install::installed_packages(ctx))) result.changes.push_back(c);
+        for (auto& c : install::package_changes(before, install::installed_packages(ctx)))
+            result.changes.push_back(c);
         if (!install::has_headers(ctx, kernel))
-            throw Error(fmt::format("linux-headers-{} installed no /lib/modules/{}/build", kernel, kernel),
-                        "check that the headers package matches the kernel");
+            throw Error(
+                fmt::format("linux-headers-{} installed no /lib/modules/{}/build", kernel, kernel),
+                "check that the headers package matches the kernel");
     }
     // grub lists the newest kernel first; entry 0 is the newest, which meets the minimum.
     if (s.spec.value("default_boot", true) &&
-        install::write_if_changed(ctx, kGrubDefault,
-                                  fmt::format("# Written by ccbake: boot the newest kernel ({} at bake time, "
-                                              "minimum {}).\nGRUB_DEFAULT=0\n",
-                                              kernel, min)))
-        result.changes.push_back(fmt::format("{}: GRUB_DEFAULT=0 (kernel {})", kGrubDefault, kernel));
+        install::write_if_changed(
+            ctx, kGrubDefault,
+            fmt::format("# Written by ccbake: boot the newest kernel ({} at bake time, "
+                        "minimum {}).\nGRUB_DEFAULT=0\n",
+                        kernel, min)))
+        result.changes.push_back(
+            fmt::format("{}: GRUB_DEFAULT=0 (kernel {})", kGrubDefault, kernel));
     if (s.spec.value("block_reboot", true) &&
         install::write_if_changed(ctx, kNoReboot,
                                   "// Written by ccbake: in-guest reboot is unsupported on TDX.\n"
                                   "Unattended-Upgrade::Automatic-Reboot \"false\";\n"
                                   "Unattended-Upgrade::Automatic-Reboot-WithUsers \"false\";\n"))
-        result.changes.push_back(std::string(kNoReboot) + ": Unattended-Upgrade::Automatic-Reboot \"false\"");
+        result.changes.push_back(std::string(kNoReboot) +
+                                 ": Unattended-Upgrade::Automatic-Reboot \"false\"");
     return result;
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& kernel_kind() {
     static const StepKind kind{
@@ -79,8 +87,13 @@ const StepKind& kernel_kind() {
         "that meets the minimum becomes grub's default. With `block_reboot`, "
         "unattended-upgrades is told never to reboot: in-guest reboot is unsupported on TDX.",
         {
-            {"min_version", FieldType::Version, false, {}, "Lowest acceptable kernel (default: base.min_kernel)."},
-            {"package", FieldType::String, false, "linux-generic-hwe-22.04", "Kernel meta-package."},
+            {"min_version",
+             FieldType::Version,
+             false,
+             {},
+             "Lowest acceptable kernel (default: base.min_kernel)."},
+            {"package", FieldType::String, false, "linux-generic-hwe-22.04",
+             "Kernel meta-package."},
             {"headers_package", FieldType::String, false, "linux-headers-generic-hwe-22.04",
              "Headers meta-package (the NVIDIA driver build needs them)."},
             {"headers", FieldType::Bool, false, true, "Install the headers."},
@@ -89,22 +102,28 @@ const StepKind& kernel_kind() {
              "Configure unattended-upgrades never to reboot the guest."},
         },
         "kernel:\n  package: linux-generic-hwe-22.04\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             std::string min = text(s.spec, "min_version");
-            if (!min.empty() && recipe::compare_versions(recipe::parse_version(min),
-                                                         recipe::parse_version(r.base.min_kernel)) < 0)
+            if (!min.empty() &&
+                recipe::compare_versions(recipe::parse_version(min),
+                                         recipe::parse_version(r.base.min_kernel)) < 0)
                 d.error(loc("min_version"),
-                        fmt::format("min_version {} is below base.min_kernel {}", min, r.base.min_kernel),
+                        fmt::format("min_version {} is below base.min_kernel {}", min,
+                                    r.base.min_kernel),
                         "the image would fail the post-bake kernel check");
         },
         [](const recipe::Step& s, const recipe::Recipe& r) {
             std::string min = text(s.spec, "min_version");
             std::vector<std::string> out = {fmt::format(
                 "kernel >= {}: else install {}{}", min.empty() ? r.base.min_kernel : min,
-                text(s.spec, "package"), s.spec.value("headers", true) ? " " + text(s.spec, "headers_package") : "")};
-            if (s.spec.value("default_boot", true)) out.push_back("default grub entry: newest kernel >= minimum");
+                text(s.spec, "package"),
+                s.spec.value("headers", true) ? " " + text(s.spec, "headers_package") : "")};
+            if (s.spec.value("default_boot", true))
+                out.push_back("default grub entry: newest kernel >= minimum");
             if (s.spec.value("block_reboot", true))
-                out.push_back("/etc/apt/apt.conf.d/99-ccbake-no-reboot: Unattended-Upgrade::Automatic-Reboot \"false\"");
+                out.push_back("/etc/apt/apt.conf.d/99-ccbake-no-reboot: "
+                              "Unattended-Upgrade::Automatic-Reboot \"false\"");
             return out;
         },
         apply_kernel,
@@ -112,4 +131,4 @@ const StepKind& kernel_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

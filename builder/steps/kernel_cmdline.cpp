@@ -2,9 +2,6 @@
 // over Ubuntu's 50-cloudimg-settings.cfg, with swiotlb computed from a size.
 #include "steps/kernel_cmdline.h"
 
-#include <algorithm>
-#include <fmt/format.h>
-
 #include "config/grub_defaults.h"
 #include "steps/capture.h"
 #include "steps/context.h"
@@ -13,11 +10,16 @@
 #include "util/error.h"
 #include "util/strings.h"
 
+#include <algorithm>
+#include <fmt/format.h>
+
 namespace ccbake::steps {
 
 using recipe::FieldType;
 
-std::uint64_t swiotlb_slabs(std::uint64_t bytes) { return bytes / 2048; }
+std::uint64_t swiotlb_slabs(std::uint64_t bytes) {
+    return bytes / 2048;
+}
 
 std::vector<std::string> split_cmdline(const std::string& line) {
     std::vector<std::string> out;
@@ -42,8 +44,10 @@ std::vector<std::string> split_cmdline(const std::string& line) {
 }
 
 namespace {
-std::string key_of(const std::string& arg) { return arg.substr(0, arg.find('=')); }
-}  // namespace
+std::string key_of(const std::string& arg) {
+    return arg.substr(0, arg.find('='));
+}
+} // namespace
 
 std::vector<std::string> merge_cmdline(const std::vector<std::string>& existing,
                                        const std::vector<std::string>& add,
@@ -59,30 +63,38 @@ std::vector<std::string> merge_cmdline(const std::vector<std::string>& existing,
         if (std::find(out.begin(), out.end(), arg) != out.end()) continue;
         // Keys that may legitimately repeat (console=) are appended; others replace.
         bool repeatable = key_of(arg) == "console";
-        auto same = repeatable ? out.end() : std::find_if(out.begin(), out.end(), [&](const std::string& o) {
-            return key_of(o) == key_of(arg);
-        });
-        if (same != out.end()) *same = arg;
-        else out.push_back(arg);
+        auto same = repeatable ? out.end()
+                               : std::find_if(out.begin(), out.end(), [&](const std::string& o) {
+                                     return key_of(o) == key_of(arg);
+                                 });
+        if (same != out.end())
+            *same = arg;
+        else
+            out.push_back(arg);
     }
     return out;
 }
 
-std::vector<std::string> grub_cfg_problems(const std::string& grub_cfg, const std::vector<std::string>& required,
+std::vector<std::string> grub_cfg_problems(const std::string& grub_cfg,
+                                           const std::vector<std::string>& required,
                                            const std::vector<std::string>& removed) {
     std::vector<std::string> out;
     auto entries = config::grub_linux_entries(grub_cfg);
-    if (entries.empty()) out.push_back("it has no Linux entry (is a kernel installed in the image?)");
+    if (entries.empty())
+        out.push_back("it has no Linux entry (is a kernel installed in the image?)");
     for (const auto& e : entries) {
         std::string where = fmt::format("line {} ('{}')", e.line, e.title);
-        auto root = std::find_if(e.args.begin(), e.args.end(),
-                                 [](const std::string& a) { return util::starts_with(a, "root="); });
-        if (root == e.args.end()) out.push_back(where + " has no root=");
+        auto root = std::find_if(e.args.begin(), e.args.end(), [](const std::string& a) {
+            return util::starts_with(a, "root=");
+        });
+        if (root == e.args.end())
+            out.push_back(where + " has no root=");
         else if (!util::starts_with(*root, "root=UUID="))
             out.push_back(fmt::format("{} has {}, not root=UUID=...", where, *root));
         for (const auto& a : e.args)
             if (a.find("/dev/loop") != std::string::npos)
-                out.push_back(fmt::format("{} names a loop device ({}): the image would not boot elsewhere", where, a));
+                out.push_back(fmt::format(
+                    "{} names a loop device ({}): the image would not boot elsewhere", where, a));
         if (e.recovery) continue;
         for (const auto& r : required)
             if (std::find(e.args.begin(), e.args.end(), r) == e.args.end())
@@ -99,19 +111,21 @@ namespace {
 
 constexpr const char* kGrubCfg = "/boot/grub/grub.cfg";
 
-// GRUB_CMDLINE_LINUX_DEFAULT after sourcing `files` in order, inside the image.
-std::string effective_default(StepContext& ctx, const std::vector<std::string>& files) {
+// grub's variables after sourcing `files` in order, inside the image.
+std::map<std::string, std::string> effective_vars(StepContext& ctx,
+                                                  const std::vector<std::string>& files) {
     auto vars = config::parse_grub_eval(capture_or_fail(
         ctx, config::grub_eval_argv(files), "sourcing grub's default files in the image failed"));
-    auto it = vars.find("GRUB_CMDLINE_LINUX_DEFAULT");
-    if (it == vars.end()) throw Error("could not read GRUB_CMDLINE_LINUX_DEFAULT from grub's default files");
-    return it->second;
+    if (!vars.count("GRUB_CMDLINE_LINUX_DEFAULT"))
+        throw Error("could not read GRUB_CMDLINE_LINUX_DEFAULT from grub's default files");
+    return vars;
 }
 
 std::vector<std::string> requested_args(const recipe::Step& s) {
     auto add = texts(s.spec, "add");
     if (s.spec.contains("swiotlb"))
-        add.push_back(fmt::format("swiotlb={}", swiotlb_slabs(s.spec["swiotlb"].get<std::uint64_t>())));
+        add.push_back(
+            fmt::format("swiotlb={}", swiotlb_slabs(s.spec["swiotlb"].get<std::uint64_t>())));
     return add;
 }
 
@@ -121,9 +135,10 @@ void update_grub(StepContext& ctx) {
     if (c.exit_code == 0) return;
     bool no_device = c.output.find("grub-probe") != std::string::npos;
     Error e("update-grub failed in the image",
-            no_device ? "update-grub must see the root file system's block device: bake a disk image "
-                        "(--image), or set update_grub: false for a directory tree"
-                      : "read its output below");
+            no_device
+                ? "update-grub must see the root file system's block device: bake a disk image "
+                  "(--image), or set update_grub: false for a directory tree"
+                : "read its output below");
     e.add_context("command: update-grub");
     e.add_context(fmt::format("exit status: {}", c.exit_code));
     auto lines = util::split(util::trim(c.output), '\n');
@@ -149,48 +164,67 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
                  [&](const std::string& f) { return f != dropin; });
     const auto required = requested_args(s);
     const auto removed = texts(s.spec, "remove");
-    const auto args = merge_cmdline(split_cmdline(effective_default(ctx, others)), required, removed);
+    auto before = effective_vars(ctx, others);
+    const auto args =
+        merge_cmdline(split_cmdline(before["GRUB_CMDLINE_LINUX_DEFAULT"]), required, removed);
+    // Ubuntu's minimal and KVM cloud images boot without an initramfs (40-force-partuuid.cfg).
+    const bool force_partuuid = !before["GRUB_FORCE_PARTUUID"].empty();
 
     WantedFile w;
-    w.content = config::render_grub_dropin(args);
+    w.content = config::render_grub_dropin(args, force_partuuid);
     StepResult result{ensure_file(resolve_in_root(root, dropin), dropin, w)};
+    if (force_partuuid && !result.changes.empty())
+        result.changes.push_back("GRUB_FORCE_PARTUUID cleared: the image boots with its initramfs");
 
     // Prove it: every file in grub's order, the drop-in included, must give exactly `args`.
     files = config::grub_default_files(root);
-    const std::string effective = effective_default(ctx, files);
+    auto after_vars = effective_vars(ctx, files);
+    const std::string effective = after_vars["GRUB_CMDLINE_LINUX_DEFAULT"];
+    if (force_partuuid && !after_vars["GRUB_FORCE_PARTUUID"].empty())
+        throw Error(
+            fmt::format(
+                "{} does not turn off the initrd-less boot: GRUB_FORCE_PARTUUID is still \"{}\"",
+                dropin, after_vars["GRUB_FORCE_PARTUUID"]),
+            "a file read after the drop-in sets it again: name the drop-in so it sorts last");
     if (split_cmdline(effective) != args) {
         auto later = std::find(files.begin(), files.end(), dropin);
         std::vector<std::string> after(later == files.end() ? later : later + 1, files.end());
-        throw Error(fmt::format("{} does not decide the kernel command line: grub's files give \"{}\"", dropin,
-                                effective),
-                    after.empty() ? std::string("check that /bin/sh in the image sources it")
-                                  : "a file read after it sets GRUB_CMDLINE_LINUX_DEFAULT again (" +
-                                        util::join(after, ", ") + "): name the drop-in so it sorts last");
+        throw Error(
+            fmt::format("{} does not decide the kernel command line: grub's files give \"{}\"",
+                        dropin, effective),
+            after.empty() ? std::string("check that /bin/sh in the image sources it")
+                          : "a file read after it sets GRUB_CMDLINE_LINUX_DEFAULT again (" +
+                                util::join(after, ", ") + "): name the drop-in so it sorts last");
     }
     if (!with_grub) return result;
 
     auto cfg = read_text(resolve_in_root(root, kGrubCfg));
-    auto problems = cfg ? grub_cfg_problems(*cfg, required, removed) : std::vector<std::string>{"it is missing"};
+    auto problems = cfg ? grub_cfg_problems(*cfg, required, removed)
+                        : std::vector<std::string>{"it is missing"};
     if (result.changes.empty() && problems.empty()) return result;
     update_grub(ctx);
     result.changes.push_back(std::string("update-grub regenerated ") + kGrubCfg);
     cfg = read_text(resolve_in_root(root, kGrubCfg));
-    problems = cfg ? grub_cfg_problems(*cfg, required, removed) : std::vector<std::string>{"it is missing"};
+    problems = cfg ? grub_cfg_problems(*cfg, required, removed)
+                   : std::vector<std::string>{"it is missing"};
     if (!problems.empty()) {
         const std::string& first = problems.front();
         Error e(fmt::format("{} is wrong after update-grub: {}", kGrubCfg, first),
                 first.find("no Linux entry") != std::string::npos
-                    ? "install a kernel first; grub's 10_linux also writes nothing for a root it sees as /dev/loopN"
-                : first.find("loop") != std::string::npos || first.find("root=") != std::string::npos
+                    ? "install a kernel first; grub's 10_linux also writes nothing for a root it "
+                      "sees as /dev/loopN"
+                : first.find("loop") != std::string::npos ||
+                        first.find("root=") != std::string::npos
                     ? "the chroot's /dev/disk/by-uuid must name the root file system's UUID"
                     : "check GRUB_CMDLINE_LINUX and the grub.d scripts of the image");
-        for (size_t i = 1; i < problems.size() && i < 8; ++i) e.add_context(problems[i]);
+        for (size_t i = 1; i < problems.size() && i < 8; ++i)
+            e.add_context(problems[i]);
         throw e;
     }
     return result;
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& kernel_cmdline_kind() {
     static const StepKind kind{
@@ -204,15 +238,22 @@ const StepKind& kernel_cmdline_kind() {
         "grub's files in grub's order, then `update-grub` runs and every Linux entry of grub.cfg "
         "is checked to carry the arguments and a root=UUID.",
         {
-            {"swiotlb", FieldType::Size, false, {}, "Bounce buffer size, e.g. 4GiB (platform default 1GiB)."},
-            {"add", FieldType::StringList, false, nlohmann::json::array(), "Arguments to add or replace."},
+            {"swiotlb",
+             FieldType::Size,
+             false,
+             {},
+             "Bounce buffer size, e.g. 4GiB (platform default 1GiB)."},
+            {"add", FieldType::StringList, false, nlohmann::json::array(),
+             "Arguments to add or replace."},
             {"remove", FieldType::StringList, false, nlohmann::json::array(),
              "Arguments to remove; a bare key removes every key=value."},
-            {"dropin", FieldType::String, false, "99-ccbake.cfg", "File name under /etc/default/grub.d/."},
+            {"dropin", FieldType::String, false, "99-ccbake.cfg",
+             "File name under /etc/default/grub.d/."},
             {"update_grub", FieldType::Bool, false, true, "Run update-grub and check grub.cfg."},
         },
         "kernel_cmdline:\n  swiotlb: 4GiB\n  add: [console=ttyS0, iommu=pt]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             if (s.spec.contains("swiotlb")) {
                 std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
                 if (bytes < (64ull << 20) || bytes > (64ull << 30))
@@ -232,15 +273,17 @@ const StepKind& kernel_cmdline_kind() {
                         d.error(loc(list), "swiotlb is set by the 'swiotlb' size field",
                                 "remove it from this list");
                 }
-            if (text(s.spec, "dropin").find('/') != std::string::npos || text(s.spec, "dropin").size() < 5 ||
+            if (text(s.spec, "dropin").find('/') != std::string::npos ||
+                text(s.spec, "dropin").size() < 5 ||
                 text(s.spec, "dropin").substr(text(s.spec, "dropin").size() - 4) != ".cfg")
                 d.error(loc("dropin"), "'dropin' must be a file name ending in .cfg",
                         "grub only reads /etc/default/grub.d/*.cfg");
             else if (text(s.spec, "dropin") < "50-cloudimg-settings.cfg")
-                d.error(loc("dropin"),
-                        fmt::format("{} sorts before 50-cloudimg-settings.cfg, which would override it",
-                                    text(s.spec, "dropin")),
-                        "name it 99-....cfg so it is read last");
+                d.error(
+                    loc("dropin"),
+                    fmt::format("{} sorts before 50-cloudimg-settings.cfg, which would override it",
+                                text(s.spec, "dropin")),
+                    "name it 99-....cfg so it is read last");
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> args = texts(s.spec, "add");
@@ -248,14 +291,16 @@ const StepKind& kernel_cmdline_kind() {
             if (s.spec.contains("swiotlb")) {
                 std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
                 args.push_back(fmt::format("swiotlb={}", swiotlb_slabs(bytes)));
-                out.push_back(fmt::format("swiotlb={} ({} = {} MiB x 512 slabs of 2 KiB)", swiotlb_slabs(bytes),
-                                          util::human_bytes(bytes), bytes >> 20));
+                out.push_back(fmt::format("swiotlb={} ({} = {} MiB x 512 slabs of 2 KiB)",
+                                          swiotlb_slabs(bytes), util::human_bytes(bytes),
+                                          bytes >> 20));
             }
             out.push_back(fmt::format("/etc/default/grub.d/{}: GRUB_CMDLINE_LINUX_DEFAULT += {}",
                                       text(s.spec, "dropin"), util::join(args, " ")));
             auto removed = texts(s.spec, "remove");
             if (!removed.empty()) out.push_back("remove: " + util::join(removed, " "));
-            if (s.spec.value("update_grub", true)) out.push_back("update-grub; check every Linux entry");
+            if (s.spec.value("update_grub", true))
+                out.push_back("update-grub; check every Linux entry");
             return out;
         },
         apply_kernel_cmdline,
@@ -263,4 +308,4 @@ const StepKind& kernel_cmdline_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

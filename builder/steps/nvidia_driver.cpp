@@ -1,13 +1,13 @@
 // nvidia_driver: run NVIDIA's makeself .run installer in the image for the image's kernel,
 // with the open kernel modules that confidential computing needs.
-#include <fmt/format.h>
-#include <fstream>
-
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/process.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <fstream>
 
 namespace ccbake::steps {
 
@@ -23,13 +23,16 @@ std::string target_kernel(const StepContext& ctx, const recipe::Step& s) {
     const std::string wanted = text(s.spec, "kernel");
     if (wanted != "auto") {
         if (!install::is_dir(ctx, "/lib/modules/" + wanted))
-            throw Error(fmt::format("kernel {} is not installed in the image (/lib/modules/{} is missing)", wanted, wanted),
-                        "install it first (a kernel step), or set kernel: auto");
+            throw Error(
+                fmt::format("kernel {} is not installed in the image (/lib/modules/{} is missing)",
+                            wanted, wanted),
+                "install it first (a kernel step), or set kernel: auto");
         return wanted;
     }
     auto kernels = install::kernels_at_least(ctx, ctx.recipe.base.min_kernel);
     if (kernels.empty())
-        throw Error(fmt::format("the image has no kernel >= {} to build the NVIDIA modules for", ctx.recipe.base.min_kernel),
+        throw Error(fmt::format("the image has no kernel >= {} to build the NVIDIA modules for",
+                                ctx.recipe.base.min_kernel),
                     "add a kernel step before nvidia_driver");
     return kernels.front();
 }
@@ -37,41 +40,55 @@ std::string target_kernel(const StepContext& ctx, const recipe::Step& s) {
 bool module_installed(const StepContext& ctx, const std::string& kernel) {
     for (const char* dir : {"updates/dkms", "kernel/drivers/video", "extra", "updates"})
         for (const char* ext : {"", ".xz", ".zst", ".gz"})
-            if (install::exists(ctx, fmt::format("/lib/modules/{}/{}/nvidia.ko{}", kernel, dir, ext))) return true;
+            if (install::exists(ctx,
+                                fmt::format("/lib/modules/{}/{}/nvidia.ko{}", kernel, dir, ext)))
+                return true;
     return false;
 }
 
 bool driver_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
-    return install::exists(ctx, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." + text(s.spec, "version")) &&
+    return install::exists(ctx, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." +
+                                    text(s.spec, "version")) &&
            module_installed(ctx, kernel);
 }
 
-void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
+void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& kernel,
+                   const std::string& cc) {
     install::Staging staging(ctx);
     const auto* art = ctx.recipe.artifact(text(s.spec, "artifact"));
-    std::string file = staging.copy_artifact(text(s.spec, "artifact"),
-                                             art && !art->filename.empty() ? art->filename : "nvidia-installer.run");
-    std::vector<std::string> argv = {"sh", file, "--silent", "--kernel-module-type=" + text(s.spec, "module_type"),
+    std::string file = staging.copy_artifact(
+        text(s.spec, "artifact"),
+        art && !art->filename.empty() ? art->filename : "nvidia-installer.run");
+    std::vector<std::string> argv = {"sh", file, "--silent",
+                                     "--kernel-module-type=" + text(s.spec, "module_type"),
                                      "--kernel-name=" + kernel};
     if (s.spec.value("dkms", true)) argv.push_back("--dkms");
-    for (const auto& a : texts(s.spec, "extra_args")) argv.push_back(a);
+    for (const auto& a : texts(s.spec, "extra_args"))
+        argv.push_back(a);
     ctx.progress(fmt::format("NVIDIA installer for kernel {}", kernel));
     util::RunOptions o;
     o.log = ctx.log;
     o.timeout = std::chrono::seconds(3600);
     o.cwd = staging.inside();
+    // nvidia-installer and the dkms build it starts compile with $CC (default cc): on Ubuntu
+    // 22.04 that is gcc-11, while the HWE kernel was built with gcc-12, whose flags gcc-11
+    // rejects. The kernel's own compiler is passed explicitly.
+    if (!cc.empty()) o.env["CC"] = cc;
     auto r = ctx.target.run(argv, o);
     if (r.exit_code == 0) return;
     Error e(fmt::format("the NVIDIA installer failed for kernel {} ({})", kernel,
                         r.timed_out ? "timed out" : fmt::format("exit status {}", r.exit_code)),
-            fmt::format("its own log is {} in the image and is copied into {}", kInstallerLog, ctx.log.string()));
+            fmt::format("its own log is {} in the image and is copied into {}", kInstallerLog,
+                        ctx.log.string()));
     e.add_context("command: " + util::join(argv, " "));
     std::string log = util::file_tail(install::host(ctx, kInstallerLog), 15);
     if (!log.empty()) {
-        std::ofstream(ctx.log, std::ios::app) << "\n--- " << kInstallerLog << " ---\n" << log << "\n";
+        std::ofstream(ctx.log, std::ios::app) << "\n--- " << kInstallerLog << " ---\n"
+                                              << log << "\n";
         e.add_context("installer log:\n    " + [&] {
             std::string t = log;
-            for (size_t pos = 0; (pos = t.find('\n', pos)) != std::string::npos; pos += 5) t.replace(pos, 1, "\n    ");
+            for (size_t pos = 0; (pos = t.find('\n', pos)) != std::string::npos; pos += 5)
+                t.replace(pos, 1, "\n    ");
             return t;
         }());
     }
@@ -83,37 +100,51 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
     const std::string kernel = target_kernel(ctx, s);
     if (!driver_installed(ctx, s, kernel)) {
         if (!install::has_headers(ctx, kernel))
-            throw Error(fmt::format("the headers of kernel {} are not in the image (/lib/modules/{}/build is missing)",
-                                    kernel, kernel),
-                        fmt::format("install linux-headers-{} first (the kernel step does, with headers: true)", kernel));
-        run_installer(ctx, s, kernel);
+            throw Error(
+                fmt::format("the headers of kernel {} are not in the image (/lib/modules/{}/build "
+                            "is missing)",
+                            kernel, kernel),
+                fmt::format(
+                    "install linux-headers-{} first (the kernel step does, with headers: true)",
+                    kernel));
+        std::vector<std::string> compiler;
+        const std::string cc = install::ensure_kernel_compiler(ctx, kernel, compiler);
+        run_installer(ctx, s, kernel, cc);
         if (!module_installed(ctx, kernel))
-            throw Error(fmt::format("the NVIDIA installer finished but installed no nvidia module for kernel {}", kernel),
-                        fmt::format("see {} in the image", kInstallerLog));
-        result.changes.push_back(fmt::format("installed NVIDIA driver {} ({} modules{}) for kernel {}",
-                                             text(s.spec, "version"), text(s.spec, "module_type"),
-                                             s.spec.value("dkms", true) ? ", dkms" : "", kernel));
+            throw Error(
+                fmt::format(
+                    "the NVIDIA installer finished but installed no nvidia module for kernel {}",
+                    kernel),
+                fmt::format("see {} in the image", kInstallerLog));
+        result.changes.push_back(fmt::format(
+            "installed NVIDIA driver {} ({} modules{}) for kernel {}", text(s.spec, "version"),
+            text(s.spec, "module_type"), s.spec.value("dkms", true) ? ", dkms" : "", kernel));
+        result.changes.insert(result.changes.end(), compiler.begin(), compiler.end());
     }
     if (s.spec.value("blacklist_nouveau", true) &&
         install::write_if_changed(ctx, "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
                                   "# Written by ccbake: the NVIDIA driver needs nouveau unloaded.\n"
                                   "blacklist nouveau\noptions nouveau modeset=0\n"))
-        result.changes.push_back("/etc/modprobe.d/nvidia-blacklist-nouveau.conf: blacklist nouveau");
+        result.changes.push_back(
+            "/etc/modprobe.d/nvidia-blacklist-nouveau.conf: blacklist nouveau");
     if (s.spec.value("lkca", true) &&
-        install::write_if_changed(ctx, "/etc/modprobe.d/nvidia-lkca.conf",
-                                  "# Written by ccbake: LKCA (confidential computing) needs these crypto modules\n"
-                                  "# before nvidia.\nsoftdep nvidia pre: ecdsa_generic ecdh\n"))
-        result.changes.push_back("/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
+        install::write_if_changed(
+            ctx, "/etc/modprobe.d/nvidia-lkca.conf",
+            "# Written by ccbake: LKCA (confidential computing) needs these crypto modules\n"
+            "# before nvidia.\nsoftdep nvidia pre: ecdsa_generic ecdh\n"))
+        result.changes.push_back(
+            "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
     if (s.spec.value("update_initramfs", true) && !result.changes.empty()) {
         const bool exists = install::exists(ctx, "/boot/initrd.img-" + kernel);
         ctx.run_or_fail({"update-initramfs", exists ? "-u" : "-c", "-k", kernel},
                         fmt::format("update-initramfs failed for kernel {}", kernel));
-        result.changes.push_back(fmt::format("update-initramfs {} -k {}", exists ? "-u" : "-c", kernel));
+        result.changes.push_back(
+            fmt::format("update-initramfs {} -k {}", exists ? "-u" : "-c", kernel));
     }
     return result;
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& nvidia_driver_kind() {
     static const StepKind kind{
@@ -125,12 +156,19 @@ const StepKind& nvidia_driver_kind() {
         "and `--dkms` unless disabled. The kernel's headers must be installed first. Nouveau is "
         "blacklisted, the LKCA modprobe config written and `update-initramfs -u -k KERNEL` run.",
         {
-            {"artifact", FieldType::Artifact, true, {}, "The NVIDIA-Linux-x86_64-VERSION.run file."},
+            {"artifact",
+             FieldType::Artifact,
+             true,
+             {},
+             "The NVIDIA-Linux-x86_64-VERSION.run file."},
             {"version", FieldType::String, true, {}, "Driver version, e.g. 570.195.03."},
             {"kernel", FieldType::String, false, "auto",
              "Kernel release to build for; `auto` is the newest kernel in the image that meets "
              "base.min_kernel."},
-            {"module_type", FieldType::Enum, false, "open",
+            {"module_type",
+             FieldType::Enum,
+             false,
+             "open",
              "Kernel module flavour; confidential computing supports only the open modules.",
              {"open"}},
             {"dkms", FieldType::Bool, false, true, "Register the modules with DKMS."},
@@ -138,40 +176,49 @@ const StepKind& nvidia_driver_kind() {
              "Further installer arguments."},
             {"blacklist_nouveau", FieldType::Bool, false, true, "Write a nouveau blacklist."},
             {"lkca", FieldType::Bool, false, true,
-             "Write /etc/modprobe.d/nvidia-lkca.conf so ecdsa_generic and ecdh load before nvidia."},
+             "Write /etc/modprobe.d/nvidia-lkca.conf so ecdsa_generic and ecdh load before "
+             "nvidia."},
             {"update_initramfs", FieldType::Bool, false, true, "Rebuild the kernel's initramfs."},
         },
         "nvidia_driver:\n  artifact: driver_run\n  version: 570.195.03\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             for (const auto& a : texts(s.spec, "extra_args")) {
-                for (const char* owned : {"--kernel-module-type", "--kernel-name", "--silent", "-m="})
+                for (const char* owned :
+                     {"--kernel-module-type", "--kernel-name", "--silent", "-m="})
                     if (util::starts_with(a, owned))
                         d.error(loc("extra_args"), fmt::format("'{}' is set by ccbake itself", a),
                                 "use 'kernel' or 'module_type' instead");
                 if (a.empty() || a[0] != '-')
-                    d.error(loc("extra_args"), fmt::format("installer argument '{}' is not an option", a));
+                    d.error(loc("extra_args"),
+                            fmt::format("installer argument '{}' is not an option", a));
             }
             const auto* art = r.artifact(text(s.spec, "artifact"));
             std::string version = text(s.spec, "version");
             if (art && !version.empty() && art->filename.find(version) == std::string::npos)
                 d.error(loc("version"),
-                        fmt::format("version {} does not appear in the installer's name {}", version,
-                                    art->filename),
+                        fmt::format("version {} does not appear in the installer's name {}",
+                                    version, art->filename),
                         "the .run file is named NVIDIA-Linux-x86_64-VERSION.run");
         },
         [](const recipe::Step& s, const recipe::Recipe& r) {
-            std::vector<std::string> args = {"--silent", "--kernel-module-type=open",
-                                             "--kernel-name=" + (text(s.spec, "kernel") == "auto"
-                                                                     ? "<image kernel >= " + r.base.min_kernel + ">"
-                                                                     : text(s.spec, "kernel"))};
+            std::vector<std::string> args = {
+                "--silent", "--kernel-module-type=open",
+                "--kernel-name=" + (text(s.spec, "kernel") == "auto"
+                                        ? "<image kernel >= " + r.base.min_kernel + ">"
+                                        : text(s.spec, "kernel"))};
             if (s.spec.value("dkms", true)) args.push_back("--dkms");
-            for (const auto& a : texts(s.spec, "extra_args")) args.push_back(a);
+            for (const auto& a : texts(s.spec, "extra_args"))
+                args.push_back(a);
             std::vector<std::string> out = {fmt::format("driver {}: {} {}", text(s.spec, "version"),
-                                                        text(s.spec, "artifact"), util::join(args, " "))};
+                                                        text(s.spec, "artifact"),
+                                                        util::join(args, " "))};
             if (s.spec.value("lkca", true))
-                out.push_back("/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
+                out.push_back(
+                    "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
             if (s.spec.value("blacklist_nouveau", true)) out.push_back("blacklist nouveau");
-            if (s.spec.value("update_initramfs", true)) out.push_back("update-initramfs -u -k <kernel>");
+            if (s.spec.value("update_initramfs", true))
+                out.push_back("update-initramfs -u -k <kernel>");
             return out;
         },
         apply_nvidia_driver,
@@ -179,4 +226,4 @@ const StepKind& nvidia_driver_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,13 +1,13 @@
 // python_venv: create a Python virtual environment in the image and pip-install packages
 // from an unpacked source tree, from the network or offline from a wheelhouse artifact.
-#include <fmt/format.h>
-#include <fstream>
-
 #include "archive/extract.h"
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <fstream>
 
 namespace ccbake::steps {
 
@@ -18,16 +18,19 @@ namespace {
 void pip_install(StepContext& ctx, const recipe::Step& s, const std::string& venv,
                  const std::vector<std::string>& targets) {
     install::Staging staging(ctx);
-    std::vector<std::string> argv = {venv + "/bin/pip", "install", "--disable-pip-version-check", "--no-input",
-                                     "--no-cache-dir"};
+    std::vector<std::string> argv = {venv + "/bin/pip", "install", "--disable-pip-version-check",
+                                     "--no-input", "--no-cache-dir"};
     if (s.spec.contains("wheelhouse")) {
         archive::ExtractOptions x;
         x.label = "artifact " + text(s.spec, "wheelhouse");
-        archive::extract_confined(ctx.artifact(text(s.spec, "wheelhouse")), install::host(ctx, staging.inside() + "/wheels"), x);
-        for (const char* a : {"--no-index", "--find-links"}) argv.push_back(a);
+        archive::extract_confined(ctx.artifact(text(s.spec, "wheelhouse")),
+                                  install::host(ctx, staging.inside() + "/wheels"), x);
+        for (const char* a : {"--no-index", "--find-links"})
+            argv.push_back(a);
         argv.push_back(staging.inside() + "/wheels");
         // A wheelhouse archive may keep its wheels in one top folder.
-        for (const auto& e : std::filesystem::directory_iterator(install::host(ctx, staging.inside() + "/wheels")))
+        for (const auto& e :
+             std::filesystem::directory_iterator(install::host(ctx, staging.inside() + "/wheels")))
             if (e.is_directory()) {
                 argv.push_back("--find-links");
                 argv.push_back(staging.inside() + "/wheels/" + e.path().filename().string());
@@ -49,14 +52,18 @@ std::vector<std::string> ensure_venv_module(StepContext& ctx, const std::string&
     util::RunOptions o;
     // venv's own test (Debian's patch): ensurepip/__main__.py must exist.
     auto probe = ctx.target.run(
-        {python, "-c", "import ensurepip, os; assert os.path.isfile(os.path.join(os.path.dirname(ensurepip.__file__), '__main__.py'))"},
+        {python, "-c",
+         "import ensurepip, os; assert "
+         "os.path.isfile(os.path.join(os.path.dirname(ensurepip.__file__), '__main__.py'))"},
         o);
     if (probe.exit_code == 0) return {};
-    auto version = ctx.target.run({python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"}, o);
+    auto version =
+        ctx.target.run({python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"}, o);
     const std::string v = util::trim(version.output);
     if (version.exit_code != 0 || v.empty())
-        throw Error(fmt::format("{} does not run in the image", python),
-                    "install Python first (an apt_install step), or name the interpreter in `python:`");
+        throw Error(
+            fmt::format("{} does not run in the image", python),
+            "install Python first (an apt_install step), or name the interpreter in `python:`");
     return install::ensure_packages(ctx, {"python" + v + "-venv"}, "for python3 -m venv");
 }
 
@@ -73,13 +80,16 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         std::ifstream in(install::host(ctx, stamp), std::ios::binary);
         if (std::string(std::istreambuf_iterator<char>(in), {}) == wanted) return {};
     }
-    const bool extracted =
-        s.spec.contains("artifact") && install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
-    if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), extract_to));
+    const bool extracted = s.spec.contains("artifact") &&
+                           install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
+    if (extracted)
+        result.changes.push_back(
+            fmt::format("extracted {} to {}", text(s.spec, "artifact"), extract_to));
     const bool created = !install::exists(ctx, venv + "/bin/python");
     try {
         if (created) {
-            for (auto& c : ensure_venv_module(ctx, text(s.spec, "python"))) result.changes.push_back(c);
+            for (auto& c : ensure_venv_module(ctx, text(s.spec, "python")))
+                result.changes.push_back(c);
             ctx.run_or_fail({text(s.spec, "python"), "-m", "venv", venv},
                             fmt::format("cannot create the virtual environment {}", venv));
             result.changes.push_back("created venv " + venv);
@@ -93,11 +103,12 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         throw;
     }
     install::write_if_changed(ctx, stamp, wanted);
-    result.changes.push_back(fmt::format("pip installed {} into {}", util::join(texts(s.spec, "install"), " "), venv));
+    result.changes.push_back(
+        fmt::format("pip installed {} into {}", util::join(texts(s.spec, "install"), " "), venv));
     return result;
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& python_venv_kind() {
     static const StepKind kind{
@@ -111,33 +122,47 @@ const StepKind& python_venv_kind() {
             {"venv", FieldType::Path, true, {}, "Where the virtual environment is created."},
             {"artifact", FieldType::Artifact, false, {}, "Source tarball to unpack first."},
             {"extract_to", FieldType::Path, false, {}, "Where the source is unpacked."},
-            {"install", FieldType::StringList, true, {},
+            {"install",
+             FieldType::StringList,
+             true,
+             {},
              "What pip installs: paths relative to extract_to (starting with ./) or specifiers."},
-            {"wheelhouse", FieldType::Artifact, false, {}, "Archive of wheels for offline installs."},
+            {"wheelhouse",
+             FieldType::Artifact,
+             false,
+             {},
+             "Archive of wheels for offline installs."},
             {"python", FieldType::String, false, "python3", "Interpreter that creates the venv."},
         },
         "python_venv:\n  artifact: nvtrust_source\n  extract_to: /opt/nvtrust/src\n"
-        "  venv: /opt/nvtrust/venv\n  install: [./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        "  venv: /opt/nvtrust/venv\n  install: "
+        "[./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]\n",
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             if (s.spec.contains("artifact") != s.spec.contains("extract_to"))
                 d.error(loc(s.spec.contains("artifact") ? "artifact" : "extract_to"),
                         "'artifact' and 'extract_to' go together");
             for (const auto& i : texts(s.spec, "install"))
                 if (util::starts_with(i, "./") && !s.spec.contains("extract_to"))
-                    d.error(loc("install"), fmt::format("'{}' is a path but nothing is unpacked", i));
+                    d.error(loc("install"),
+                            fmt::format("'{}' is a path but nothing is unpacked", i));
                 else if (util::starts_with(i, "/") || i.find("..") != std::string::npos)
-                    d.error(loc("install"), fmt::format("'{}' must be relative to extract_to (./...)", i));
+                    d.error(loc("install"),
+                            fmt::format("'{}' must be relative to extract_to (./...)", i));
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> out;
             if (s.spec.contains("artifact"))
-                out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"), text(s.spec, "extract_to")));
-            out.push_back(fmt::format("{} -m venv {}", text(s.spec, "python"), text(s.spec, "venv")));
-            out.push_back(fmt::format("pip install {}{}",
-                                      s.spec.contains("wheelhouse")
-                                          ? "--no-index --find-links <" + text(s.spec, "wheelhouse") + "> "
-                                          : "(network) ",
-                                      util::join(texts(s.spec, "install"), " ")));
+                out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"),
+                                          text(s.spec, "extract_to")));
+            out.push_back(
+                fmt::format("{} -m venv {}", text(s.spec, "python"), text(s.spec, "venv")));
+            out.push_back(
+                fmt::format("pip install {}{}",
+                            s.spec.contains("wheelhouse")
+                                ? "--no-index --find-links <" + text(s.spec, "wheelhouse") + "> "
+                                : "(network) ",
+                            util::join(texts(s.spec, "install"), " ")));
             return out;
         },
         apply_python_venv,
@@ -145,4 +170,4 @@ const StepKind& python_venv_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,6 +1,7 @@
 #!/bin/bash
-# End to end: the README's demo (bake the 8-GPU demo recipe from stand-ins served on loopback,
-# boot it under qemu/OVMF, read the evidence from the serial console), then: the same bake
+# End to end: the README's demo (bake the 8-GPU demo recipe from stand-ins served on loopback
+# into the cloud-like base, grown to the recipe's disk_size, boot it under qemu/OVMF with its
+# initramfs, read the evidence from the serial console), then: the same bake
 # from qcow2 input to qcow2 output, a second bake of the output is a no-op, and a bake
 # interrupted with SIGINT half-way leaves no output, no mounts and no loop devices.
 source "$(dirname "$0")/lib.sh"
@@ -14,6 +15,8 @@ assert_rc 0
 assert_contains "$out" "ok    kernel command line carries swiotlb=2097152"
 assert_contains "$out" "ok    nvidia-fabricmanager starts after nvidia-persistenced"
 assert_contains "$out" "ok    no unit failed to load"
+assert_contains "$out" "ok    booted with its initramfs"
+assert_contains "$out" "ok    root file system grown to the recipe's disk_size"
 assert_contains "$out" "ok    in-guest checker says the GPU is absent"
 assert_contains "$out" "STAND-INS"
 image="$(sed -n 's/^image: *//p' <<<"$out")"
@@ -27,6 +30,9 @@ need = {"nvidia_driver_run", "fabricmanager_deb", "nscq_deb", "sgx_local_repo", 
 assert need <= names, need - names
 assert all(len(a["sha256"]) == 64 for a in m["artifacts"])
 assert len(m["steps"]) >= 16
+# The cloud-like base (about 1.4 GiB) grew to the recipe's disk_size.
+assert m["disk"]["size"] == 6 * 1024**3 and m["disk"]["input_size"] < 2 * 1024**3, m["disk"]
+assert m["recipe"]["base"]["disk_size"] == 6 * 1024**3
 PY
 
 # 2. A second bake of the output with the same recipe re-applies nothing.
