@@ -1,9 +1,9 @@
 #include "plan/plan.h"
 
-#include <fmt/format.h>
-
 #include "steps/step.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::plan {
 
@@ -16,17 +16,24 @@ std::vector<std::string> describe(const recipe::Step& s, const recipe::Recipe& r
     return kind && kind->describe ? kind->describe(s, r) : std::vector<std::string>{};
 }
 
-}  // namespace
+} // namespace
 
 json to_json(const recipe::Recipe& r, const CacheProbe& probe) {
     json out;
-    out["recipe"] = {{"name", r.name}, {"path", r.path.string()}, {"files", r.files}, {"hash", r.hash}};
-    out["base"] = {{"os", r.base.os}, {"version", r.base.version}, {"firmware", r.base.firmware},
-                   {"min_kernel", r.base.min_kernel}};
+    out["recipe"] = {
+        {"name", r.name}, {"path", r.path.string()}, {"files", r.files}, {"hash", r.hash}};
+    out["base"] = {{"os", r.base.os},
+                   {"version", r.base.version},
+                   {"firmware", r.base.firmware},
+                   {"min_kernel", r.base.min_kernel},
+                   {"disk_size", r.base.disk_size}};
     out["variables"] = r.variables;
     out["artifacts"] = json::array();
     for (const auto& a : r.artifacts) {
-        json j = {{"name", a.name}, {"url", a.url}, {"mirrors", a.mirrors}, {"filename", a.filename},
+        json j = {{"name", a.name},
+                  {"url", a.url},
+                  {"mirrors", a.mirrors},
+                  {"filename", a.filename},
                   {"md5", a.md5.empty() ? json() : json(a.md5)},
                   {"sha256", a.sha256.empty() ? json() : json(a.sha256)}};
         if (a.size) j["size"] = a.size;
@@ -36,8 +43,13 @@ json to_json(const recipe::Recipe& r, const CacheProbe& probe) {
     out["steps"] = json::array();
     for (size_t i = 0; i < r.steps.size(); ++i) {
         const auto& s = r.steps[i];
-        out["steps"].push_back({{"index", i + 1}, {"name", s.name}, {"kind", s.kind}, {"hash", s.hash},
-                                {"spec", s.spec}, {"artifacts", s.artifacts()}, {"describe", describe(s, r)}});
+        out["steps"].push_back({{"index", i + 1},
+                                {"name", s.name},
+                                {"kind", s.kind},
+                                {"hash", s.hash},
+                                {"spec", s.spec},
+                                {"artifacts", s.artifacts()},
+                                {"describe", describe(s, r)}});
     }
     return out;
 }
@@ -50,8 +62,10 @@ std::string to_text(const recipe::Recipe& r, const CacheProbe& probe) {
         out += fmt::format("includes {}\n", util::join(included, ", "));
     }
     out += fmt::format("hash     {}\n", r.hash);
-    out += fmt::format("base     {} {}, {}, kernel >= {}\n\n", r.base.os, r.base.version, r.base.firmware,
-                       r.base.min_kernel);
+    out += fmt::format("base     {} {}, {}, kernel >= {}{}\n\n", r.base.os, r.base.version,
+                       r.base.firmware, r.base.min_kernel,
+                       r.base.disk_size ? ", disk grown to " + util::human_bytes(r.base.disk_size)
+                                        : "");
     out += fmt::format("artifacts ({})\n", r.artifacts.size());
     for (const auto& a : r.artifacts) {
         std::string digest = !a.sha256.empty() ? "sha256 " + a.sha256.substr(0, 16) + "…"
@@ -64,10 +78,12 @@ std::string to_text(const recipe::Recipe& r, const CacheProbe& probe) {
     out += fmt::format("\nsteps ({})\n", r.steps.size());
     for (size_t i = 0; i < r.steps.size(); ++i) {
         const auto& s = r.steps[i];
-        out += fmt::format("  {:>2}. {:<17} {:<28} {}\n", i + 1, s.kind, s.name, s.hash.substr(0, 12));
-        for (const auto& line : describe(s, r)) out += fmt::format("        {}\n", line);
+        out +=
+            fmt::format("  {:>2}. {:<17} {:<28} {}\n", i + 1, s.kind, s.name, s.hash.substr(0, 12));
+        for (const auto& line : describe(s, r))
+            out += fmt::format("        {}\n", line);
     }
     return out;
 }
 
-}  // namespace ccbake::plan
+} // namespace ccbake::plan

@@ -1,12 +1,12 @@
 // deb_install: install .deb artifacts with dpkg, then let apt resolve their dependencies.
 // The package name and version inside each .deb must be what the recipe says.
-#include <fmt/format.h>
-
 #include "archive/deb.h"
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::steps {
 
@@ -19,14 +19,16 @@ StepResult apply_deb_install(StepContext& ctx, const recipe::Step& s) {
         std::string artifact, package, version;
     };
     std::vector<Deb> debs;
-    for (const auto& d : s.spec["debs"]) debs.push_back({text(d, "artifact"), text(d, "package"), text(d, "version")});
+    for (const auto& d : s.spec["debs"])
+        debs.push_back({text(d, "artifact"), text(d, "package"), text(d, "version")});
     // Every .deb is checked before anything is installed.
     for (const auto& d : debs) {
         auto fields = archive::deb_control(ctx.artifact(d.artifact));
         if (fields["Package"] != d.package || fields["Version"] != d.version)
-            throw Error(fmt::format("{} holds {} {}, but the recipe expects {} {}", d.artifact, fields["Package"],
-                                    fields["Version"], d.package, d.version),
-                        "use the .deb that matches the recipe (fabric manager and NSCQ must carry the driver's "
+            throw Error(fmt::format("{} holds {} {}, but the recipe expects {} {}", d.artifact,
+                                    fields["Package"], fields["Version"], d.package, d.version),
+                        "use the .deb that matches the recipe (fabric manager and NSCQ must carry "
+                        "the driver's "
                         "version), or correct 'package'/'version'");
     }
     const auto before = install::installed_packages(ctx);
@@ -46,21 +48,26 @@ StepResult apply_deb_install(StepContext& ctx, const recipe::Step& s) {
     o.log = ctx.log;
     o.timeout = std::chrono::seconds(1800);
     if (ctx.target.run(argv, o).exit_code != 0) {
-        // Usually missing dependencies: apt resolves them (from the network) or removes the package.
+        // Usually missing dependencies: apt resolves them (from the network) or removes the
+        // package.
         install::NetworkWhile network(ctx.target, true);
-        install::apt_get(ctx, {"-f", "install"}, "apt-get -f install could not resolve the .debs' dependencies");
+        install::refresh_apt_lists(ctx);
+        install::apt_get(ctx, {"-f", "install"},
+                         "apt-get -f install could not resolve the .debs' dependencies");
     }
     const auto after = install::installed_packages(ctx);
     for (const auto& d : todo) {
         auto it = after.find(d.package);
         if (it == after.end() || it->second != d.version)
-            throw Error(fmt::format("{} {} is not installed after dpkg -i and apt-get -f install", d.package, d.version),
-                        fmt::format("see the step log {} for what dpkg and apt said", ctx.log.string()));
+            throw Error(
+                fmt::format("{} {} is not installed after dpkg -i and apt-get -f install",
+                            d.package, d.version),
+                fmt::format("see the step log {} for what dpkg and apt said", ctx.log.string()));
     }
     return {install::package_changes(before, after)};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& deb_install_kind() {
     static const StepKind kind{
@@ -71,7 +78,12 @@ const StepKind& deb_install_kind() {
         "breaks NVSwitch attestation): when the recipe has an `nvidia_driver` step, their "
         "versions are checked against its `version`.",
         {
-            {"debs", FieldType::ObjectList, true, {}, "The packages to install.", {},
+            {"debs",
+             FieldType::ObjectList,
+             true,
+             {},
+             "The packages to install.",
+             {},
              {
                  {"artifact", FieldType::Artifact, true, {}, "The .deb file."},
                  {"package", FieldType::String, true, {}, "Expected Package: field."},
@@ -80,7 +92,8 @@ const StepKind& deb_install_kind() {
         },
         "deb_install:\n  debs:\n    - artifact: fabricmanager_deb\n"
         "      package: nvidia-fabricmanager-570\n      version: 570.195.03-1\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             if (!s.spec.contains("debs")) return;
             if (s.spec["debs"].empty()) d.error(loc("debs"), "'debs' lists no package");
             std::string driver;
@@ -93,7 +106,8 @@ const StepKind& deb_install_kind() {
                             util::starts_with(pkg, "libnvidia-nscq");
                 if (tied && !util::starts_with(ver, driver + "-") && ver != driver)
                     d.error(loc("debs"),
-                            fmt::format("{} version {} does not match the driver version {}", pkg, ver, driver),
+                            fmt::format("{} version {} does not match the driver version {}", pkg,
+                                        ver, driver),
                             "fabric manager and NSCQ must equal the driver version, or NVSwitch "
                             "attestation fails");
             }
@@ -110,4 +124,4 @@ const StepKind& deb_install_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps
