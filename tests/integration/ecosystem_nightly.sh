@@ -72,8 +72,6 @@ assert_contains "$out" '"VARIANT": "plain"'
 rm -rf "$tmp/publish"
 
 # 3. Real bakes, when `ccbake bake --image` and the Debian 12 test image are there.
-"$CCBAKE" bake --help 2>&1 | grep -q -- "--image" || skip "ccbake bake --image is not there yet"
-[ -f "$CCBAKE_SRC/tests/fixtures/base-image.sh" ] || skip "tests/fixtures/base-image.sh is not there yet"
 NIGHTLY_BASE_IMAGE="$(bash "$CCBAKE_SRC/tests/fixtures/base-image.sh")"
 export NIGHTLY_BASE_IMAGE
 echo "  - {name: broken, recipe: $tmp/recipe.yaml, sets: [no_such_variable=1]}" >>"$tmp/variants.yaml"

@@ -28,10 +28,7 @@ assert_rc 0
 ! grep -q '"-drive"' "$templates"/*.pkr.hcl || fail "a template passes -drive in qemuargs"
 
 # 2. The real builds need `ccbake bake --image` and the cached Debian 12 test image.
-"$CCBAKE" bake --help 2>&1 | grep -q -- "--image" || skip "ccbake bake --image is not there yet"
-[ -x "$CCBAKE_SRC/tests/fixtures/base-image.sh" ] || [ -f "$CCBAKE_SRC/tests/fixtures/base-image.sh" ] ||
-    skip "tests/fixtures/base-image.sh is not there yet"
-base="$(bash "$CCBAKE_SRC/tests/fixtures/base-image.sh")"
+base="$(bash "$CCBAKE_SRC/tests/fixtures/base-image.sh")" || fail "cannot build the Debian 12 UEFI test disk"
 cat >"$tmp/recipe.yaml" <<'EOF'
 name: packer-test
 description: TEST ONLY - a small bake of the Debian 12 test image driven by Packer.

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (loop devices, mounts)"
 command -v debugfs >/dev/null || skip "debugfs (e2fsprogs) is not installed"
-base="$("$CCBAKE_SRC/tests/fixtures/base-image.sh")" || skip "cannot build the Debian 12 UEFI test disk"
+base="$("$CCBAKE_SRC/tests/fixtures/base-image.sh")" || fail "cannot build the Debian 12 UEFI test disk (tests/fixtures/base-image.sh)"
 work="$(mktemp -d /var/tmp/ccbake-steps-config-grub.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 vendor=(console=tty1 console=ttyS0 console=hvc0 iommu=pt noccfilter ioremap_force_shared authorize_allow_devs=ALL:ALL)

@@ -20,7 +20,7 @@ fresh_root() {  # a copy of the cached base root (tarball or folder) in $work/ro
     umount -l "$work/root" 2>/dev/null || true
     mount -t tmpfs -o size=4g,mode=0755 ccbake-test "$work/root"
     local base
-    base="$("$CCBAKE_SRC/tests/fixtures/base-rootfs.sh")" || skip "cannot build the Debian 12 base root"
+    base="$("$CCBAKE_SRC/tests/fixtures/base-rootfs.sh")" || fail "cannot build the Debian 12 base root (tests/fixtures/base-rootfs.sh)"
     if [ -d "$base" ]; then cp -a "$base/." "$work/root/"; else tar -xpf "$base" --numeric-owner -C "$work/root"; fi
 }
 

@@ -18,7 +18,8 @@ is served normally:
   redirect:URL        302 to URL (e.g. a mirror)
 Faults can also be changed while running: GET /_ctl/fault?path=/P&kind=KIND[:ARG],
 GET /_ctl/clear. Every request is logged as one JSON line to --log (method, path, range,
-status, bytes). The server stops by itself after --max-seconds (default 300).
+status, bytes) when its handler ends; GET /_ctl/idle answers once no other request is being
+served (at most 10 s), so a reader of the log sees every request that came before. The server stops by itself after --max-seconds (default 300).
 """
 import argparse
 import json
@@ -34,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 FAULTS = {}
 FAULTS_LOCK = threading.Lock()
 LOG_LOCK = threading.Lock()
+ACTIVE = [0]  # requests being served (control requests aside)
+ACTIVE_LOCK = threading.Lock()
 ARGS = None
 
 
@@ -99,6 +102,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def control(self, url):
         q = urllib.parse.parse_qs(url.query)
+        if url.path == "/_ctl/idle":
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with ACTIVE_LOCK:
+                    if ACTIVE[0] == 0:
+                        break
+                time.sleep(0.02)
+            return self.simple(200, b"idle\n")
         if url.path == "/_ctl/clear":
             with FAULTS_LOCK:
                 FAULTS.clear()
@@ -120,6 +131,15 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         if url.path.startswith("/_ctl/"):
             return self.control(url)
+        with ACTIVE_LOCK:
+            ACTIVE[0] += 1
+        try:
+            self.serve(url)
+        finally:
+            with ACTIVE_LOCK:
+                ACTIVE[0] -= 1
+
+    def serve(self, url):
         fault = take_fault(url.path)
         kind = fault["kind"] if fault else None
         if kind == "notfound":

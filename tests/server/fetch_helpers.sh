@@ -77,11 +77,13 @@ write_recipe() {
     } >"$file"
 }
 
-# requests PATH [STATUS] — how many requests the server logged for a path (and status).
+# requests PATH [STATUS] — how many requests the server logged for a path (and status), read
+# once the server has finished (and logged) every request it was serving.
 requests() {
-    python3 - "$LOG" "$1" "${2:-}" <<'PY'
-import json, sys
-log, path, status = sys.argv[1], sys.argv[2], sys.argv[3]
+    python3 - "$LOG" "$1" "${2:-}" "$BASE" <<'PY'
+import json, sys, urllib.request
+log, path, status, base = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+urllib.request.urlopen(base + "/_ctl/idle", timeout=30).read()
 n = 0
 for line in open(log):
     e = json.loads(line)
