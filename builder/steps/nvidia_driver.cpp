@@ -61,7 +61,10 @@ void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& k
         art && !art->filename.empty() ? art->filename : "nvidia-installer.run");
     std::vector<std::string> argv = {"sh", file, "--silent",
                                      "--kernel-module-type=" + text(s.spec, "module_type"),
-                                     "--kernel-name=" + kernel};
+                                     "--kernel-name=" + kernel,
+                                     // The build host's kernel stays untouched: no test load of
+                                     // the new modules, no unloading of nouveau.
+                                     "--skip-module-load", "--no-nouveau-check"};
     if (s.spec.value("dkms", true)) argv.push_back("--dkms");
     for (const auto& a : texts(s.spec, "extra_args"))
         argv.push_back(a);

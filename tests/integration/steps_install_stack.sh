@@ -68,7 +68,11 @@ recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk
       venv: /opt/nvtrust/venv
       install: [./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]
 YAML
+# The host's loaded modules, before and after (a kernel without module support has none).
+host_modules() { if [ -r /proc/modules ]; then cut -d" " -f1 /proc/modules | sort; else echo "(no /proc/modules)"; fi; }
+modules_before="$(host_modules)"
 bake stack
+modules_after="$(host_modules)"
 assert_rc 0
 echo "$out"
 
@@ -91,6 +95,9 @@ assert_eq "$(pkg_version libnvidia-nscq-570)" "570.195.03-1" "nscq"
 # driver: flags recorded by the stand-in installer, for the image's kernel
 flags="$(cat "$work/root/var/log/nvidia-installer-standin.flags")"
 assert_contains "$flags" "--kernel-module-type=open" "installer flags"
+assert_contains "$flags" "--skip-module-load" "installer flags"
+assert_contains "$flags" "--no-nouveau-check" "installer flags"
+[ "$modules_after" == "$modules_before" ] || fail "the host's loaded modules changed during the bake"
 assert_contains "$flags" "--kernel-name=$kernel" "installer flags"
 assert_contains "$flags" "--silent" "installer flags"
 assert_contains "$flags" "--dkms" "installer flags"

@@ -143,6 +143,8 @@ TEST_CASE("nvidia_driver builds open modules for the image's newest kernel >= mi
     CHECK(has(runs[0], "--silent"));
     CHECK(has(runs[0], "--kernel-module-type=open"));
     CHECK(has(runs[0], "--kernel-name=6.8.0-51-generic"));
+    CHECK(has(runs[0], "--skip-module-load")); // the host's kernel stays untouched
+    CHECK(has(runs[0], "--no-nouveau-check"));
     CHECK(has(runs[0], "--dkms"));
     CHECK(has(runs[0], "--no-drm"));
     CHECK(util::starts_with(runs[0][1], "/var/tmp/ccbake-stage-"));
