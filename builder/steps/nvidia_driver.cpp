@@ -155,8 +155,11 @@ const StepKind& nvidia_driver_kind() {
         "Install the NVIDIA driver from its .run installer for the image's kernel.",
         "Run offline with no GPU visible, the installer would pick the proprietary modules; "
         "confidential computing needs the open ones. ccbake always passes `--silent "
-        "--kernel-module-type=open --kernel-name=KERNEL` (the image's kernel, never the host's) "
-        "and `--dkms` unless disabled. The kernel's headers must be installed first. Nouveau is "
+        "--kernel-module-type=open --kernel-name=KERNEL` (the image's kernel, never the host's), "
+        "`--skip-module-load --no-nouveau-check` (the build host's kernel stays untouched) "
+        "and `--dkms` unless disabled, with `CC` set to the compiler the kernel was built with "
+        "(from its headers' `CONFIG_CC_VERSION_TEXT`; installed when the image lacks it). "
+        "The kernel's headers must be installed first. Nouveau is "
         "blacklisted, the LKCA modprobe config written and `update-initramfs -u -k KERNEL` run.",
         {
             {"artifact",
