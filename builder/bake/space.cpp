@@ -27,7 +27,7 @@ const std::map<std::string, std::uint64_t>& allowances() {
         {"modprobe", 256 * kMiB},
         {"nvidia_driver", 512 * kMiB},
         {"python_venv", 256 * kMiB},
-        {"run", 16 * kMiB},
+        {"run", 4 * kMiB},
         {"source_build", 256 * kMiB},
         {"systemd", 1 * kMiB},
         {"vendor_installer", 64 * kMiB},
