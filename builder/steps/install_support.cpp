@@ -95,6 +95,13 @@ bool is_dir(const StepContext& ctx, const std::string& inside) {
     return fs::is_directory(resolve(ctx.target.root(), inside), ec);
 }
 
+std::string topmost_missing(const StepContext& ctx, const std::string& inside) {
+    std::string missing;
+    for (fs::path p = inside; p.has_relative_path() && !exists(ctx, p.string()); p = p.parent_path())
+        missing = p.string();
+    return missing;
+}
+
 bool write_if_changed(const StepContext& ctx, const std::string& inside,
                       const std::string& content) {
     if (target::read_in_root(ctx.target.root(), inside) == content) return false;

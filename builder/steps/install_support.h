@@ -18,6 +18,10 @@ std::filesystem::path host(const StepContext& ctx, const std::string& inside);
 bool exists(const StepContext& ctx, const std::string& inside);
 bool is_dir(const StepContext& ctx, const std::string& inside);
 
+// The highest of `inside` and its parents that does not exist in the image ("" when `inside`
+// exists): what to remove so that a failed step leaves none of the folders it created.
+std::string topmost_missing(const StepContext& ctx, const std::string& inside);
+
 // Writes `content` to `inside` (parents created) only when it differs; true when written.
 bool write_if_changed(const StepContext& ctx, const std::string& inside,
                       const std::string& content);

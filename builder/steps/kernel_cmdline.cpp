@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <map>
+#include <set>
 
 namespace ccbake::steps {
 
@@ -129,6 +131,8 @@ std::vector<std::string> requested_args(const recipe::Step& s) {
     return add;
 }
 
+std::string dropin_of(const recipe::Step& s) { return "/etc/default/grub.d/" + text(s.spec, "dropin"); }
+
 void update_grub(StepContext& ctx) {
     ctx.progress("update-grub");
     Captured c = capture(ctx, {"update-grub"});
@@ -156,17 +160,27 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
         throw Error("the image has no grub: update-grub is not installed",
                     "install grub (grub-efi-amd64) in an earlier step, or set update_grub: false");
 
-    // The starting value is what the image's own files give, without this step's drop-in:
-    // re-applying then computes the same text, and a changed swiotlb replaces the old one.
+    // The starting value is what the image's own files give, without the drop-ins of the
+    // recipe's kernel_cmdline steps; then every such step up to this one applies, in recipe
+    // order. Re-applying computes the same text, a changed swiotlb replaces the old one, and a
+    // second step keeps what the first added unless it removes or replaces it.
+    const SameKind stack = same_kind_steps(ctx.recipe, s);
+    std::set<std::string> ours, later;
+    for (size_t i = 0; i < stack.steps.size(); ++i) {
+        ours.insert(dropin_of(*stack.steps[i]));
+        if (i > stack.index && dropin_of(*stack.steps[i]) != dropin)
+            later.insert(dropin_of(*stack.steps[i]));
+    }
     auto files = config::grub_default_files(root);
     std::vector<std::string> others;
     std::copy_if(files.begin(), files.end(), std::back_inserter(others),
-                 [&](const std::string& f) { return f != dropin; });
+                 [&](const std::string& f) { return !ours.count(f); });
     const auto required = requested_args(s);
     const auto removed = texts(s.spec, "remove");
     auto before = effective_vars(ctx, others);
-    const auto args =
-        merge_cmdline(split_cmdline(before["GRUB_CMDLINE_LINUX_DEFAULT"]), required, removed);
+    auto args = split_cmdline(before["GRUB_CMDLINE_LINUX_DEFAULT"]);
+    for (size_t i = 0; i <= stack.index; ++i)
+        args = merge_cmdline(args, requested_args(*stack.steps[i]), texts(stack.steps[i]->spec, "remove"));
     // Ubuntu's minimal and KVM cloud images boot without an initramfs (40-force-partuuid.cfg).
     const bool force_partuuid = !before["GRUB_FORCE_PARTUUID"].empty();
 
@@ -176,8 +190,11 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     if (force_partuuid && !result.changes.empty())
         result.changes.push_back("GRUB_FORCE_PARTUUID cleared: the image boots with its initramfs");
 
-    // Prove it: every file in grub's order, the drop-in included, must give exactly `args`.
+    // Prove it: every file in grub's order, the drop-in included, must give exactly `args`
+    // (the drop-ins of later kernel_cmdline steps aside: those steps rewrite them).
     files = config::grub_default_files(root);
+    files.erase(std::remove_if(files.begin(), files.end(), [&](const std::string& f) { return later.count(f) > 0; }),
+                files.end());
     auto after_vars = effective_vars(ctx, files);
     const std::string effective = after_vars["GRUB_CMDLINE_LINUX_DEFAULT"];
     if (force_partuuid && !after_vars["GRUB_FORCE_PARTUUID"].empty())
@@ -252,8 +269,23 @@ const StepKind& kernel_cmdline_kind() {
             {"update_grub", FieldType::Bool, false, true, "Run update-grub and check grub.cfg."},
         },
         "kernel_cmdline:\n  swiotlb: 4GiB\n  add: [console=ttyS0, iommu=pt]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
            recipe::Diagnostics& d) {
+            // Stacking: a later step's drop-in must not sort before an earlier step's other
+            // drop-in, or grub would read the earlier (and so lose this step's arguments).
+            const SameKind stack = same_kind_steps(r, s);
+            for (size_t i = 0; i < stack.index; ++i) {
+                const auto& e = *stack.steps[i];
+                if (text(e.spec, "dropin") != text(s.spec, "dropin") &&
+                    text(s.spec, "dropin") < text(e.spec, "dropin"))
+                    d.error(loc("dropin"),
+                            fmt::format("kernel_cmdline steps '{}' and '{}' clash: '{}' writes {}, which "
+                                        "grub reads before '{}''s {}, so the earlier step's value would win",
+                                        e.name, s.name, s.name, text(s.spec, "dropin"), e.name,
+                                        text(e.spec, "dropin")),
+                            "use the same drop-in for both (their arguments accumulate in recipe order) or "
+                            "name the later step's drop-in so it sorts after");
+            }
             if (s.spec.contains("swiotlb")) {
                 std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
                 if (bytes < (64ull << 20) || bytes > (64ull << 30))
@@ -285,7 +317,7 @@ const StepKind& kernel_cmdline_kind() {
                                 text(s.spec, "dropin")),
                     "name it 99-....cfg so it is read last");
         },
-        [](const recipe::Step& s, const recipe::Recipe&) {
+        [](const recipe::Step& s, const recipe::Recipe& r) {
             std::vector<std::string> args = texts(s.spec, "add");
             std::vector<std::string> out;
             if (s.spec.contains("swiotlb")) {
@@ -301,6 +333,22 @@ const StepKind& kernel_cmdline_kind() {
             if (!removed.empty()) out.push_back("remove: " + util::join(removed, " "));
             if (s.spec.value("update_grub", true))
                 out.push_back("update-grub; check every Linux entry");
+            // The last kernel_cmdline step shows what all of them compose, and who added what.
+            const SameKind stack = same_kind_steps(r, s);
+            if (stack.steps.size() > 1 && stack.index + 1 == stack.steps.size()) {
+                std::vector<std::string> composed;
+                std::map<std::string, std::string> from;
+                for (const auto* t : stack.steps) {
+                    auto next = merge_cmdline(composed, requested_args(*t), texts(t->spec, "remove"));
+                    for (const auto& a : next)
+                        if (std::find(composed.begin(), composed.end(), a) == composed.end()) from[a] = t->name;
+                    composed = next;
+                }
+                std::vector<std::string> parts;
+                for (const auto& a : composed) parts.push_back(fmt::format("{} ({})", a, from[a]));
+                out.push_back(fmt::format("composed by {} kernel_cmdline steps, after the image's own: {}",
+                                          stack.steps.size(), util::join(parts, " ")));
+            }
             return out;
         },
         apply_kernel_cmdline,

@@ -80,6 +80,9 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         std::ifstream in(install::host(ctx, stamp), std::ios::binary);
         if (std::string(std::istreambuf_iterator<char>(in), {}) == wanted) return {};
     }
+    // Folders this run creates, parents included, so a failure removes all of them.
+    const std::string new_venv_dir = install::topmost_missing(ctx, venv);
+    const std::string new_src_dir = install::topmost_missing(ctx, extract_to);
     const bool extracted = s.spec.contains("artifact") &&
                            install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
     if (extracted)
@@ -98,8 +101,9 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
     } catch (...) {
         // What this run unpacked or created goes again, so the image is left as the step found it.
         std::error_code ec;
-        if (created) std::filesystem::remove_all(install::host(ctx, venv), ec);
-        if (extracted) std::filesystem::remove_all(install::host(ctx, extract_to), ec);
+        if (created) std::filesystem::remove_all(install::host(ctx, new_venv_dir.empty() ? venv : new_venv_dir), ec);
+        if (extracted)
+            std::filesystem::remove_all(install::host(ctx, new_src_dir.empty() ? extract_to : new_src_dir), ec);
         throw;
     }
     install::write_if_changed(ctx, stamp, wanted);

@@ -13,6 +13,21 @@ const std::vector<const StepKind*>& all_kinds() {
     return kinds;
 }
 
+SameKind same_kind_steps(const recipe::Recipe& r, const recipe::Step& s) {
+    SameKind out;
+    bool found = false;
+    for (const auto& t : r.steps) {
+        if (t.kind != s.kind) continue;
+        if (!found && (&t == &s || (t.name == s.name && t.hash == s.hash))) {
+            out.index = out.steps.size();
+            found = true;
+        }
+        out.steps.push_back(&t);
+    }
+    if (!found) out = SameKind{{&s}, 0};
+    return out;
+}
+
 const StepKind* find_kind(const std::string& name) {
     for (const auto* k : all_kinds())
         if (k->name == name) return k;

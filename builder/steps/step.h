@@ -52,6 +52,14 @@ inline std::vector<std::string> texts(const nlohmann::json& spec, const char* ke
     return out;
 }
 
+// Stacking: the recipe's steps of `s`'s kind, in recipe order, and `s`'s place among them. A
+// step that is not in the recipe (a unit test's own) stands alone.
+struct SameKind {
+    std::vector<const recipe::Step*> steps;
+    size_t index = 0;  // steps[index] is `s`
+};
+SameKind same_kind_steps(const recipe::Recipe& r, const recipe::Step& s);
+
 // All step kinds, in the order the docs list them.
 const std::vector<const StepKind*>& all_kinds();
 const StepKind* find_kind(const std::string& name);

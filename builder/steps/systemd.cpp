@@ -80,6 +80,49 @@ std::string find_cycle(const std::map<std::string, std::set<std::string>>& g) {
 
 constexpr const char* kDropinName = "50-ccbake-ordering.conf";
 
+// Stacking: the ordering and units of every systemd step of the recipe up to `s`, in recipe
+// order, as one spec. Each unit's drop-in holds what all of them ask for it, so a later step
+// never takes away an earlier step's ordering, and cycles are found across steps.
+nlohmann::json composed_spec(const recipe::Recipe& r, const recipe::Step& s, size_t upto_extra = 1) {
+    auto same = same_kind_steps(r, s);
+    nlohmann::json out = {{"ordering", nlohmann::json::array()}, {"units", nlohmann::json::array()}};
+    for (size_t i = 0; i < same.index + upto_extra && i < same.steps.size(); ++i)
+        for (const char* key : {"ordering", "units"})
+            for (const auto& e : same.steps[i]->spec.value(key, nlohmann::json::array())) out[key].push_back(e);
+    return out;
+}
+
+// A cycle systemd would see in the image, reachable from `units`: the ordering of every unit
+// file in the image's unit directories as systemd merges its files (the image's own units can
+// close a cycle the recipe opens: a Before= in a unit the recipe never names).
+std::string image_cycle(const std::filesystem::path& root, const std::vector<std::string>& units) {
+    std::set<std::string> all(units.begin(), units.end());
+    static const std::regex unit_file(R"(^[A-Za-z0-9@_.\\:-]+\.(service|target|socket|timer|mount|path|slice)$)");
+    for (const auto& dir : config::system_unit_paths()) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(resolve_in_root(root, dir, true), ec)) {
+            std::string n = e.path().filename().string();
+            if (std::regex_match(n, unit_file) && n.find('@') == std::string::npos) all.insert(n);
+        }
+    }
+    std::map<std::string, std::set<std::string>> before;
+    for (const auto& n : all) {
+        auto u = config::load_unit_ordering(root, n);
+        for (const auto& a : u.after) before[a].insert(n);
+        for (const auto& b : u.before) before[n].insert(b);
+    }
+    std::map<std::string, std::set<std::string>> reachable;  // the part reachable from `units`
+    std::vector<std::string> todo(units.begin(), units.end());
+    while (!todo.empty()) {
+        std::string n = todo.back();
+        todo.pop_back();
+        if (reachable.count(n)) continue;
+        reachable[n] = before[n];
+        todo.insert(todo.end(), before[n].begin(), before[n].end());
+    }
+    return find_cycle(reachable);
+}
+
 std::string unit_dir(const std::string& unit) { return "/etc/systemd/system/" + unit; }
 
 // The recipe's ordering entries, merged per unit in the order units first appear.
@@ -177,6 +220,21 @@ void enable_units(StepContext& ctx, const std::vector<std::string>& units, std::
     }
 }
 
+// Whether a warning is about a key under [Install] that an earlier step of this or an earlier
+// bake already carried into [Unit] with ccbake's drop-in: such findings stay exempt.
+bool corrected_earlier(StepContext& ctx, const std::string& warning) {
+    static const std::regex re(R"(([^/\s:]+\.(service|target|socket|timer|mount|path|slice)):(\d+): .*'(Before|After|Requires|Wants)')");
+    std::smatch m;
+    if (!std::regex_search(warning, m, re)) return false;
+    const std::string unit = m[1].str(), key = m[4].str();
+    const int line = std::stoi(m[3].str());
+    auto dropin = read_text(resolve_in_root(ctx.target.root(), unit_dir(unit) + ".d/" + kDropinName, true));
+    if (!dropin || dropin->find("under [Install]") == std::string::npos) return false;
+    for (const auto& k : config::load_unit_ordering(ctx.target.root(), unit).misplaced)
+        if (k.line == line && k.key == key) return true;
+    return false;
+}
+
 // systemd-analyze verify prints warnings but exits 0 on them: every line it prints is a
 // failure, except the misplaced keys this step found and corrected through a drop-in.
 void verify_units(StepContext& ctx, const std::vector<std::string>& units,
@@ -196,7 +254,7 @@ void verify_units(StepContext& ctx, const std::vector<std::string>& units,
             return line.find(fmt::format("/{}:{}:", name, m.line)) != std::string::npos &&
                    line.find("'" + m.key + "'") != std::string::npos;
         });
-        if (!known) warnings.push_back(line);
+        if (!known && !corrected_earlier(ctx, line)) warnings.push_back(line);
     }
     if (c.exit_code == 0 && warnings.empty()) return;
     Error e(fmt::format("systemd-analyze verify found problems in {}: {}", util::join(units, " "),
@@ -234,8 +292,15 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
         verify.push_back(text(u, "name"));
     }
     // Every unit the step touches or names; one with ordering keys under [Install] gets a
-    // drop-in too, even when the recipe orders nothing for it.
-    auto deps = merged_ordering(s.spec);
+    // drop-in too, even when the recipe orders nothing for it. The drop-ins hold what every
+    // systemd step up to this one asks for their units.
+    const nlohmann::json composed = composed_spec(ctx.recipe, s);
+    std::set<std::string> mine;
+    for (const auto& o : s.spec.value("ordering", nlohmann::json::array())) mine.insert(text(o, "unit"));
+    const auto all_deps = merged_ordering(composed);
+    std::vector<UnitDeps> deps;
+    for (const auto& d : all_deps)
+        if (mine.count(d.unit)) deps.push_back(d);
     std::vector<std::string> involved = texts(s.spec, "enable");
     for (const auto& u : s.spec["units"]) involved.push_back(text(u, "name"));
     for (const auto& d : deps) {
@@ -245,12 +310,14 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
     }
     for (const auto& unit : involved) {
         bool listed = std::any_of(deps.begin(), deps.end(), [&](const UnitDeps& d) { return d.unit == unit; });
-        if (!listed && !config::load_unit_ordering(root, unit).misplaced.empty())
-            deps.push_back(UnitDeps{unit, {}, {}, {}, {}, {}});
+        if (listed || config::load_unit_ordering(root, unit).misplaced.empty()) continue;
+        // An earlier step's ordering of the unit stays in its drop-in.
+        auto earlier = std::find_if(all_deps.begin(), all_deps.end(), [&](const UnitDeps& d) { return d.unit == unit; });
+        deps.push_back(earlier != all_deps.end() ? *earlier : UnitDeps{unit, {}, {}, {}, {}, {}});
     }
     std::vector<config::MisplacedKey> corrected;
     for (auto& d : deps) {
-        auto found = correct_misplaced(ctx, s.spec, d);
+        auto found = correct_misplaced(ctx, composed, d);
         corrected.insert(corrected.end(), found.begin(), found.end());
         for (const auto& m : found)
             ctx.progress(fmt::format("{}:{}: {}= under [Install] is ignored by systemd; ordered in [Unit] by {}",
@@ -268,7 +335,17 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
     }
     enable_units(ctx, texts(s.spec, "enable"), changes);
     if (s.spec.value("verify", true)) verify_units(ctx, verify, corrected);
-    prove_ordering(ctx, s.spec);
+    prove_ordering(ctx, composed);
+    // What systemd will see: the image's own units and drop-ins too.
+    std::vector<std::string> named;
+    for (const auto& [a, bs] : ordering_graph(composed)) {
+        named.push_back(a);
+        named.insert(named.end(), bs.begin(), bs.end());
+    }
+    if (std::string cycle = image_cycle(root, named); !cycle.empty())
+        throw Error("systemd would see an ordering cycle in the image: " + cycle,
+                    "at boot systemd breaks it by deleting a start job; change the recipe's ordering or the unit "
+                    "that closes the cycle");
     return {changes};
 }
 
@@ -305,7 +382,7 @@ const StepKind& systemd_kind() {
             {"verify", FieldType::Bool, false, true, "Run systemd-analyze verify and fail on warnings."},
         },
         "systemd:\n  ordering:\n    - unit: bcm-agent.service\n      after: [nvidia-persistenced.service]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc, recipe::Diagnostics& d) {
             for (const auto& u : s.spec.value("units", nlohmann::json::array())) {
                 std::string name = text(u, "name");
                 if (!valid_unit_name(name))
@@ -337,6 +414,19 @@ const StepKind& systemd_kind() {
             if (!cycle.empty())
                 d.error(loc("ordering"), "ordering cycle: " + cycle,
                         "systemd would break the cycle by dropping a start job at boot");
+            else if (std::string across = find_cycle(ordering_graph(composed_spec(r, s)));
+                     !across.empty() && find_cycle(ordering_graph(composed_spec(r, s, 0))).empty()) {
+                std::vector<std::string> names;
+                for (const auto* t : same_kind_steps(r, s).steps) {
+                    if (t == &s || names.size() > 8) break;
+                    names.push_back("'" + t->name + "'");
+                }
+                d.error(loc("ordering"),
+                        fmt::format("ordering cycle across systemd steps: {} (this step '{}' closes it; "
+                                    "earlier: {})",
+                                    across, s.name, util::join(names, ", ")),
+                        "systemd would break the cycle by dropping a start job at boot");
+            }
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> out;
