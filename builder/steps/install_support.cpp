@@ -97,7 +97,8 @@ bool is_dir(const StepContext& ctx, const std::string& inside) {
 
 std::string topmost_missing(const StepContext& ctx, const std::string& inside) {
     std::string missing;
-    for (fs::path p = inside; p.has_relative_path() && !exists(ctx, p.string()); p = p.parent_path())
+    for (fs::path p = inside; p.has_relative_path() && !exists(ctx, p.string());
+         p = p.parent_path())
         missing = p.string();
     return missing;
 }

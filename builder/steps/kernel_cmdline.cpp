@@ -131,7 +131,9 @@ std::vector<std::string> requested_args(const recipe::Step& s) {
     return add;
 }
 
-std::string dropin_of(const recipe::Step& s) { return "/etc/default/grub.d/" + text(s.spec, "dropin"); }
+std::string dropin_of(const recipe::Step& s) {
+    return "/etc/default/grub.d/" + text(s.spec, "dropin");
+}
 
 void update_grub(StepContext& ctx) {
     ctx.progress("update-grub");
@@ -180,7 +182,8 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     auto before = effective_vars(ctx, others);
     auto args = split_cmdline(before["GRUB_CMDLINE_LINUX_DEFAULT"]);
     for (size_t i = 0; i <= stack.index; ++i)
-        args = merge_cmdline(args, requested_args(*stack.steps[i]), texts(stack.steps[i]->spec, "remove"));
+        args = merge_cmdline(args, requested_args(*stack.steps[i]),
+                             texts(stack.steps[i]->spec, "remove"));
     // Ubuntu's minimal and KVM cloud images boot without an initramfs (40-force-partuuid.cfg).
     const bool force_partuuid = !before["GRUB_FORCE_PARTUUID"].empty();
 
@@ -193,7 +196,8 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     // Prove it: every file in grub's order, the drop-in included, must give exactly `args`
     // (the drop-ins of later kernel_cmdline steps aside: those steps rewrite them).
     files = config::grub_default_files(root);
-    files.erase(std::remove_if(files.begin(), files.end(), [&](const std::string& f) { return later.count(f) > 0; }),
+    files.erase(std::remove_if(files.begin(), files.end(),
+                               [&](const std::string& f) { return later.count(f) > 0; }),
                 files.end());
     auto after_vars = effective_vars(ctx, files);
     const std::string effective = after_vars["GRUB_CMDLINE_LINUX_DEFAULT"];
@@ -253,7 +257,12 @@ const StepKind& kernel_cmdline_kind() {
         "give, removes `remove`, applies `add` without duplicates and sets `swiotlb=` to the size "
         "in 2 KiB slabs (MiB x 512: 4GiB -> 2097152). The effective value is proven by sourcing "
         "grub's files in grub's order, then `update-grub` runs and every Linux entry of grub.cfg "
-        "is checked to carry the arguments and a root=UUID.",
+        "is checked to carry the arguments and a root=UUID. Stacking: the command line is "
+        "composed from every kernel_cmdline step in recipe order (included files first), each "
+        "starting from what the earlier ones gave, so a later step keeps an earlier step's "
+        "arguments unless it removes or replaces them; `plan` shows the composed line and which "
+        "step added each part. Steps may share a drop-in; a later step whose drop-in sorts "
+        "before an earlier step's is refused by `validate`.",
         {
             {"swiotlb",
              FieldType::Size,
@@ -278,13 +287,16 @@ const StepKind& kernel_cmdline_kind() {
                 const auto& e = *stack.steps[i];
                 if (text(e.spec, "dropin") != text(s.spec, "dropin") &&
                     text(s.spec, "dropin") < text(e.spec, "dropin"))
-                    d.error(loc("dropin"),
-                            fmt::format("kernel_cmdline steps '{}' and '{}' clash: '{}' writes {}, which "
-                                        "grub reads before '{}''s {}, so the earlier step's value would win",
-                                        e.name, s.name, s.name, text(s.spec, "dropin"), e.name,
-                                        text(e.spec, "dropin")),
-                            "use the same drop-in for both (their arguments accumulate in recipe order) or "
-                            "name the later step's drop-in so it sorts after");
+                    d.error(
+                        loc("dropin"),
+                        fmt::format(
+                            "kernel_cmdline steps '{}' and '{}' clash: '{}' writes {}, which "
+                            "grub reads before '{}''s {}, so the earlier step's value would win",
+                            e.name, s.name, s.name, text(s.spec, "dropin"), e.name,
+                            text(e.spec, "dropin")),
+                        "use the same drop-in for both (their arguments accumulate in recipe "
+                        "order) or "
+                        "name the later step's drop-in so it sorts after");
             }
             if (s.spec.contains("swiotlb")) {
                 std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
@@ -339,15 +351,19 @@ const StepKind& kernel_cmdline_kind() {
                 std::vector<std::string> composed;
                 std::map<std::string, std::string> from;
                 for (const auto* t : stack.steps) {
-                    auto next = merge_cmdline(composed, requested_args(*t), texts(t->spec, "remove"));
+                    auto next =
+                        merge_cmdline(composed, requested_args(*t), texts(t->spec, "remove"));
                     for (const auto& a : next)
-                        if (std::find(composed.begin(), composed.end(), a) == composed.end()) from[a] = t->name;
+                        if (std::find(composed.begin(), composed.end(), a) == composed.end())
+                            from[a] = t->name;
                     composed = next;
                 }
                 std::vector<std::string> parts;
-                for (const auto& a : composed) parts.push_back(fmt::format("{} ({})", a, from[a]));
-                out.push_back(fmt::format("composed by {} kernel_cmdline steps, after the image's own: {}",
-                                          stack.steps.size(), util::join(parts, " ")));
+                for (const auto& a : composed)
+                    parts.push_back(fmt::format("{} ({})", a, from[a]));
+                out.push_back(
+                    fmt::format("composed by {} kernel_cmdline steps, after the image's own: {}",
+                                stack.steps.size(), util::join(parts, " ")));
             }
             return out;
         },

@@ -101,9 +101,12 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
     } catch (...) {
         // What this run unpacked or created goes again, so the image is left as the step found it.
         std::error_code ec;
-        if (created) std::filesystem::remove_all(install::host(ctx, new_venv_dir.empty() ? venv : new_venv_dir), ec);
+        if (created)
+            std::filesystem::remove_all(
+                install::host(ctx, new_venv_dir.empty() ? venv : new_venv_dir), ec);
         if (extracted)
-            std::filesystem::remove_all(install::host(ctx, new_src_dir.empty() ? extract_to : new_src_dir), ec);
+            std::filesystem::remove_all(
+                install::host(ctx, new_src_dir.empty() ? extract_to : new_src_dir), ec);
         throw;
     }
     install::write_if_changed(ctx, stamp, wanted);

@@ -4,11 +4,11 @@ namespace ccbake::steps {
 
 const std::vector<const StepKind*>& all_kinds() {
     static const std::vector<const StepKind*> kinds = {
-        &kernel_kind(),        &apt_repo_kind(),       &apt_install_kind(),
-        &deb_install_kind(),   &nvidia_driver_kind(),  &vendor_installer_kind(),
-        &source_build_kind(),  &python_venv_kind(),    &kernel_cmdline_kind(),
-        &systemd_kind(),       &json_edit_kind(),      &modprobe_kind(),
-        &file_kind(),          &run_kind(),            &guest_check_kind(),
+        &kernel_kind(),       &apt_repo_kind(),      &apt_install_kind(),
+        &deb_install_kind(),  &nvidia_driver_kind(), &vendor_installer_kind(),
+        &source_build_kind(), &python_venv_kind(),   &kernel_cmdline_kind(),
+        &systemd_kind(),      &json_edit_kind(),     &modprobe_kind(),
+        &file_kind(),         &run_kind(),           &guest_check_kind(),
     };
     return kinds;
 }
@@ -34,4 +34,4 @@ const StepKind* find_kind(const std::string& name) {
     return nullptr;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

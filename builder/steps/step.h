@@ -4,21 +4,21 @@
 // renderer read that schema. `check` adds rules one field's type cannot express, `describe`
 // gives the lines `plan` shows (including derived values), and `apply` performs the step in a
 // target root: it must be idempotent and report what it changed.
+#include "recipe/diagnostics.h"
+#include "recipe/recipe.h"
+#include "recipe/schema.h"
+
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "recipe/diagnostics.h"
-#include "recipe/recipe.h"
-#include "recipe/schema.h"
-
 namespace ccbake::steps {
 
-struct StepContext;  // the target being baked (engine/step_context.h)
+struct StepContext; // the target being baked (engine/step_context.h)
 
 struct StepResult {
-    std::vector<std::string> changes;  // one line per thing changed; empty: nothing to do
+    std::vector<std::string> changes; // one line per thing changed; empty: nothing to do
 };
 
 // Locates a field of the step in the recipe's text, for diagnostics.
@@ -26,23 +26,25 @@ using FieldLoc = std::function<recipe::Location(const std::string&)>;
 // Cross-field checks the field types cannot express.
 using CheckFn = std::function<void(const recipe::Step&, const recipe::Recipe&, const FieldLoc&,
                                    recipe::Diagnostics&)>;
-using DescribeFn = std::function<std::vector<std::string>(const recipe::Step&, const recipe::Recipe&)>;
+using DescribeFn =
+    std::function<std::vector<std::string>(const recipe::Step&, const recipe::Recipe&)>;
 using ApplyFn = std::function<StepResult(StepContext&, const recipe::Step&)>;
 
 struct StepKind {
-    std::string name;     // the YAML key, e.g. "apt_repo"
-    std::string summary;  // one line for --help, plan and docs
-    std::string details;  // a paragraph for docs
+    std::string name;    // the YAML key, e.g. "apt_repo"
+    std::string summary; // one line for --help, plan and docs
+    std::string details; // a paragraph for docs
     std::vector<recipe::Field> fields;
-    std::string example;  // YAML of one step, shown in docs and checked by tests
+    std::string example; // YAML of one step, shown in docs and checked by tests
     CheckFn check;
     DescribeFn describe;
-    ApplyFn apply;  // empty until the kind can run
+    ApplyFn apply; // empty until the kind can run
 };
 
 // Field access on a checked spec: a missing or non-string field reads as empty.
 inline std::string text(const nlohmann::json& spec, const char* key) {
-    return spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>() : std::string();
+    return spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>()
+                                                       : std::string();
 }
 inline std::vector<std::string> texts(const nlohmann::json& spec, const char* key) {
     std::vector<std::string> out;
@@ -56,7 +58,7 @@ inline std::vector<std::string> texts(const nlohmann::json& spec, const char* ke
 // step that is not in the recipe (a unit test's own) stands alone.
 struct SameKind {
     std::vector<const recipe::Step*> steps;
-    size_t index = 0;  // steps[index] is `s`
+    size_t index = 0; // steps[index] is `s`
 };
 SameKind same_kind_steps(const recipe::Recipe& r, const recipe::Step& s);
 
@@ -64,4 +66,4 @@ SameKind same_kind_steps(const recipe::Recipe& r, const recipe::Step& s);
 const std::vector<const StepKind*>& all_kinds();
 const StepKind* find_kind(const std::string& name);
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,11 +1,5 @@
 // systemd: unit files the image lacks, ordering drop-ins in [Unit] where systemd honours
 // them, offline enablement, and a check that the ordering has no cycle.
-#include <fmt/format.h>
-#include <functional>
-#include <map>
-#include <regex>
-#include <set>
-
 #include "config/systemd_units.h"
 #include "steps/capture.h"
 #include "steps/context.h"
@@ -14,6 +8,12 @@
 #include "util/error.h"
 #include "util/strings.h"
 
+#include <fmt/format.h>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+
 namespace ccbake::steps {
 
 using recipe::FieldType;
@@ -21,7 +21,8 @@ using recipe::FieldType;
 namespace {
 
 bool valid_unit_name(const std::string& n) {
-    static const std::regex re(R"(^[A-Za-z0-9@_.\\:-]+\.(service|target|socket|timer|mount|path|slice)$)");
+    static const std::regex re(
+        R"(^[A-Za-z0-9@_.\\:-]+\.(service|target|socket|timer|mount|path|slice)$)");
     return std::regex_match(n, re);
 }
 
@@ -32,8 +33,10 @@ std::map<std::string, std::set<std::string>> ordering_graph(const nlohmann::json
     auto words = [](const std::string& v) { return util::split(util::trim(v), ' '); };
     for (const auto& o : spec.value("ordering", nlohmann::json::array())) {
         std::string unit = text(o, "unit");
-        for (const auto& a : texts(o, "after")) before[a].insert(unit);
-        for (const auto& b : texts(o, "before")) before[unit].insert(b);
+        for (const auto& a : texts(o, "after"))
+            before[a].insert(unit);
+        for (const auto& b : texts(o, "before"))
+            before[unit].insert(b);
     }
     for (const auto& u : spec.value("units", nlohmann::json::array())) {
         std::string unit = text(u, "name"), section;
@@ -42,9 +45,11 @@ std::map<std::string, std::set<std::string>> ordering_graph(const nlohmann::json
             if (util::starts_with(line, "[")) section = line;
             if (section != "[Unit]") continue;
             if (util::starts_with(line, "After="))
-                for (const auto& a : words(line.substr(6))) if (!a.empty()) before[a].insert(unit);
+                for (const auto& a : words(line.substr(6)))
+                    if (!a.empty()) before[a].insert(unit);
             if (util::starts_with(line, "Before="))
-                for (const auto& b : words(line.substr(7))) if (!b.empty()) before[unit].insert(b);
+                for (const auto& b : words(line.substr(7)))
+                    if (!b.empty()) before[unit].insert(b);
         }
     }
     return before;
@@ -52,7 +57,7 @@ std::map<std::string, std::set<std::string>> ordering_graph(const nlohmann::json
 
 // A cycle as "a -> b -> a", or "".
 std::string find_cycle(const std::map<std::string, std::set<std::string>>& g) {
-    std::map<std::string, int> state;  // 0 new, 1 on stack, 2 done
+    std::map<std::string, int> state; // 0 new, 1 on stack, 2 done
     std::vector<std::string> stack;
     std::string cycle;
     std::function<bool(const std::string&)> visit = [&](const std::string& n) {
@@ -83,12 +88,15 @@ constexpr const char* kDropinName = "50-ccbake-ordering.conf";
 // Stacking: the ordering and units of every systemd step of the recipe up to `s`, in recipe
 // order, as one spec. Each unit's drop-in holds what all of them ask for it, so a later step
 // never takes away an earlier step's ordering, and cycles are found across steps.
-nlohmann::json composed_spec(const recipe::Recipe& r, const recipe::Step& s, size_t upto_extra = 1) {
+nlohmann::json composed_spec(const recipe::Recipe& r, const recipe::Step& s,
+                             size_t upto_extra = 1) {
     auto same = same_kind_steps(r, s);
-    nlohmann::json out = {{"ordering", nlohmann::json::array()}, {"units", nlohmann::json::array()}};
+    nlohmann::json out = {{"ordering", nlohmann::json::array()},
+                          {"units", nlohmann::json::array()}};
     for (size_t i = 0; i < same.index + upto_extra && i < same.steps.size(); ++i)
         for (const char* key : {"ordering", "units"})
-            for (const auto& e : same.steps[i]->spec.value(key, nlohmann::json::array())) out[key].push_back(e);
+            for (const auto& e : same.steps[i]->spec.value(key, nlohmann::json::array()))
+                out[key].push_back(e);
     return out;
 }
 
@@ -97,10 +105,12 @@ nlohmann::json composed_spec(const recipe::Recipe& r, const recipe::Step& s, siz
 // close a cycle the recipe opens: a Before= in a unit the recipe never names).
 std::string image_cycle(const std::filesystem::path& root, const std::vector<std::string>& units) {
     std::set<std::string> all(units.begin(), units.end());
-    static const std::regex unit_file(R"(^[A-Za-z0-9@_.\\:-]+\.(service|target|socket|timer|mount|path|slice)$)");
+    static const std::regex unit_file(
+        R"(^[A-Za-z0-9@_.\\:-]+\.(service|target|socket|timer|mount|path|slice)$)");
     for (const auto& dir : config::system_unit_paths()) {
         std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator(resolve_in_root(root, dir, true), ec)) {
+        for (const auto& e :
+             std::filesystem::directory_iterator(resolve_in_root(root, dir, true), ec)) {
             std::string n = e.path().filename().string();
             if (std::regex_match(n, unit_file) && n.find('@') == std::string::npos) all.insert(n);
         }
@@ -108,10 +118,12 @@ std::string image_cycle(const std::filesystem::path& root, const std::vector<std
     std::map<std::string, std::set<std::string>> before;
     for (const auto& n : all) {
         auto u = config::load_unit_ordering(root, n);
-        for (const auto& a : u.after) before[a].insert(n);
-        for (const auto& b : u.before) before[n].insert(b);
+        for (const auto& a : u.after)
+            before[a].insert(n);
+        for (const auto& b : u.before)
+            before[n].insert(b);
     }
-    std::map<std::string, std::set<std::string>> reachable;  // the part reachable from `units`
+    std::map<std::string, std::set<std::string>> reachable; // the part reachable from `units`
     std::vector<std::string> todo(units.begin(), units.end());
     while (!todo.empty()) {
         std::string n = todo.back();
@@ -123,13 +135,15 @@ std::string image_cycle(const std::filesystem::path& root, const std::vector<std
     return find_cycle(reachable);
 }
 
-std::string unit_dir(const std::string& unit) { return "/etc/systemd/system/" + unit; }
+std::string unit_dir(const std::string& unit) {
+    return "/etc/systemd/system/" + unit;
+}
 
 // The recipe's ordering entries, merged per unit in the order units first appear.
 struct UnitDeps {
     std::string unit;
     std::vector<std::string> after, before, wants, requires_;
-    std::vector<std::string> notes;  // comment lines for the drop-in
+    std::vector<std::string> notes; // comment lines for the drop-in
 };
 
 void add_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
@@ -141,7 +155,8 @@ std::vector<UnitDeps> merged_ordering(const nlohmann::json& spec) {
     std::vector<UnitDeps> out;
     for (const auto& o : spec.value("ordering", nlohmann::json::array())) {
         std::string unit = text(o, "unit");
-        auto it = std::find_if(out.begin(), out.end(), [&](const UnitDeps& d) { return d.unit == unit; });
+        auto it =
+            std::find_if(out.begin(), out.end(), [&](const UnitDeps& d) { return d.unit == unit; });
         if (it == out.end()) it = out.insert(out.end(), UnitDeps{unit, {}, {}, {}, {}, {}});
         add_unique(it->after, texts(o, "after"));
         add_unique(it->before, texts(o, "before"));
@@ -155,7 +170,8 @@ std::string render_dropin(const UnitDeps& d) {
     std::string out =
         "# Written by ccbake: ordering and dependencies the recipe asks for. systemd honours\n"
         "# them only in [Unit]; under [Install] it ignores them.\n";
-    for (const auto& n : d.notes) out += "# " + n + "\n";
+    for (const auto& n : d.notes)
+        out += "# " + n + "\n";
     out += "[Unit]\n";
     auto line = [&](const char* key, const std::vector<std::string>& v) {
         if (!v.empty()) out += std::string(key) + "=" + util::join(v, " ") + "\n";
@@ -173,7 +189,8 @@ bool unit_exists(const StepContext& ctx, const std::string& unit) {
 
 // Ordering keys a unit file in the image puts under [Install]: carried into the drop-in's
 // [Unit] unless that contradicts the recipe (then the recipe wins and the note says so).
-std::vector<config::MisplacedKey> correct_misplaced(StepContext& ctx, const nlohmann::json& spec, UnitDeps& d) {
+std::vector<config::MisplacedKey> correct_misplaced(StepContext& ctx, const nlohmann::json& spec,
+                                                    UnitDeps& d) {
     auto u = config::load_unit_ordering(ctx.target.root(), d.unit);
     std::vector<config::MisplacedKey> found;
     for (const auto& m : u.misplaced) {
@@ -186,15 +203,18 @@ std::vector<config::MisplacedKey> correct_misplaced(StepContext& ctx, const nloh
             nlohmann::json entry = {{"unit", d.unit}};
             entry[util::to_lower(m.key)] = nlohmann::json::array({v});
             trial["ordering"].push_back(entry);
-            if (find_cycle(ordering_graph(trial)).empty()) kept.push_back(v);
+            if (find_cycle(ordering_graph(trial)).empty())
+                kept.push_back(v);
             else
-                d.notes.push_back(fmt::format("{}={} under [Install] of {} not carried over: the recipe orders the "
-                                              "other way",
-                                              m.key, v, m.file));
+                d.notes.push_back(fmt::format(
+                    "{}={} under [Install] of {} not carried over: the recipe orders the "
+                    "other way",
+                    m.key, v, m.file));
         }
         if (kept.empty()) continue;
-        d.notes.push_back(fmt::format("{}={} was under [Install] of {} (line {}), where systemd ignores it", m.key,
-                                      util::join(kept, " "), m.file, m.line));
+        d.notes.push_back(
+            fmt::format("{}={} was under [Install] of {} (line {}), where systemd ignores it",
+                        m.key, util::join(kept, " "), m.file, m.line));
         if (m.key == "After") add_unique(d.after, kept);
         if (m.key == "Before") add_unique(d.before, kept);
         if (m.key == "Wants") add_unique(d.wants, kept);
@@ -203,19 +223,26 @@ std::vector<config::MisplacedKey> correct_misplaced(StepContext& ctx, const nloh
     return found;
 }
 
-void enable_units(StepContext& ctx, const std::vector<std::string>& units, std::vector<std::string>& changes) {
+void enable_units(StepContext& ctx, const std::vector<std::string>& units,
+                  std::vector<std::string>& changes) {
     for (const auto& unit : units) {
         auto state = util::trim(capture(ctx, {"systemctl", "is-enabled", unit}).output);
         if (auto nl = state.rfind('\n'); nl != std::string::npos) state = state.substr(nl + 1);
-        if (state == "enabled" || state == "enabled-runtime" || state == "alias" || state == "linked") continue;
+        if (state == "enabled" || state == "enabled-runtime" || state == "alias" ||
+            state == "linked")
+            continue;
         if (state == "static" || state == "indirect" || state == "masked" || state == "generated")
-            throw Error(fmt::format("cannot enable {}: systemctl says it is {}", unit, state),
-                        state == "masked" ? "unmask it first"
-                                          : "give the unit an [Install] section (e.g. WantedBy=multi-user.target)");
+            throw Error(
+                fmt::format("cannot enable {}: systemctl says it is {}", unit, state),
+                state == "masked"
+                    ? "unmask it first"
+                    : "give the unit an [Install] section (e.g. WantedBy=multi-user.target)");
         if (state != "disabled")
-            throw Error(fmt::format("cannot enable {}: it is not installed in the image ({})", unit, state),
-                        "write it under 'units' or install its package in an earlier step");
-        capture_or_fail(ctx, {"systemctl", "enable", unit}, fmt::format("systemctl enable {} failed", unit));
+            throw Error(
+                fmt::format("cannot enable {}: it is not installed in the image ({})", unit, state),
+                "write it under 'units' or install its package in an earlier step");
+        capture_or_fail(ctx, {"systemctl", "enable", unit},
+                        fmt::format("systemctl enable {} failed", unit));
         changes.push_back("enabled " + unit);
     }
 }
@@ -223,12 +250,14 @@ void enable_units(StepContext& ctx, const std::vector<std::string>& units, std::
 // Whether a warning is about a key under [Install] that an earlier step of this or an earlier
 // bake already carried into [Unit] with ccbake's drop-in: such findings stay exempt.
 bool corrected_earlier(StepContext& ctx, const std::string& warning) {
-    static const std::regex re(R"(([^/\s:]+\.(service|target|socket|timer|mount|path|slice)):(\d+): .*'(Before|After|Requires|Wants)')");
+    static const std::regex re(
+        R"(([^/\s:]+\.(service|target|socket|timer|mount|path|slice)):(\d+): .*'(Before|After|Requires|Wants)')");
     std::smatch m;
     if (!std::regex_search(warning, m, re)) return false;
     const std::string unit = m[1].str(), key = m[4].str();
     const int line = std::stoi(m[3].str());
-    auto dropin = read_text(resolve_in_root(ctx.target.root(), unit_dir(unit) + ".d/" + kDropinName, true));
+    auto dropin =
+        read_text(resolve_in_root(ctx.target.root(), unit_dir(unit) + ".d/" + kDropinName, true));
     if (!dropin || dropin->find("under [Install]") == std::string::npos) return false;
     for (const auto& k : config::load_unit_ordering(ctx.target.root(), unit).misplaced)
         if (k.line == line && k.key == key) return true;
@@ -249,18 +278,21 @@ void verify_units(StepContext& ctx, const std::vector<std::string>& units,
         std::string line = util::trim(raw);
         if (line.empty()) continue;
         // Matched by file name and line: systemd may name /usr/lib/... as /lib/... .
-        bool known = std::any_of(corrected.begin(), corrected.end(), [&](const config::MisplacedKey& m) {
-            std::string name = std::filesystem::path(m.file).filename().string();
-            return line.find(fmt::format("/{}:{}:", name, m.line)) != std::string::npos &&
-                   line.find("'" + m.key + "'") != std::string::npos;
-        });
+        bool known =
+            std::any_of(corrected.begin(), corrected.end(), [&](const config::MisplacedKey& m) {
+                std::string name = std::filesystem::path(m.file).filename().string();
+                return line.find(fmt::format("/{}:{}:", name, m.line)) != std::string::npos &&
+                       line.find("'" + m.key + "'") != std::string::npos;
+            });
         if (!known && !corrected_earlier(ctx, line)) warnings.push_back(line);
     }
     if (c.exit_code == 0 && warnings.empty()) return;
     Error e(fmt::format("systemd-analyze verify found problems in {}: {}", util::join(units, " "),
-                        warnings.empty() ? fmt::format("exit status {}", c.exit_code) : warnings.front()),
+                        warnings.empty() ? fmt::format("exit status {}", c.exit_code)
+                                         : warnings.front()),
             "fix the unit files; systemd would ignore or misread what it warns about");
-    for (size_t i = 1; i < warnings.size() && i < 10; ++i) e.add_context(warnings[i]);
+    for (size_t i = 1; i < warnings.size() && i < 10; ++i)
+        e.add_context(warnings[i]);
     throw e;
 }
 
@@ -272,7 +304,8 @@ void prove_ordering(StepContext& ctx, const nlohmann::json& spec) {
             auto b = config::load_unit_ordering(ctx.target.root(), then);
             if (b.after.count(first) || a.before.count(then)) continue;
             Error e(fmt::format("systemd would not start {} before {}", first, then),
-                    "a unit file or drop-in later in systemd's order resets After=/Before= (an empty assignment)");
+                    "a unit file or drop-in later in systemd's order resets After=/Before= (an "
+                    "empty assignment)");
             e.add_context(then + " reads: " + util::join(b.files, ", "));
             e.add_context(first + " reads: " + util::join(a.files, ", "));
             throw e;
@@ -296,23 +329,27 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
     // systemd step up to this one asks for their units.
     const nlohmann::json composed = composed_spec(ctx.recipe, s);
     std::set<std::string> mine;
-    for (const auto& o : s.spec.value("ordering", nlohmann::json::array())) mine.insert(text(o, "unit"));
+    for (const auto& o : s.spec.value("ordering", nlohmann::json::array()))
+        mine.insert(text(o, "unit"));
     const auto all_deps = merged_ordering(composed);
     std::vector<UnitDeps> deps;
     for (const auto& d : all_deps)
         if (mine.count(d.unit)) deps.push_back(d);
     std::vector<std::string> involved = texts(s.spec, "enable");
-    for (const auto& u : s.spec["units"]) involved.push_back(text(u, "name"));
+    for (const auto& u : s.spec["units"])
+        involved.push_back(text(u, "name"));
     for (const auto& d : deps) {
         involved.push_back(d.unit);
         for (const auto* list : {&d.after, &d.before, &d.wants, &d.requires_})
             involved.insert(involved.end(), list->begin(), list->end());
     }
     for (const auto& unit : involved) {
-        bool listed = std::any_of(deps.begin(), deps.end(), [&](const UnitDeps& d) { return d.unit == unit; });
+        bool listed = std::any_of(deps.begin(), deps.end(),
+                                  [&](const UnitDeps& d) { return d.unit == unit; });
         if (listed || config::load_unit_ordering(root, unit).misplaced.empty()) continue;
         // An earlier step's ordering of the unit stays in its drop-in.
-        auto earlier = std::find_if(all_deps.begin(), all_deps.end(), [&](const UnitDeps& d) { return d.unit == unit; });
+        auto earlier = std::find_if(all_deps.begin(), all_deps.end(),
+                                    [&](const UnitDeps& d) { return d.unit == unit; });
         deps.push_back(earlier != all_deps.end() ? *earlier : UnitDeps{unit, {}, {}, {}, {}, {}});
     }
     std::vector<config::MisplacedKey> corrected;
@@ -320,8 +357,9 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
         auto found = correct_misplaced(ctx, composed, d);
         corrected.insert(corrected.end(), found.begin(), found.end());
         for (const auto& m : found)
-            ctx.progress(fmt::format("{}:{}: {}= under [Install] is ignored by systemd; ordered in [Unit] by {}",
-                                     m.file, m.line, m.key, kDropinName));
+            ctx.progress(fmt::format(
+                "{}:{}: {}= under [Install] is ignored by systemd; ordered in [Unit] by {}", m.file,
+                m.line, m.key, kDropinName));
         std::string inside = unit_dir(d.unit) + ".d/" + kDropinName;
         WantedFile w;
         w.content = render_dropin(d);
@@ -329,9 +367,12 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
         add_unique(changes, wrote);
         // The journal and manifest record the correction, not only the file.
         if (!wrote.empty())
-            for (const auto& n : d.notes) changes.push_back(d.unit + ": " + n);
-        if (unit_exists(ctx, d.unit)) add_unique(verify, {d.unit});
-        else ctx.progress(d.unit + " is not installed yet: its drop-in applies once it is");
+            for (const auto& n : d.notes)
+                changes.push_back(d.unit + ": " + n);
+        if (unit_exists(ctx, d.unit))
+            add_unique(verify, {d.unit});
+        else
+            ctx.progress(d.unit + " is not installed yet: its drop-in applies once it is");
     }
     enable_units(ctx, texts(s.spec, "enable"), changes);
     if (s.spec.value("verify", true)) verify_units(ctx, verify, corrected);
@@ -344,12 +385,13 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
     }
     if (std::string cycle = image_cycle(root, named); !cycle.empty())
         throw Error("systemd would see an ordering cycle in the image: " + cycle,
-                    "at boot systemd breaks it by deleting a start job; change the recipe's ordering or the unit "
+                    "at boot systemd breaks it by deleting a start job; change the recipe's "
+                    "ordering or the unit "
                     "that closes the cycle");
     return {changes};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& systemd_kind() {
     static const StepKind kind{
@@ -362,15 +404,33 @@ const StepKind& systemd_kind() {
         "already in the image gets a drop-in that carries the key into [Unit], unless the recipe "
         "orders the other way). Units in `enable` are enabled offline. Cycles in the requested "
         "order are refused with the cycle named. `systemd-analyze verify` then runs in the image "
-        "and any warning fails the step; the order is checked on the files as systemd merges them.",
+        "and any warning fails the step; the order is checked on the files as systemd merges them. "
+        "Stacking: a unit's drop-in holds the ordering of every systemd step up to this one, in "
+        "recipe order, so a later step never takes an earlier step's ordering away; a cycle "
+        "split across steps is refused by `validate`, and one that the image's own units close "
+        "fails the step, naming it; a misplaced [Install] key an earlier step corrected is not "
+        "a warning for later steps.",
         {
-            {"units", FieldType::ObjectList, false, nlohmann::json::array(), "Unit files to write.", {},
+            {"units",
+             FieldType::ObjectList,
+             false,
+             nlohmann::json::array(),
+             "Unit files to write.",
+             {},
              {
-                 {"name", FieldType::String, true, {}, "Unit name, e.g. nvidia-persistenced.service."},
+                 {"name",
+                  FieldType::String,
+                  true,
+                  {},
+                  "Unit name, e.g. nvidia-persistenced.service."},
                  {"content", FieldType::String, true, {}, "The unit file's text."},
              }},
-            {"ordering", FieldType::ObjectList, false, nlohmann::json::array(),
-             "Ordering and dependencies added to existing units through drop-ins.", {},
+            {"ordering",
+             FieldType::ObjectList,
+             false,
+             nlohmann::json::array(),
+             "Ordering and dependencies added to existing units through drop-ins.",
+             {},
              {
                  {"unit", FieldType::String, true, {}, "The unit the drop-in is for."},
                  {"after", FieldType::StringList, false, {}, "Start after these units."},
@@ -378,11 +438,15 @@ const StepKind& systemd_kind() {
                  {"wants", FieldType::StringList, false, {}, "Weak dependencies."},
                  {"requires", FieldType::StringList, false, {}, "Hard dependencies."},
              }},
-            {"enable", FieldType::StringList, false, nlohmann::json::array(), "Units to enable offline."},
-            {"verify", FieldType::Bool, false, true, "Run systemd-analyze verify and fail on warnings."},
+            {"enable", FieldType::StringList, false, nlohmann::json::array(),
+             "Units to enable offline."},
+            {"verify", FieldType::Bool, false, true,
+             "Run systemd-analyze verify and fail on warnings."},
         },
-        "systemd:\n  ordering:\n    - unit: bcm-agent.service\n      after: [nvidia-persistenced.service]\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc, recipe::Diagnostics& d) {
+        "systemd:\n  ordering:\n    - unit: bcm-agent.service\n      after: "
+        "[nvidia-persistenced.service]\n",
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             for (const auto& u : s.spec.value("units", nlohmann::json::array())) {
                 std::string name = text(u, "name");
                 if (!valid_unit_name(name))
@@ -394,53 +458,66 @@ const StepKind& systemd_kind() {
                     if (util::starts_with(line, "[")) section = line;
                     for (const char* key : {"Before=", "After=", "Requires=", "Wants="})
                         if (section == "[Install]" && util::starts_with(line, key))
-                            d.error(loc("units"),
-                                    fmt::format("{}: '{}' is under [Install], where systemd ignores it",
-                                                name, line),
-                                    "ordering belongs in [Unit]");
+                            d.error(
+                                loc("units"),
+                                fmt::format("{}: '{}' is under [Install], where systemd ignores it",
+                                            name, line),
+                                "ordering belongs in [Unit]");
                 }
             }
             for (const auto& o : s.spec.value("ordering", nlohmann::json::array())) {
                 for (const char* list : {"after", "before", "wants", "requires"})
                     for (const auto& n : texts(o, list))
                         if (!valid_unit_name(n))
-                            d.error(loc("ordering"), fmt::format("'{}' is not a systemd unit name", n));
+                            d.error(loc("ordering"),
+                                    fmt::format("'{}' is not a systemd unit name", n));
                 if (!valid_unit_name(text(o, "unit")))
-                    d.error(loc("ordering"), fmt::format("'{}' is not a systemd unit name", text(o, "unit")));
+                    d.error(loc("ordering"),
+                            fmt::format("'{}' is not a systemd unit name", text(o, "unit")));
             }
             for (const auto& n : texts(s.spec, "enable"))
-                if (!valid_unit_name(n)) d.error(loc("enable"), fmt::format("'{}' is not a systemd unit name", n));
+                if (!valid_unit_name(n))
+                    d.error(loc("enable"), fmt::format("'{}' is not a systemd unit name", n));
             std::string cycle = find_cycle(ordering_graph(s.spec));
             if (!cycle.empty())
                 d.error(loc("ordering"), "ordering cycle: " + cycle,
                         "systemd would break the cycle by dropping a start job at boot");
             else if (std::string across = find_cycle(ordering_graph(composed_spec(r, s)));
-                     !across.empty() && find_cycle(ordering_graph(composed_spec(r, s, 0))).empty()) {
+                     !across.empty() &&
+                     find_cycle(ordering_graph(composed_spec(r, s, 0))).empty()) {
                 std::vector<std::string> names;
                 for (const auto* t : same_kind_steps(r, s).steps) {
                     if (t == &s || names.size() > 8) break;
                     names.push_back("'" + t->name + "'");
                 }
                 d.error(loc("ordering"),
-                        fmt::format("ordering cycle across systemd steps: {} (this step '{}' closes it; "
-                                    "earlier: {})",
-                                    across, s.name, util::join(names, ", ")),
+                        fmt::format(
+                            "ordering cycle across systemd steps: {} (this step '{}' closes it; "
+                            "earlier: {})",
+                            across, s.name, util::join(names, ", ")),
                         "systemd would break the cycle by dropping a start job at boot");
             }
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> out;
-            for (const auto& u : s.spec["units"]) out.push_back("write /etc/systemd/system/" + text(u, "name"));
+            for (const auto& u : s.spec["units"])
+                out.push_back("write /etc/systemd/system/" + text(u, "name"));
             for (const auto& [first, thens] : ordering_graph(s.spec))
-                for (const auto& then : thens) out.push_back(fmt::format("order: {} before {}", first, then));
+                for (const auto& then : thens)
+                    out.push_back(fmt::format("order: {} before {}", first, then));
             for (const auto& o : s.spec["ordering"]) {
                 auto wants = texts(o, "wants"), req = texts(o, "requires");
-                if (!wants.empty()) out.push_back(fmt::format("{} wants {}", text(o, "unit"), util::join(wants, " ")));
-                if (!req.empty()) out.push_back(fmt::format("{} requires {}", text(o, "unit"), util::join(req, " ")));
+                if (!wants.empty())
+                    out.push_back(
+                        fmt::format("{} wants {}", text(o, "unit"), util::join(wants, " ")));
+                if (!req.empty())
+                    out.push_back(
+                        fmt::format("{} requires {}", text(o, "unit"), util::join(req, " ")));
             }
             auto enable = texts(s.spec, "enable");
             if (!enable.empty()) out.push_back("enable " + util::join(enable, " "));
-            if (s.spec.value("verify", true)) out.push_back("systemd-analyze verify (warnings fail)");
+            if (s.spec.value("verify", true))
+                out.push_back("systemd-analyze verify (warnings fail)");
             return out;
         },
         apply_systemd,
@@ -448,4 +525,4 @@ const StepKind& systemd_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -62,8 +62,14 @@ steps:
   - kernel_cmdline: {name: site-cmdline, add: [mitigations=auto, console=tty1], remove: [iommu], update_grub: false}
   - systemd:
       name: site-ordering
+      ordering:
+        - {unit: bcm-agent.service, after: [network-online.target]}
+        - {unit: site-agent.service, after: [nvidia-persistenced.service]}
+      enable: [site-agent.service]
+  - systemd:
+      name: site-jobs
       # Its check loads nvidia-persistenced.service (After=), whose vendor Before= under
-      # [Install] the vendor step corrected: not a failure here.
+      # [Install] the vendor step corrected: not a failure of this step.
       units:
         - name: gpu-job.service
           content: |
@@ -73,10 +79,6 @@ steps:
 
             [Service]
             ExecStart=/bin/true
-      ordering:
-        - {unit: bcm-agent.service, after: [network-online.target]}
-        - {unit: site-agent.service, after: [nvidia-persistenced.service]}
-      enable: [site-agent.service]
 YAML
 
 # 1. validate and plan: the composed command line, with who added what.
