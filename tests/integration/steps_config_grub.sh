@@ -28,6 +28,12 @@ steps:
       add: [$(IFS=,; echo "${vendor[*]}")]
       remove: [quiet]
 YAML
+    # A site's own kernel_cmdline step stacked on the vendor's (issue: recipes that stack).
+    [ -z "${2:-}" ] || cat >> "$work/grub.yaml" <<YAML
+  - kernel_cmdline:
+      name: site-cmdline
+      add: [$2]
+YAML
 }
 bake_image() {  # IN OUT
     capture timeout 300 "$CCBAKE" --cache "$work/cache" bake "$work/grub.yaml" --image "$1" --output "$2" \
@@ -74,4 +80,14 @@ assert_rc 0
 cfg="$(grub_cfg "$work/two.raw")"
 check_cfg "$cfg" 4194304
 assert_not_contains "$cfg" "swiotlb=2097152" "grub.cfg"
+
+# A second kernel_cmdline step: update-grub's grub.cfg carries both steps' arguments.
+write_recipe 8GiB mitigations=auto
+bake_image "$work/two.raw" "$work/three.raw"
+assert_rc 0
+cfg="$(grub_cfg "$work/three.raw")"
+check_cfg "$cfg" 4194304
+while read -r line; do
+    assert_contains "$line" "mitigations=auto" "linux line with a second kernel_cmdline step"
+done < <(grep -P '^\s*linux\s' <<<"$cfg" | grep -v ' single')
 echo "steps_config_grub: ok"
