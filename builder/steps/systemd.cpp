@@ -498,7 +498,7 @@ const StepKind& systemd_kind() {
                         "systemd would break the cycle by dropping a start job at boot");
             }
         },
-        [](const recipe::Step& s, const recipe::Recipe&) {
+        [](const recipe::Step& s, const recipe::Recipe& r) {
             std::vector<std::string> out;
             for (const auto& u : s.spec["units"])
                 out.push_back("write /etc/systemd/system/" + text(u, "name"));
@@ -518,6 +518,19 @@ const StepKind& systemd_kind() {
             if (!enable.empty()) out.push_back("enable " + util::join(enable, " "));
             if (s.spec.value("verify", true))
                 out.push_back("systemd-analyze verify (warnings fail)");
+            // The last systemd step shows what all of them compose per unit, and who asked.
+            const auto same = same_kind_steps(r, s);
+            if (same.steps.size() > 1 && same.index + 1 == same.steps.size()) {
+                std::map<std::string, std::vector<std::string>> parts; // unit -> "after X (step)"
+                for (const auto* t : same.steps)
+                    for (const auto& o : t->spec.value("ordering", nlohmann::json::array()))
+                        for (const char* key : {"after", "before", "wants", "requires"})
+                            for (const auto& v : texts(o, key))
+                                parts[text(o, "unit")].push_back(
+                                    fmt::format("{} {} ({})", key, v, t->name));
+                for (const auto& [unit, list] : parts)
+                    out.push_back(fmt::format("composed {}: {}", unit, util::join(list, ", ")));
+            }
             return out;
         },
         apply_systemd,

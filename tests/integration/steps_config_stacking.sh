@@ -87,6 +87,7 @@ assert_rc 0
 capture "$CCBAKE" plan "$work/site.yaml"
 assert_rc 0
 assert_contains "$out" "composed by 2 kernel_cmdline steps, after the image's own: console=ttyS0 (vendor-cmdline) swiotlb=2097152 (vendor-cmdline) mitigations=auto (site-cmdline) console=tty1 (site-cmdline)"
+assert_contains "$out" "composed bcm-agent.service: after nvidia-persistenced.service (vendor-ordering), after network-online.target (site-ordering)"
 
 capture "$CCBAKE" --cache "$work/cache" bake "$work/site.yaml" --rootfs "$root" --log-dir "$work/logs"
 assert_rc 0
