@@ -26,11 +26,15 @@ std::string log_name(size_t index, const recipe::Step& s) {
 }
 
 StepOutcome apply_one(steps::Target& target, const recipe::Recipe& r, const recipe::Step& s,
-                      size_t index, const ApplyOptions& options) {
+                      size_t index, const ApplyOptions& options, Report& report) {
     const steps::StepKind* kind = steps::find_kind(s.kind);
     std::chrono::seconds budget{s.spec.value("timeout", 0)};
     TimedTarget timed(target, s.name, budget);
     steps::StepContext ctx{timed, r, options.artifact, options.log_dir / log_name(index, s)};
+    // What a long step is doing now ("apt-get update", "compiler: CC=gcc-12 ..."), for people.
+    ctx.progress = [&](const std::string& message) {
+        report.info(fmt::format("[{}/{}] {}: {}", index, r.steps.size(), s.name, message));
+    };
     auto start = std::chrono::steady_clock::now();
     try {
         steps::StepResult result = kind->apply(ctx, s);
@@ -89,7 +93,7 @@ std::vector<StepOutcome> apply_steps(steps::Target& target, const recipe::Recipe
             report.step(i + 1, r.steps.size(), s.name, s.kind, "already applied", {}, 0);
             continue;
         }
-        StepOutcome o = apply_one(target, r, s, i + 1, options);
+        StepOutcome o = apply_one(target, r, s, i + 1, options, report);
         journal.steps.push_back({s.name, s.kind, s.hash, o.changes});
         write_journal(root, journal);
         report.step(i + 1, r.steps.size(), s.name, s.kind,

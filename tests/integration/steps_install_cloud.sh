@@ -68,6 +68,7 @@ assert_rc 0
 assert_eq "$(cat "$work/root/var/log/nvidia-installer-standin.cc")" "gcc-12" "CC the installer got"
 assert_contains "$out" "built kernel modules with CC=gcc-12 (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, as kernel $kernel)" "the step's output"
 assert_contains "$out" "installed gcc-12" "the step's changes"
+assert_contains "$out" "driver: compiler: CC=gcc-12 (kernel $kernel was built with gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0)" "the step's progress"
 python3 - "$work/root/usr/share/ccbake/manifest.json" <<'PY' || fail "the manifest does not record the compiler"
 import json, sys
 m = json.load(open(sys.argv[1]))
