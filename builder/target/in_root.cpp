@@ -86,8 +86,13 @@ struct Root {
         how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
         how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
         std::string path = rel.empty() ? "." : rel;
-        return Fd(
-            static_cast<int>(::syscall(SYS_openat2, fd.get(), path.c_str(), &how, sizeof how)));
+        // EAGAIN: a rename or mount elsewhere on the system raced a `..` step, and the kernel
+        // could not prove it stayed inside; trying again is what openat2(2) asks for.
+        for (int attempt = 0;; ++attempt) {
+            Fd f(
+                static_cast<int>(::syscall(SYS_openat2, fd.get(), path.c_str(), &how, sizeof how)));
+            if (f || errno != EAGAIN || attempt >= 1000) return f;
+        }
     }
 
     // The path of a resolved descriptor relative to the root ("" for the root itself).

@@ -5,6 +5,9 @@ set -euo pipefail
 : "${CCBAKE_SRC:?}" "${CCBAKE_TEST_CACHE:=/var/cache/ccbake-tests}"
 
 fail() { echo "FAILED: $*" >&2; exit 1; }
+# A command that stops the test through `set -e` says which one it was and where.
+set -E
+trap 'ccbake_rc=$?; [[ $- == *e* ]] && echo "FAILED: ${0##*/}:$LINENO: \`$BASH_COMMAND\` exited $ccbake_rc" >&2' ERR
 skip() { echo "$*"; exit 77; }
 assert_eq() { [ "$1" == "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
 assert_contains() {  # haystack needle [what]

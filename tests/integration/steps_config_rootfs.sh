@@ -51,6 +51,8 @@ systemd_dump() {
     unshare -m --propagation private /bin/bash -c '
         r="$1"; mount -t proc proc "$r/proc"; mount --rbind /sys "$r/sys"; mount --rbind /dev "$r/dev"
         mount -t tmpfs tmpfs "$r/run"
+        # systemd needs the cgroup2 hierarchy; a minimal container may not mount it in /sys.
+        mountpoint -q "$r/sys/fs/cgroup" || mount -t cgroup2 none "$r/sys/fs/cgroup"
         chroot "$r" setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/ \
             /lib/systemd/systemd --test --system --unit=multi-user.target --no-pager' dump "$work/root" 2>&1
 }
