@@ -1,9 +1,9 @@
 #include "render/recipe_docs.h"
 
-#include <fmt/format.h>
-
 #include "recipe/schema.h"
 #include "steps/step.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::render {
 
@@ -18,11 +18,13 @@ std::string default_text(const Field& f) {
     return "`" + f.default_value.dump() + "`";
 }
 
-void field_table(std::string& out, const std::vector<Field>& fields, const std::string& prefix = "") {
+void field_table(std::string& out, const std::vector<Field>& fields,
+                 const std::string& prefix = "") {
     out += "| key | type | default | meaning |\n|---|---|---|---|\n";
     std::vector<std::pair<std::string, const Field*>> nested;
     for (const auto& f : fields) {
-        out += fmt::format("| `{}{}` | {} | {} | {} |\n", prefix, f.name, recipe::type_name(f), default_text(f), f.help);
+        out += fmt::format("| `{}{}` | {} | {} | {} |\n", prefix, f.name, recipe::type_name(f),
+                           default_text(f), f.help);
         if (!f.fields.empty()) nested.emplace_back(prefix + f.name, &f);
     }
     for (const auto& [name, f] : nested) {
@@ -31,7 +33,7 @@ void field_table(std::string& out, const std::vector<Field>& fields, const std::
     }
 }
 
-}  // namespace
+} // namespace
 
 std::string recipe_reference_markdown() {
     std::string out;
@@ -47,16 +49,24 @@ std::string recipe_reference_markdown() {
            "- `include` files are merged in order before the including file. Mappings merge key by "
            "key (so an including recipe can change one artifact's `url` and keep its `md5`); the "
            "later file wins.\n"
-           "- `steps` concatenate; a step whose `name` equals an earlier step's replaces it in place.\n"
+           "- `steps` concatenate; a step whose `name` equals an earlier step's replaces it in "
+           "place.\n"
            "- `${name}` is replaced by the variable's value in every string outside `variables`; "
-           "values may use other variables. `--set name=value` overrides a declared variable.\n\n";
+           "values may use other variables. `--set name=value` overrides a declared variable.\n"
+           "- Stacking: each step's effect holds after every later step. `kernel_cmdline` steps "
+           "compose one command line in recipe order and `systemd` steps one ordering per unit "
+           "(`plan` shows both, with the step behind each part); `json_edit` steps edit in turn; "
+           "two `file`, `modprobe`, `apt_repo` or `systemd` steps that would write the same file "
+           "or unit are refused by `validate`, naming both (docs/steps-config.md).\n\n";
     out += "## Steps\n\n"
            "Each item of `steps` is a mapping with one key, the step kind:\n\n"
-           "```yaml\nsteps:\n  - apt_install:\n      name: attestation-libs\n      packages: [dkms]\n```\n\n"
+           "```yaml\nsteps:\n  - apt_install:\n      name: attestation-libs\n      packages: "
+           "[dkms]\n```\n\n"
            "Every kind accepts these fields:\n\n";
     field_table(out, recipe::common_step_fields());
     out += "\nStep kinds:\n\n";
-    for (const auto* k : steps::all_kinds()) out += fmt::format("- [`{}`](#{}) — {}\n", k->name, k->name, k->summary);
+    for (const auto* k : steps::all_kinds())
+        out += fmt::format("- [`{}`](#{}) — {}\n", k->name, k->name, k->summary);
     for (const auto* k : steps::all_kinds()) {
         out += fmt::format("\n### {}\n\n{}\n\n{}\n\n", k->name, k->summary, k->details);
         field_table(out, k->fields);
@@ -77,4 +87,4 @@ std::string recipe_reference_markdown() {
     return out;
 }
 
-}  // namespace ccbake::render
+} // namespace ccbake::render

@@ -1,13 +1,13 @@
 // apt_repo: unpack a verified archive that holds an apt repository into the image (confined
 // extraction), write its sources.list.d entry and refresh apt's lists.
-#include <fmt/format.h>
-#include <fstream>
-#include <optional>
-
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <optional>
 
 namespace ccbake::steps {
 
@@ -20,33 +20,40 @@ namespace {
 std::string source_line(const recipe::Step& s) {
     std::vector<std::string> opts = texts(s.spec, "options");
     if (s.spec.contains("signed_by"))
-        opts.push_back(fmt::format("signed-by={}/{}", text(s.spec, "dest"), text(s.spec, "signed_by")));
-    return fmt::format("deb {}file:{} {} {}", opts.empty() ? "" : "[" + util::join(opts, " ") + "] ",
-                       text(s.spec, "dest"), text(s.spec, "suite"), util::join(texts(s.spec, "components"), " "));
+        opts.push_back(
+            fmt::format("signed-by={}/{}", text(s.spec, "dest"), text(s.spec, "signed_by")));
+    return fmt::format("deb {}file:{} {} {}",
+                       opts.empty() ? "" : "[" + util::join(opts, " ") + "] ", text(s.spec, "dest"),
+                       text(s.spec, "suite"), util::join(texts(s.spec, "components"), " "));
 }
 
 StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     StepResult result;
     const std::string dest = text(s.spec, "dest"), artifact = text(s.spec, "artifact");
     const std::string list = "/etc/apt/sources.list.d/" + text(s.spec, "list") + ".list";
-    const bool extracted =
-        install::extract_artifact(ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
+    const bool extracted = install::extract_artifact(
+        ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
     if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", artifact, dest));
     // Undo what this run did when a later part fails, so the image is left as found.
     auto undo = [&](const std::optional<std::string>& old_list) {
         std::error_code ec;
         if (extracted) std::filesystem::remove_all(install::host(ctx, dest), ec);
-        if (old_list) install::write_if_changed(ctx, list, *old_list);
-        else std::filesystem::remove(install::host(ctx, list), ec);
+        if (old_list)
+            install::write_if_changed(ctx, list, *old_list);
+        else
+            std::filesystem::remove(install::host(ctx, list), ec);
     };
     try {
-        if (s.spec.contains("signed_by") && !install::exists(ctx, dest + "/" + text(s.spec, "signed_by")))
-            throw Error(fmt::format("the key {} is not in {}", text(s.spec, "signed_by"), dest),
-                        "'signed_by' names a key file inside the repository archive, relative to dest");
+        if (s.spec.contains("signed_by") &&
+            !install::exists(ctx, dest + "/" + text(s.spec, "signed_by")))
+            throw Error(
+                fmt::format("the key {} is not in {}", text(s.spec, "signed_by"), dest),
+                "'signed_by' names a key file inside the repository archive, relative to dest");
         if (!install::exists(ctx, dest + "/dists/" + text(s.spec, "suite")))
-            throw Error(fmt::format("{} holds no apt repository for suite '{}' ({}/dists/{} is missing)", dest,
-                                    text(s.spec, "suite"), dest, text(s.spec, "suite")),
-                        "check 'suite' and 'strip_components' against the archive's layout");
+            throw Error(
+                fmt::format("{} holds no apt repository for suite '{}' ({}/dists/{} is missing)",
+                            dest, text(s.spec, "suite"), dest, text(s.spec, "suite")),
+                "check 'suite' and 'strip_components' against the archive's layout");
     } catch (...) {
         undo(std::nullopt);
         throw;
@@ -57,7 +64,8 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
         old_list = std::string(std::istreambuf_iterator<char>(in), {});
     }
     const std::string line = source_line(s);
-    if (install::write_if_changed(ctx, list, fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
+    if (install::write_if_changed(ctx, list,
+                                  fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
         result.changes.push_back(fmt::format("{}: {}", list, line));
     if (s.spec.value("update", true) && !result.changes.empty()) {
         // Only this source is refreshed: a local repository needs no network.
@@ -75,7 +83,7 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     return result;
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& apt_repo_kind() {
     static const StepKind kind{
@@ -91,23 +99,36 @@ const StepKind& apt_repo_kind() {
             {"strip_components", FieldType::Int, false, 1,
              "Leading path components removed from each archive entry (Intel's archive has one "
              "top-level folder)."},
-            {"list", FieldType::String, true, {}, "Name of the sources.list.d file, without .list."},
+            {"list",
+             FieldType::String,
+             true,
+             {},
+             "Name of the sources.list.d file, without .list."},
             {"suite", FieldType::String, false, "jammy", "Suite (distribution) of the repository."},
             {"components", FieldType::StringList, false, nlohmann::json::array({"main"}),
              "Components of the repository."},
             {"options", FieldType::StringList, false, nlohmann::json::array(),
              "Options in the source line's brackets, e.g. [trusted=yes, arch=amd64]."},
-            {"signed_by", FieldType::String, false, {},
+            {"signed_by",
+             FieldType::String,
+             false,
+             {},
              "Key file inside the archive (relative to dest); adds signed-by= instead of "
              "trusting the repository blindly."},
             {"update", FieldType::Bool, false, true, "Run apt-get update afterwards."},
         },
         "apt_repo:\n  artifact: sgx_local_repo\n  dest: /srv/sgx_debian_local_repo\n"
         "  list: sgx_debian_local_repo\n  options: [trusted=yes, arch=amd64]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
+            refuse_same_target(r, s, loc, "list", d, [](const recipe::Step& t) {
+                return std::vector<std::string>{"/etc/apt/sources.list.d/" + text(t.spec, "list") +
+                                                ".list"};
+            });
             const std::string list = s.spec.value("list", "");
             if (list.find('/') != std::string::npos || util::starts_with(list, "."))
-                d.error(loc("list"), fmt::format("'list' must be a plain file name, not '{}'", list));
+                d.error(loc("list"),
+                        fmt::format("'list' must be a plain file name, not '{}'", list));
             if (s.spec.contains("signed_by"))
                 for (const auto& o : s.spec["options"])
                     if (util::starts_with(o.get<std::string>(), "trusted="))
@@ -117,7 +138,8 @@ const StepKind& apt_repo_kind() {
         [](const recipe::Step& s, const recipe::Recipe&) {
             return std::vector<std::string>{
                 fmt::format("extract {} to {}", text(s.spec, "artifact"), text(s.spec, "dest")),
-                fmt::format("/etc/apt/sources.list.d/{}.list: {}", text(s.spec, "list"), source_line(s)),
+                fmt::format("/etc/apt/sources.list.d/{}.list: {}", text(s.spec, "list"),
+                            source_line(s)),
             };
         },
         apply_apt_repo,
@@ -125,4 +147,4 @@ const StepKind& apt_repo_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,10 +1,10 @@
 // file: a plain file in the image, from inline content or an artifact, with mode and owner.
-#include <fmt/format.h>
-
 #include "steps/context.h"
 #include "steps/image_files.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::steps {
 
@@ -15,14 +15,16 @@ namespace {
 StepResult apply_file(StepContext& ctx, const recipe::Step& s) {
     const std::string path = text(s.spec, "path");
     WantedFile w;
-    if (s.spec.contains("artifact")) w.source = ctx.artifact(text(s.spec, "artifact"));
-    else w.content = text(s.spec, "content");
+    if (s.spec.contains("artifact"))
+        w.source = ctx.artifact(text(s.spec, "artifact"));
+    else
+        w.content = text(s.spec, "content");
     w.mode = parse_mode(text(s.spec, "mode"));
     w.owner = resolve_owner(ctx.target.root(), text(s.spec, "owner"));
     return {ensure_file(resolve_in_root(ctx.target.root(), path), path, w)};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& file_kind() {
     static const StepKind kind{
@@ -38,24 +40,32 @@ const StepKind& file_kind() {
             {"owner", FieldType::String, false, "root:root", "USER:GROUP, resolved in the image."},
         },
         "file:\n  path: /etc/motd\n  content: \"Confidential GPU image\\n\"\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
+            refuse_same_target(r, s, loc, "path", d, [](const recipe::Step& t) {
+                return std::vector<std::string>{text(t.spec, "path")};
+            });
             if (s.spec.contains("content") == s.spec.contains("artifact"))
                 d.error(loc("path"), "a file step needs exactly one of 'content' and 'artifact'");
             std::string mode = text(s.spec, "mode");
-            if (mode.size() < 3 || mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
-                d.error(loc("mode"), fmt::format("'{}' is not an octal mode", mode), "e.g. \"0644\" (quote it)");
+            if (mode.size() < 3 || mode.size() > 4 ||
+                mode.find_first_not_of("01234567") != std::string::npos)
+                d.error(loc("mode"), fmt::format("'{}' is not an octal mode", mode),
+                        "e.g. \"0644\" (quote it)");
             if (util::split(text(s.spec, "owner"), ':').size() != 2)
                 d.error(loc("owner"), "'owner' is USER:GROUP, e.g. root:root");
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             return std::vector<std::string>{fmt::format(
-                "{} ({} {}) from {}", text(s.spec, "path"), text(s.spec, "mode"), text(s.spec, "owner"),
-                s.spec.contains("artifact") ? "artifact " + text(s.spec, "artifact")
-                                            : fmt::format("{} bytes of content", text(s.spec, "content").size()))};
+                "{} ({} {}) from {}", text(s.spec, "path"), text(s.spec, "mode"),
+                text(s.spec, "owner"),
+                s.spec.contains("artifact")
+                    ? "artifact " + text(s.spec, "artifact")
+                    : fmt::format("{} bytes of content", text(s.spec, "content").size()))};
         },
         apply_file,
     };
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

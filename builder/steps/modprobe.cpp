@@ -1,12 +1,12 @@
 // modprobe: a file under /etc/modprobe.d (softdeps, blacklists, options) and, optionally,
 // modules loaded at boot through /etc/modules-load.d.
-#include <algorithm>
-#include <fmt/format.h>
-
 #include "steps/context.h"
 #include "steps/image_files.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
+
+#include <algorithm>
+#include <fmt/format.h>
 
 namespace ccbake::steps {
 
@@ -22,8 +22,10 @@ std::string render_modprobe(const nlohmann::json& spec) {
         if (!texts(sd, "post").empty()) out += " post: " + util::join(texts(sd, "post"), " ");
         out += "\n";
     }
-    for (const auto& m : texts(spec, "blacklist")) out += "blacklist " + m + "\n";
-    for (const auto& [m, o] : spec["options"].items()) out += "options " + m + " " + o.get<std::string>() + "\n";
+    for (const auto& m : texts(spec, "blacklist"))
+        out += "blacklist " + m + "\n";
+    for (const auto& [m, o] : spec["options"].items())
+        out += "options " + m + " " + o.get<std::string>() + "\n";
     return out;
 }
 
@@ -31,9 +33,11 @@ std::string render_modprobe(const nlohmann::json& spec) {
 std::vector<std::string> kernels_with_initramfs(const std::filesystem::path& root) {
     std::vector<std::string> out;
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(resolve_in_root(root, "/lib/modules", true), ec)) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(resolve_in_root(root, "/lib/modules", true), ec)) {
         std::string v = e.path().filename().string();
-        if (std::filesystem::exists(resolve_in_root(root, "/boot/initrd.img-" + v, true), ec)) out.push_back(v);
+        if (std::filesystem::exists(resolve_in_root(root, "/boot/initrd.img-" + v, true), ec))
+            out.push_back(v);
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -45,26 +49,31 @@ StepResult apply_modprobe(StepContext& ctx, const recipe::Step& s) {
     std::vector<std::string> changes;
     WantedFile conf;
     conf.content = render_modprobe(s.spec);
-    changes = ensure_file(resolve_in_root(root, "/etc/modprobe.d/" + file), "/etc/modprobe.d/" + file, conf);
+    changes = ensure_file(resolve_in_root(root, "/etc/modprobe.d/" + file),
+                          "/etc/modprobe.d/" + file, conf);
     if (!texts(s.spec, "load").empty()) {
         WantedFile load;
-        load.content = "# Written by ccbake: modules loaded at boot.\n" + util::join(texts(s.spec, "load"), "\n") + "\n";
-        auto more = ensure_file(resolve_in_root(root, "/etc/modules-load.d/" + file), "/etc/modules-load.d/" + file, load);
+        load.content = "# Written by ccbake: modules loaded at boot.\n" +
+                       util::join(texts(s.spec, "load"), "\n") + "\n";
+        auto more = ensure_file(resolve_in_root(root, "/etc/modules-load.d/" + file),
+                                "/etc/modules-load.d/" + file, load);
         changes.insert(changes.end(), more.begin(), more.end());
     }
     // The initramfs carries its own copy of modprobe.d: refresh it, but only when a file changed.
     std::error_code ec;
-    if (changes.empty() || !std::filesystem::exists(resolve_in_root(root, "/usr/sbin/update-initramfs", true), ec))
+    if (changes.empty() ||
+        !std::filesystem::exists(resolve_in_root(root, "/usr/sbin/update-initramfs", true), ec))
         return {changes};
     for (const auto& k : kernels_with_initramfs(root)) {
         ctx.progress("update-initramfs -u -k " + k);
-        ctx.run_or_fail({"update-initramfs", "-u", "-k", k}, "update-initramfs failed for kernel " + k);
+        ctx.run_or_fail({"update-initramfs", "-u", "-k", k},
+                        "update-initramfs failed for kernel " + k);
         changes.push_back("update-initramfs -u -k " + k);
     }
     return {changes};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& modprobe_kind() {
     static const StepKind kind{
@@ -72,25 +81,44 @@ const StepKind& modprobe_kind() {
         "Write a modprobe.d configuration file (softdeps, blacklists, options).",
         "The file `/etc/modprobe.d/FILE` holds one `softdep MODULE pre: ... post: ...` line per "
         "softdep, `blacklist MODULE` lines and `options MODULE ...` lines. `load` lists modules "
-        "written to `/etc/modules-load.d/FILE`. When a file changed, the initramfs of every kernel that "
-        "has one is refreshed (`update-initramfs -u -k VERSION`), so early boot sees the same rules.",
+        "written to `/etc/modules-load.d/FILE`. When a file changed, the initramfs of every kernel "
+        "that "
+        "has one is refreshed (`update-initramfs -u -k VERSION`), so early boot sees the same "
+        "rules.",
         {
-            {"file", FieldType::String, true, {}, "File name under /etc/modprobe.d, ending in .conf."},
-            {"softdeps", FieldType::ObjectList, false, nlohmann::json::array(), "Soft dependencies.", {},
+            {"file",
+             FieldType::String,
+             true,
+             {},
+             "File name under /etc/modprobe.d, ending in .conf."},
+            {"softdeps",
+             FieldType::ObjectList,
+             false,
+             nlohmann::json::array(),
+             "Soft dependencies.",
+             {},
              {
                  {"module", FieldType::String, true, {}, "Module the dependency is for."},
                  {"pre", FieldType::StringList, false, {}, "Modules loaded before it."},
                  {"post", FieldType::StringList, false, {}, "Modules loaded after it."},
              }},
-            {"blacklist", FieldType::StringList, false, nlohmann::json::array(), "Modules never auto-loaded."},
-            {"options", FieldType::StringMap, false, nlohmann::json::object(), "module: option string."},
-            {"load", FieldType::StringList, false, nlohmann::json::array(), "Modules loaded at boot."},
+            {"blacklist", FieldType::StringList, false, nlohmann::json::array(),
+             "Modules never auto-loaded."},
+            {"options", FieldType::StringMap, false, nlohmann::json::object(),
+             "module: option string."},
+            {"load", FieldType::StringList, false, nlohmann::json::array(),
+             "Modules loaded at boot."},
         },
         "modprobe:\n  file: nvidia-lkca.conf\n  softdeps:\n    - module: nvidia\n"
         "      pre: [ecdsa_generic, ecdh]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
+            refuse_same_target(r, s, loc, "file", d, [](const recipe::Step& t) {
+                return std::vector<std::string>{"/etc/modprobe.d/" + text(t.spec, "file")};
+            });
             std::string file = text(s.spec, "file");
-            if (file.find('/') != std::string::npos || file.size() < 6 || file.substr(file.size() - 5) != ".conf")
+            if (file.find('/') != std::string::npos || file.size() < 6 ||
+                file.substr(file.size() - 5) != ".conf")
                 d.error(loc("file"), "'file' must be a file name ending in .conf",
                         "modprobe reads only /etc/modprobe.d/*.conf");
             auto check_name = [&](const std::string& m, const char* field) {
@@ -99,11 +127,15 @@ const StepKind& modprobe_kind() {
             };
             for (const auto& sd : s.spec["softdeps"]) {
                 check_name(text(sd, "module"), "softdeps");
-                for (const auto& m : texts(sd, "pre")) check_name(m, "softdeps");
-                for (const auto& m : texts(sd, "post")) check_name(m, "softdeps");
+                for (const auto& m : texts(sd, "pre"))
+                    check_name(m, "softdeps");
+                for (const auto& m : texts(sd, "post"))
+                    check_name(m, "softdeps");
             }
-            for (const auto& m : texts(s.spec, "blacklist")) check_name(m, "blacklist");
-            for (const auto& m : texts(s.spec, "load")) check_name(m, "load");
+            for (const auto& m : texts(s.spec, "blacklist"))
+                check_name(m, "blacklist");
+            for (const auto& m : texts(s.spec, "load"))
+                check_name(m, "load");
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> out;
@@ -111,12 +143,16 @@ const StepKind& modprobe_kind() {
             for (const auto& sd : s.spec["softdeps"]) {
                 std::string line = "softdep " + text(sd, "module");
                 if (!texts(sd, "pre").empty()) line += " pre: " + util::join(texts(sd, "pre"), " ");
-                if (!texts(sd, "post").empty()) line += " post: " + util::join(texts(sd, "post"), " ");
+                if (!texts(sd, "post").empty())
+                    line += " post: " + util::join(texts(sd, "post"), " ");
                 out.push_back(f + line);
             }
-            for (const auto& m : texts(s.spec, "blacklist")) out.push_back(f + "blacklist " + m);
-            for (const auto& [m, o] : s.spec["options"].items()) out.push_back(f + "options " + m + " " + o.get<std::string>());
-            if (!texts(s.spec, "load").empty()) out.push_back("load at boot: " + util::join(texts(s.spec, "load"), " "));
+            for (const auto& m : texts(s.spec, "blacklist"))
+                out.push_back(f + "blacklist " + m);
+            for (const auto& [m, o] : s.spec["options"].items())
+                out.push_back(f + "options " + m + " " + o.get<std::string>());
+            if (!texts(s.spec, "load").empty())
+                out.push_back("load at boot: " + util::join(texts(s.spec, "load"), " "));
             return out;
         },
         apply_modprobe,
@@ -124,4 +160,4 @@ const StepKind& modprobe_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,5 +1,8 @@
 #include "steps/kinds.h"
 
+#include <algorithm>
+#include <fmt/format.h>
+
 namespace ccbake::steps {
 
 const std::vector<const StepKind*>& all_kinds() {
@@ -26,6 +29,27 @@ SameKind same_kind_steps(const recipe::Recipe& r, const recipe::Step& s) {
     }
     if (!found) out = SameKind{{&s}, 0};
     return out;
+}
+
+void refuse_same_target(const recipe::Recipe& r, const recipe::Step& s, const FieldLoc& loc,
+                        const std::string& field, recipe::Diagnostics& d,
+                        const std::function<std::vector<std::string>(const recipe::Step&)>& key) {
+    auto same = same_kind_steps(r, s);
+    auto mine = key(s);
+    for (size_t i = 0; i < same.index; ++i)
+        for (const auto& theirs : key(*same.steps[i]))
+            if (!theirs.empty() && std::find(mine.begin(), mine.end(), theirs) != mine.end()) {
+                d.error(loc(field),
+                        fmt::format(
+                            "{} steps '{}' and '{}' both write {}: the later would replace what "
+                            "the earlier wrote",
+                            s.kind, same.steps[i]->name, s.name, theirs),
+                        fmt::format(
+                            "merge them into one step, or give this step the name '{}' so that it "
+                            "replaces the earlier one (include merges steps by name)",
+                            same.steps[i]->name));
+                return;
+            }
 }
 
 const StepKind* find_kind(const std::string& name) {

@@ -62,6 +62,13 @@ struct SameKind {
 };
 SameKind same_kind_steps(const recipe::Recipe& r, const recipe::Step& s);
 
+// Kinds whose later step would replace what an earlier one wrote (one file, one unit): reports
+// at `s` an earlier step of its kind that writes the same `what` (the value of `key(step)`;
+// empty keys never clash), naming both steps. `field` locates the error.
+void refuse_same_target(const recipe::Recipe& r, const recipe::Step& s, const FieldLoc& loc,
+                        const std::string& field, recipe::Diagnostics& d,
+                        const std::function<std::vector<std::string>(const recipe::Step&)>& key);
+
 // All step kinds, in the order the docs list them.
 const std::vector<const StepKind*>& all_kinds();
 const StepKind* find_kind(const std::string& name);

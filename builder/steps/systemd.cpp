@@ -447,6 +447,12 @@ const StepKind& systemd_kind() {
         "[nvidia-persistenced.service]\n",
         [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
            recipe::Diagnostics& d) {
+            refuse_same_target(r, s, loc, "units", d, [](const recipe::Step& t) {
+                std::vector<std::string> out;
+                for (const auto& u : t.spec.value("units", nlohmann::json::array()))
+                    out.push_back("/etc/systemd/system/" + text(u, "name"));
+                return out;
+            });
             for (const auto& u : s.spec.value("units", nlohmann::json::array())) {
                 std::string name = text(u, "name");
                 if (!valid_unit_name(name))
