@@ -31,13 +31,23 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     StepResult result;
     const std::string dest = text(s.spec, "dest"), artifact = text(s.spec, "artifact");
     const std::string list = "/etc/apt/sources.list.d/" + text(s.spec, "list") + ".list";
-    const bool extracted = install::extract_artifact(
-        ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
+    // Folders this run creates, parents included, go again when it fails.
+    const std::string new_dir = install::topmost_missing(ctx, dest);
+    bool extracted = false;
+    try {
+        extracted = install::extract_artifact(
+            ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
+    } catch (...) {
+        std::error_code ec;
+        if (!new_dir.empty()) std::filesystem::remove_all(install::host(ctx, new_dir), ec);
+        throw;
+    }
     if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", artifact, dest));
     // Undo what this run did when a later part fails, so the image is left as found.
     auto undo = [&](const std::optional<std::string>& old_list) {
         std::error_code ec;
-        if (extracted) std::filesystem::remove_all(install::host(ctx, dest), ec);
+        if (extracted)
+            std::filesystem::remove_all(install::host(ctx, new_dir.empty() ? dest : new_dir), ec);
         if (old_list)
             install::write_if_changed(ctx, list, *old_list);
         else

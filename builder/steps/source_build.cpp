@@ -1,11 +1,11 @@
 // source_build: unpack a verified source tarball into the image and run make in a
 // subdirectory, with an environment file sourced through a fixed wrapper.
-#include <fmt/format.h>
-
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::steps {
 
@@ -17,12 +17,15 @@ namespace {
 // values only ever arrive as arguments, never as script text.
 const char* kWithEnv = "set -e; f=\"$1\"; shift; . \"$f\"; exec \"$@\"";
 
-std::vector<std::string> make_argv(const recipe::Step& s, const nlohmann::json& args, bool question) {
+std::vector<std::string> make_argv(const recipe::Step& s, const nlohmann::json& args,
+                                   bool question) {
     std::vector<std::string> argv;
-    if (s.spec.contains("env_file")) argv = {"/bin/sh", "-c", kWithEnv, "ccbake-with-env", text(s.spec, "env_file")};
+    if (s.spec.contains("env_file"))
+        argv = {"/bin/sh", "-c", kWithEnv, "ccbake-with-env", text(s.spec, "env_file")};
     argv.push_back("make");
     if (question) argv.push_back("-q");
-    for (const auto& a : args) argv.push_back(a.get<std::string>());
+    for (const auto& a : args)
+        argv.push_back(a.get<std::string>());
     return argv;
 }
 
@@ -32,10 +35,12 @@ void build(StepContext& ctx, const recipe::Step& s, StepResult& result) {
         throw Error(fmt::format("the build directory {} does not exist in the image", dir),
                     "check 'dir' (the package or archive that provides it must come first)");
     if (s.spec.contains("env_file") && !install::exists(ctx, text(s.spec, "env_file")))
-        throw Error(fmt::format("the environment file {} does not exist in the image", text(s.spec, "env_file")),
+        throw Error(fmt::format("the environment file {} does not exist in the image",
+                                text(s.spec, "env_file")),
                     "install what provides it first (e.g. the SGX SDK's vendor_installer step)");
     util::RunOptions o;
-    for (const auto& [k, v] : s.spec["env"].items()) o.env[k] = v.get<std::string>();
+    for (const auto& [k, v] : s.spec["env"].items())
+        o.env[k] = v.get<std::string>();
     o.cwd = dir;
     o.timeout = std::chrono::seconds(3600);
     if (creates.empty() && result.changes.empty()) {
@@ -43,15 +48,18 @@ void build(StepContext& ctx, const recipe::Step& s, StepResult& result) {
         bool up_to_date = true;
         for (const auto& args : s.spec["make"]) {
             bool clean = false;
-            for (const auto& a : args) clean = clean || a.get<std::string>().find("clean") != std::string::npos;
-            if (!clean && ctx.target.run(make_argv(s, args, true), o).exit_code != 0) up_to_date = false;
+            for (const auto& a : args)
+                clean = clean || a.get<std::string>().find("clean") != std::string::npos;
+            if (!clean && ctx.target.run(make_argv(s, args, true), o).exit_code != 0)
+                up_to_date = false;
         }
         if (up_to_date) return;
     }
     o.log = ctx.log;
     for (const auto& args : s.spec["make"]) {
         auto argv = make_argv(s, args, false);
-        std::vector<std::string> shown(argv.begin() + (s.spec.contains("env_file") ? 5 : 0), argv.end());
+        std::vector<std::string> shown(argv.begin() + (s.spec.contains("env_file") ? 5 : 0),
+                                       argv.end());
         ctx.progress(fmt::format("{} in {}", util::join(shown, " "), dir));
         ctx.run_or_fail(argv, fmt::format("`{}` failed in {}", util::join(shown, " "), dir), o);
         result.changes.push_back(fmt::format("ran {} in {}", util::join(shown, " "), dir));
@@ -65,22 +73,36 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
     StepResult result;
     const std::string creates = text(s.spec, "creates");
     if (!creates.empty() && install::exists(ctx, creates)) return {};
-    const bool extracted = s.spec.contains("artifact") &&
-                           install::extract_artifact(ctx, text(s.spec, "artifact"), text(s.spec, "extract_to"), 0);
+    // Folders this run creates, parents included, go again when it fails.
+    const std::string extract_to = text(s.spec, "extract_to");
+    const std::string new_dir =
+        s.spec.contains("artifact") ? install::topmost_missing(ctx, extract_to) : "";
+    bool extracted = false;
+    try {
+        extracted = s.spec.contains("artifact") &&
+                    install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
+    } catch (...) {
+        std::error_code ec;
+        if (!new_dir.empty()) std::filesystem::remove_all(install::host(ctx, new_dir), ec);
+        throw;
+    }
     if (extracted)
-        result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"), text(s.spec, "extract_to")));
+        result.changes.push_back(fmt::format("extracted {} to {}", text(s.spec, "artifact"),
+                                             text(s.spec, "extract_to")));
     try {
         build(ctx, s, result);
     } catch (...) {
         // A tree unpacked by this run goes again, so the image is left as the step found it.
         std::error_code ec;
-        if (extracted) std::filesystem::remove_all(install::host(ctx, text(s.spec, "extract_to")), ec);
+        if (extracted)
+            std::filesystem::remove_all(install::host(ctx, new_dir.empty() ? extract_to : new_dir),
+                                        ec);
         throw;
     }
     return result;
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& source_build_kind() {
     static const StepKind kind{
@@ -102,10 +124,14 @@ const StepKind& source_build_kind() {
             {"creates", FieldType::Path, false, {}, "Build output; present means done."},
         },
         "source_build:\n  artifact: dcap_source\n  extract_to: /opt/intel/dcap\n"
-        "  dir: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample\n"
+        "  dir: "
+        "/opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/"
+        "QuoteVerificationSample\n"
         "  make: [[clean], [SGX_DEBUG=1]]\n  env_file: /opt/intel/sgxsdk/environment\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
-            bool has_artifact = s.spec.contains("artifact"), has_dest = s.spec.contains("extract_to");
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
+            bool has_artifact = s.spec.contains("artifact"),
+                 has_dest = s.spec.contains("extract_to");
             if (has_artifact && !has_dest)
                 d.error(loc("artifact"), "'artifact' needs 'extract_to' (where to unpack it)");
             if (has_dest && !has_artifact)
@@ -113,7 +139,8 @@ const StepKind& source_build_kind() {
             if (has_artifact && has_dest &&
                 !util::starts_with(text(s.spec, "dir") + "/", text(s.spec, "extract_to") + "/"))
                 d.error(loc("dir"), "'dir' must be inside 'extract_to'");
-            bool dcap_sample = text(s.spec, "dir").find("QuoteVerificationSample") != std::string::npos;
+            bool dcap_sample =
+                text(s.spec, "dir").find("QuoteVerificationSample") != std::string::npos;
             for (const auto& argv : s.spec.value("make", nlohmann::json::array()))
                 for (const auto& a : argv)
                     if (dcap_sample && a.get<std::string>() == "DEBUG=1")
@@ -123,15 +150,19 @@ const StepKind& source_build_kind() {
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> out;
             if (s.spec.contains("artifact"))
-                out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"), text(s.spec, "extract_to")));
+                out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"),
+                                          text(s.spec, "extract_to")));
             std::string env;
-            for (const auto& [k, v] : s.spec["env"].items()) env += fmt::format("{}={} ", k, v.get<std::string>());
+            for (const auto& [k, v] : s.spec["env"].items())
+                env += fmt::format("{}={} ", k, v.get<std::string>());
             for (const auto& argv : s.spec["make"]) {
                 std::vector<std::string> args;
-                for (const auto& a : argv) args.push_back(a.get<std::string>());
-                out.push_back(fmt::format("in {}: {}{}make{}{}", text(s.spec, "dir"),
-                                          s.spec.contains("env_file") ? "(with " + text(s.spec, "env_file") + ") " : "",
-                                          env, args.empty() ? "" : " ", util::join(args, " ")));
+                for (const auto& a : argv)
+                    args.push_back(a.get<std::string>());
+                out.push_back(fmt::format(
+                    "in {}: {}{}make{}{}", text(s.spec, "dir"),
+                    s.spec.contains("env_file") ? "(with " + text(s.spec, "env_file") + ") " : "",
+                    env, args.empty() ? "" : " ", util::join(args, " ")));
             }
             return out;
         },
@@ -140,4 +171,4 @@ const StepKind& source_build_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

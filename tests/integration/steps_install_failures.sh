@@ -60,14 +60,14 @@ base: {os: debian, version: "12", min_kernel: 6.1.0}
 artifacts:
   repo: {url: "file://$work/hostile/$kind.tgz", md5: $md5}
 steps:
-  - apt_repo: {name: repo, artifact: repo, dest: /srv/hostile, list: hostile, options: [trusted=yes]}
+  - apt_repo: {name: repo, artifact: repo, dest: /srv/site/hostile, list: hostile, options: [trusted=yes]}
 YAML
     bake "hostile-$kind"
     assert_rc 1
 sed -n "/error:/,\$p" <<<"$out" | head -n 12
     assert_contains "$out" "refused entry" "hostile $kind"
     assert_contains "$out" "of artifact repo" "hostile $kind"
-    [ ! -e "$R/srv/hostile" ] && [ -z "$(ls -A "$R/srv")" ] || fail "hostile $kind: something was written in /srv"
+    [ ! -e "$R/srv/site" ] && [ -z "$(ls -A "$R/srv")" ] || fail "hostile $kind: something was written in /srv (the new parent /srv/site included)"
     [ ! -e "$R/evil-dotdot" ] && [ ! -e "$work/evil-dotdot" ] && [ ! -e "$R/etc/evil-absolute" ] &&
         [ ! -e /etc/evil-absolute ] && [ ! -e "$R/etc/evil-symlink" ] && [ ! -e /etc/evil-symlink ] ||
         fail "hostile $kind: a file landed outside the destination"
