@@ -12,18 +12,7 @@
 #   4. a later kernel_cmdline drop-in that grub would read first (refused by validate);
 #   5. a python_venv whose wheelhouse is refused leaves none of the folders it created.
 source "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || fail "needs root (chroot, mounts)"
-if [ -z "${CCBAKE_STACKING_NS:-}" ]; then
-    export CCBAKE_STACKING_NS=1
-    exec unshare --mount --propagation private bash "$0" "$@"
-fi
-work="$(scratch)"
-root="$work/root"
-mkdir -p "$root"
-mount -t tmpfs -o size=3g,mode=0755 ccbake-test "$root"
-trap 'umount -l "$root"; rm -rf "$CCBAKE_TEST_TMP"' EXIT
-base="$(bash "$CCBAKE_SRC/tests/fixtures/base-rootfs.sh")" || fail "cannot build the Debian 12 base root"
-cp -a "$base/." "$root/"
+source "$(dirname "$0")/rootfs_lib.bash"
 # The vendor's persistenced unit as its example gives it: Before= under [Install] (MISSION.md).
 cat > "$root/usr/lib/systemd/system/nvidia-persistenced.service" <<'UNIT'
 [Unit]

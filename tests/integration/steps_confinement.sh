@@ -7,18 +7,7 @@
 # (policy-rc.d.ccbake-orig, and an older ccbake's resolv.conf.ccbake-orig) and puts the
 # image's own files back instead of overwriting them.
 source "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || fail "needs root (chroot, mounts)"
-if [ -z "${CCBAKE_CONFINEMENT_NS:-}" ]; then
-    export CCBAKE_CONFINEMENT_NS=1
-    exec unshare --mount --propagation private bash "$0" "$@"
-fi
-work="$(scratch)"
-root="$work/root"
-mkdir -p "$root"
-mount -t tmpfs -o size=3g,mode=0755 ccbake-test "$root"
-trap 'umount -l "$root"; rm -rf "$CCBAKE_TEST_TMP"' EXIT
-base="$(bash "$CCBAKE_SRC/tests/fixtures/base-rootfs.sh")" || fail "cannot build the Debian 12 base root"
-cp -a "$base/." "$root/"
+source "$(dirname "$0")/rootfs_lib.bash"
 
 # The host folder the image's links name, with decoys where ccbake would write.
 host="$work/host"
