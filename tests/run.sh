@@ -12,6 +12,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 export CCBAKE CCBAKE_ASAN CCBAKE_SRC CCBAKE_TEST_CACHE
 pattern="${1:-}"
 logs="$(mktemp -d /tmp/ccbake-tests.XXXXXX)"
+# Every test's scratch space (tests/integration/lib.sh), removed when the run ends.
+CCBAKE_TEST_SCRATCH="$(mktemp -d /var/tmp/ccbake-tests-scratch.XXXXXX)"
+export CCBAKE_TEST_SCRATCH
+trap 'rm -rf --one-file-system "$CCBAKE_TEST_SCRATCH"' EXIT
 passed=0 failed=0 skipped=0 failures=() skips=()
 
 record() {  # name status log

@@ -7,7 +7,7 @@ command -v qemu-img >/dev/null && command -v mcopy >/dev/null && command -v sgdi
 # the EXIT trap would fire at once).
 make_scratch() {
     dir="$(mktemp -d /tmp/ccbake-test.XXXXXX)"
-    trap 'rm -rf "$dir"' EXIT
+    trap 'rm -rf "$dir" "$CCBAKE_TEST_TMP"' EXIT
 }
 # Byte offset of partition N of a raw disk.
 part_offset() { echo $(( $(partx -g -o START -n "$2" "$1") * 512 )); }

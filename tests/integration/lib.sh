@@ -22,7 +22,9 @@ assert_rc() { [ "$rc" -eq "$1" ] || fail "expected exit $1, got $rc; output:"$'\
 
 # All scratch space of one test lives under one folder, removed when the test ends (unless
 # the test replaces the EXIT trap).
-CCBAKE_TEST_TMP="$(mktemp -d /var/tmp/ccbake-test.XXXXXX)"
+# Under tests/run.sh it lives in the run's scratch folder, which the runner removes at the end
+# even when a test replaced this EXIT trap with its own.
+CCBAKE_TEST_TMP="$(mktemp -d "${CCBAKE_TEST_SCRATCH:-/var/tmp}/ccbake-test.XXXXXX")"
 trap 'rm -rf "$CCBAKE_TEST_TMP"' EXIT
 # scratch: prints a new directory (usable inside $(...)).
 scratch() { mktemp -d "$CCBAKE_TEST_TMP/scratch.XXXXXX"; }

@@ -4,6 +4,7 @@
 [ "$(id -u)" -eq 0 ] || fail "needs root (chroot, mounts)"
 if [ "${CCBAKE_PRIVATE_NS:-}" != "$0" ]; then
     export CCBAKE_PRIVATE_NS="$0"
+    rm -rf "$CCBAKE_TEST_TMP"  # exec drops lib.sh's EXIT trap; the new run makes its own
     exec unshare --mount --propagation private bash "$0" "$@"
 fi
 work="$(scratch)"

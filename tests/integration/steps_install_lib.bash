@@ -8,6 +8,7 @@ done
 # Run in a private mount namespace, so the tmpfs below never outlives the test.
 if [ -z "${CCBAKE_STEPS_INSTALL_NS:-}" ]; then
     export CCBAKE_STEPS_INSTALL_NS=1
+    rm -rf "$CCBAKE_TEST_TMP"  # exec drops lib.sh's EXIT trap; the new run makes its own
     exec unshare --mount --propagation private bash "$0" "$@"
 fi
 
