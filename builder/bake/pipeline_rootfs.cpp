@@ -1,6 +1,5 @@
 // `bake --rootfs DIR`: the recipe applied to a root directory in place.
 #include "bake/apply.h"
-#include "bake/files.h"
 #include "bake/manifest.h"
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"

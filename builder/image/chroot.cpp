@@ -81,10 +81,8 @@ void ChrootTarget::recover_from_crash() {
     if (auto text = target::read_in_root(root_, kPolicyRcdPath);
         text && *text == kPolicyRcd && target::remove_in_root(root_, kPolicyRcdPath))
         recovered_.push_back(kPolicyRcdPath);
-    fs::path resolv = target::resolve_in_root(root_, kResolvConf, true);
-    std::string resolv_inside = "/" + fs::relative(resolv, root_).string();
     if (auto text = target::read_in_root(root_, kResolvConf);
-        text && *text == kResolvPlaceholder && target::remove_in_root(root_, resolv_inside))
+        text && *text == kResolvPlaceholder && target::remove_in_root(root_, resolv_target()))
         recovered_.push_back(kResolvConf);
 }
 
@@ -133,11 +131,16 @@ void ChrootTarget::restore_stashed() {
 // The host's resolv.conf is bound over the image's (or over the file its link names, e.g.
 // Ubuntu's /run/systemd/resolve/stub-resolv.conf on the chroot's tmpfs), so the image's own
 // file, link or not, is never replaced; a crash drops the mount with the namespace.
+// The file the image's /etc/resolv.conf finally names (itself, or where its links lead), as a
+// path inside the image.
+std::string ChrootTarget::resolv_target() const {
+    return "/" + fs::relative(target::resolve_in_root(root_, kResolvConf, true), root_).string();
+}
+
 void ChrootTarget::set_network(bool on) {
     if (on == network_) return;
     if (on) {
-        fs::path host = target::resolve_in_root(root_, kResolvConf, true);
-        std::string inside = "/" + fs::relative(host, root_).string();
+        const std::string inside = resolv_target();
         if (!target::open_in_root(root_, inside, true)) {
             target::write_in_root(root_, inside, kResolvPlaceholder, 0644);
             resolv_placeholder_ = inside;
@@ -159,10 +162,6 @@ void ChrootTarget::add_device(const fs::path& host_node, const std::string& name
         throw Error(
             fmt::format("cannot see device {}: {}", host_node.string(), std::strerror(errno)));
     target::mknod_in_root(root_, "/dev/" + name, st.st_mode, st.st_rdev);
-}
-
-void ChrootTarget::add_uuid_link(const std::string& uuid, const std::string& device_name) {
-    add_disk_link("by-uuid", uuid, device_name);
 }
 
 void ChrootTarget::add_disk_link(const std::string& kind, const std::string& id,

@@ -29,8 +29,6 @@ class ChrootTarget : public steps::Target {
 
     // Makes a host block device visible in the chroot as /dev/NAME.
     void add_device(const std::filesystem::path& host_node, const std::string& name);
-    // Adds /dev/disk/by-uuid/UUID -> ../../NAME.
-    void add_uuid_link(const std::string& uuid, const std::string& device_name);
     // Adds /dev/disk/KIND/ID -> ../../NAME (KIND: by-uuid, by-partuuid, by-label); an empty ID
     // or one with a slash is skipped.
     void add_disk_link(const std::string& kind, const std::string& id,
@@ -44,6 +42,7 @@ class ChrootTarget : public steps::Target {
 
   private:
     void recover_from_crash();
+    std::string resolv_target() const;
     void mount_in(const std::string& source, const std::string& inside, const char* type,
                   unsigned long flags, const char* data = nullptr);
     void bind_file_in(const std::string& host_file, const std::string& inside);

@@ -62,13 +62,13 @@ AttachedDisk::~AttachedDisk() {
 void AttachedDisk::expose_in(ChrootTarget& target) const {
     target.add_device(root_loop_->path(), kRootNode);
     target.add_dev_symlink(root_loop_->name(), kRootNode);
-    target.add_uuid_link(layout_.root_fs.uuid, kRootNode);
+    target.add_disk_link("by-uuid", layout_.root_fs.uuid, kRootNode);
     target.add_disk_link("by-partuuid", util::to_lower(layout_.root.uuid), kRootNode);
     target.add_disk_link("by-label", layout_.root_fs.label, kRootNode);
     if (esp_ && esp_->loop()) {
         target.add_device(esp_->loop()->path(), kEspNode);
         target.add_dev_symlink(esp_->loop()->name(), kEspNode);
-        target.add_uuid_link(layout_.esp_fs.uuid, kEspNode);
+        target.add_disk_link("by-uuid", layout_.esp_fs.uuid, kEspNode);
         target.add_disk_link("by-partuuid", util::to_lower(layout_.esp.uuid), kEspNode);
         target.add_disk_link("by-label", layout_.esp_fs.label, kEspNode);
     }
