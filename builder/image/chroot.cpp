@@ -182,8 +182,18 @@ util::RunResult ChrootTarget::run(const std::vector<std::string>& argv,
         o.env[k] = v;
     std::string cwd = options.cwd.empty() ? "/" : options.cwd.string();
     o.cwd = "/";
-    std::vector<std::string> full = {
-        "/usr/sbin/chroot", root_.string(), "/usr/bin/env", "-C", cwd, "--"};
+    // Nothing run in the image may load or unload modules of the running kernel, which is the
+    // build host's: CAP_SYS_MODULE leaves the bounding set before the chroot (installers such
+    // as NVIDIA's rmmod loaded modules and test-load new ones).
+    std::vector<std::string> full = {"/usr/bin/setpriv",
+                                     "--inh-caps=-sys_module",
+                                     "--bounding-set=-sys_module",
+                                     "/usr/sbin/chroot",
+                                     root_.string(),
+                                     "/usr/bin/env",
+                                     "-C",
+                                     cwd,
+                                     "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     return util::run(full, o);
 }

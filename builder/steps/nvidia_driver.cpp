@@ -46,10 +46,22 @@ bool module_installed(const StepContext& ctx, const std::string& kernel) {
     return false;
 }
 
+// dkms keeps what it built and installed under /var/lib/dkms/MODULE/VERSION/KERNEL.
+bool dkms_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
+    return install::is_dir(
+        ctx, fmt::format("/var/lib/dkms/nvidia/{}/{}", text(s.spec, "version"), kernel));
+}
+
 bool driver_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
     return install::exists(ctx, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." +
                                     text(s.spec, "version")) &&
            module_installed(ctx, kernel);
+}
+
+std::string indent_lines(std::string t) {
+    for (size_t pos = 0; (pos = t.find('\n', pos)) != std::string::npos; pos += 5)
+        t.replace(pos, 1, "\n    ");
+    return t;
 }
 
 void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& kernel,
@@ -84,16 +96,14 @@ void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& k
             fmt::format("its own log is {} in the image and is copied into {}", kInstallerLog,
                         ctx.log.string()));
     e.add_context("command: " + util::join(argv, " "));
+    // What the installer printed (option errors come before its log is written), then its log.
+    const std::string printed = util::file_tail(ctx.log, 4);
+    if (!printed.empty()) e.add_context("installer output:\n    " + indent_lines(printed));
     std::string log = util::file_tail(install::host(ctx, kInstallerLog), 15);
     if (!log.empty()) {
         std::ofstream(ctx.log, std::ios::app) << "\n--- " << kInstallerLog << " ---\n"
                                               << log << "\n";
-        e.add_context("installer log:\n    " + [&] {
-            std::string t = log;
-            for (size_t pos = 0; (pos = t.find('\n', pos)) != std::string::npos; pos += 5)
-                t.replace(pos, 1, "\n    ");
-            return t;
-        }());
+        e.add_context("installer log:\n    " + indent_lines(log));
     }
     throw e;
 }
@@ -112,6 +122,12 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
                     kernel));
         std::vector<std::string> compiler;
         const std::string cc = install::ensure_kernel_compiler(ctx, kernel, compiler);
+        // With --dkms and no dkms in the image, nvidia-installer only warns and installs the
+        // modules unregistered: a later kernel would boot without them.
+        const bool dkms = s.spec.value("dkms", true);
+        if (dkms)
+            for (auto& c : install::ensure_packages(ctx, {"dkms"}, "for --dkms"))
+                compiler.push_back(c);
         run_installer(ctx, s, kernel, cc);
         if (!module_installed(ctx, kernel))
             throw Error(
@@ -119,6 +135,11 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
                     "the NVIDIA installer finished but installed no nvidia module for kernel {}",
                     kernel),
                 fmt::format("see {} in the image", kInstallerLog));
+        if (dkms && !dkms_installed(ctx, s, kernel))
+            throw Error(fmt::format("the NVIDIA installer did not register its modules with DKMS "
+                                    "for kernel {} (no /var/lib/dkms/nvidia/{}/{})",
+                                    kernel, text(s.spec, "version"), kernel),
+                        fmt::format("see the DKMS lines of {} in the image", kInstallerLog));
         result.changes.push_back(fmt::format(
             "installed NVIDIA driver {} ({} modules{}) for kernel {}", text(s.spec, "version"),
             text(s.spec, "module_type"), s.spec.value("dkms", true) ? ", dkms" : "", kernel));
@@ -157,7 +178,9 @@ const StepKind& nvidia_driver_kind() {
         "confidential computing needs the open ones. ccbake always passes `--silent "
         "--kernel-module-type=open --kernel-name=KERNEL` (the image's kernel, never the host's), "
         "`--skip-module-load --no-nouveau-check` (the build host's kernel stays untouched) "
-        "and `--dkms` unless disabled, with `CC` set to the compiler the kernel was built with "
+        "and `--dkms` unless disabled (dkms is installed first when the image lacks it, and the "
+        "modules must end up registered with it), with `CC` set to the compiler the kernel was "
+        "built with "
         "(from its headers' `CONFIG_CC_VERSION_TEXT`; installed when the image lacks it). "
         "The kernel's headers must be installed first. Nouveau is "
         "blacklisted, the LKCA modprobe config written and `update-initramfs -u -k KERNEL` run.",

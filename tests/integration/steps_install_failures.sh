@@ -15,7 +15,8 @@ bake bad-flag
 assert_rc 1
 sed -n "/error:/,\$p" <<<"$out" | head -n 12
 assert_contains "$out" "the NVIDIA installer failed for kernel $kernel"
-assert_contains "$out" "Unrecognized option: '--bogus-option'"
+assert_contains "$out" 'nvidia-installer: unrecognized option: "--bogus-option"'
+assert_contains "$out" "Invalid commandline, please run"
 [ ! -e "$R/etc/modprobe.d/nvidia-lkca.conf" ] && [ ! -e "$R/usr/bin/nvidia-smi" ] || fail "failed install left files"
 
 echo "--- the target kernel's headers are missing"

@@ -4,8 +4,6 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/steps_install_lib.bash"
 fresh_root
-# The stand-in .run needs the kernel's headers; a build folder stands in for linux-headers.
-mkdir -p "$work/root/lib/modules/$kernel/build"
 # Keep the initramfs rebuild the driver step triggers small: this test checks that it happens.
 sed -i 's/^MODULES=.*/MODULES=list/' "$work/root/etc/initramfs-tools/initramfs.conf"
 
@@ -102,6 +100,14 @@ assert_contains "$flags" "--kernel-name=$kernel" "installer flags"
 assert_contains "$flags" "--silent" "installer flags"
 assert_contains "$flags" "--dkms" "installer flags"
 [ -x "$work/root/usr/bin/nvidia-persistenced" ] && [ -x "$work/root/usr/bin/nvidia-smi" ] || fail "driver files missing"
+[ -f "$work/root/usr/share/doc/NVIDIA_GLX-1.0/samples/nvidia-persistenced-init.tar.bz2" ] || fail "persistenced sample missing"
+# The modules: built by kbuild for the image's kernel and installed through the image's dkms.
+kernel="$(ls "$work/root/lib/modules" | sort -V | tail -n1)"
+assert_contains "$(in_root dkms status -m nvidia)" "nvidia/570.195.03, $kernel, x86_64: installed" "dkms status"
+for m in nvidia nvidia-uvm nvidia-modeset nvidia-drm nvidia-peermem; do
+    assert_contains "$(in_root modinfo -F vermagic "/lib/modules/$kernel/updates/dkms/$m.ko")" "$kernel " "vermagic of $m"
+done
+assert_contains "$(in_root modinfo -F description -k "$kernel" nvidia)" "NVIDIA open kernel module 570.195.03" "the open modules"
 assert_eq "$(cat "$work/root/etc/modprobe.d/nvidia-lkca.conf" | grep -v '^#')" "softdep nvidia pre: ecdsa_generic ecdh" "LKCA"
 grep -qx "blacklist nouveau" "$work/root/etc/modprobe.d/nvidia-blacklist-nouveau.conf" || fail "nouveau not blacklisted"
 in_root lsinitramfs "/boot/initrd.img-$kernel" >/dev/null || fail "initramfs of $kernel unreadable"
