@@ -53,6 +53,7 @@ place sgx_local_repo intel-sgx/sgx_debian_local_repo.tgz
 place sgx_sdk_bin intel-sgx/sgx_linux_x64_sdk_2.24.100.3.bin
 place dcap_source intel-sgx/DCAP_1.21.tar.gz
 place nvtrust_source nvtrust/2025.7.17.001.tar.gz
+place nvtrust_wheelhouse nvtrust/nvtrust-wheelhouse.tar.gz
 sets=()
 while read -r name md5; do sets+=(--set "${name}_md5=$md5"); done < <(python3 -c '
 import json, sys
@@ -97,6 +98,9 @@ check "in-guest checker ran at boot and says TDX is absent (qemu has none)" 'gue
 check "in-guest checker says the GPU is absent (qemu has none)" 'guest-check: .*GPU absent'
 check "qcnl pccs_url points at the new PCCS, path kept" 'qcnl: .*pccs_url.*pccs.baidubce.com:8081/sgx/certification/v4/'
 check "provenance manifest is in the image" '^manifest: present'
+check "the nvidia module dkms built is there for the booted kernel" '^nvidia-module: kernel=([^ ]+) vermagic=\1 file=/lib/modules/\1/updates/dkms/nvidia\.ko .*NVIDIA open kernel module 570\.195\.03'
+check "dkms has nvidia 570.195.03 installed" '^dkms: nvidia/570\.195\.03, [^ ]+, x86_64: installed'
+check "the venv has the three nvtrust packages at the tag's versions" '^venv: .*nv-attestation-sdk==2\.6\.1 nv-local-gpu-verifier==2\.6\.1 nv-ppcie-verifier==1\.6\.1 '
 echo
 echo "image:    $out/ppcie-8gpu-demo.qcow2"
 echo "manifest: $out/ppcie-8gpu-demo.qcow2.manifest.json"

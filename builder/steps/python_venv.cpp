@@ -15,11 +15,11 @@ using recipe::FieldType;
 
 namespace {
 
-void pip_install(StepContext& ctx, const recipe::Step& s, const std::string& venv,
-                 const std::vector<std::string>& targets) {
-    install::Staging staging(ctx);
-    std::vector<std::string> argv = {venv + "/bin/pip", "install", "--disable-pip-version-check",
-                                     "--no-input", "--no-cache-dir"};
+// pip's options for where packages come from: a wheelhouse (offline), an index the recipe
+// names, or pip's default index; a proxy only when the recipe names one.
+std::vector<std::string> pip_source_options(StepContext& ctx, const recipe::Step& s,
+                                            const install::Staging& staging) {
+    std::vector<std::string> argv;
     if (s.spec.contains("wheelhouse")) {
         archive::ExtractOptions x;
         x.label = "artifact " + text(s.spec, "wheelhouse");
@@ -35,14 +35,35 @@ void pip_install(StepContext& ctx, const recipe::Step& s, const std::string& ven
                 argv.push_back("--find-links");
                 argv.push_back(staging.inside() + "/wheels/" + e.path().filename().string());
             }
+    } else if (!text(s.spec, "index_url").empty()) {
+        argv.push_back("--index-url");
+        argv.push_back(text(s.spec, "index_url"));
     }
-    argv.insert(argv.end(), targets.begin(), targets.end());
-    {
-        install::NetworkWhile network(ctx.target, !s.spec.contains("wheelhouse"));
+    if (!text(s.spec, "proxy").empty()) {
+        argv.push_back("--proxy");
+        argv.push_back(text(s.spec, "proxy"));
+    }
+    return argv;
+}
+
+// One pip run per entry, in the recipe's order, as the vendor's installers do: a later
+// project's exact pins on an earlier one are then met by what is already installed.
+void pip_install(StepContext& ctx, const recipe::Step& s, const std::string& venv,
+                 const std::vector<std::string>& targets) {
+    install::Staging staging(ctx);
+    const std::vector<std::string> sources = pip_source_options(ctx, s, staging);
+    install::NetworkWhile network(ctx.target, !s.spec.contains("wheelhouse"));
+    size_t n = 0;
+    for (const auto& target : targets) {
+        std::vector<std::string> argv = {venv + "/bin/pip", "install",
+                                         "--disable-pip-version-check", "--no-input",
+                                         "--no-cache-dir"};
+        argv.insert(argv.end(), sources.begin(), sources.end());
+        argv.push_back(target);
         util::RunOptions o;
         o.timeout = std::chrono::seconds(3600);
-        ctx.progress("pip install " + util::join(targets, " "));
-        ctx.run_or_fail(argv, fmt::format("pip install into {} failed", venv), o);
+        ctx.progress(fmt::format("pip install [{}/{}] {}", ++n, targets.size(), target));
+        ctx.run_or_fail(argv, fmt::format("pip install {} into {} failed", target, venv), o);
     }
 }
 
@@ -122,9 +143,12 @@ const StepKind& python_venv_kind() {
         "python_venv",
         "Create a Python venv and pip-install into it (e.g. NVIDIA's PPCIe verifier).",
         "The source tarball (optional) is unpacked confined to `extract_to`; `install` entries "
-        "are pip requirement specifiers or paths relative to `extract_to`. With `wheelhouse` (an "
-        "archive of wheels) pip runs with `--no-index --find-links`, so the bake needs no "
-        "network; without it, pip reaches the network during the bake.",
+        "are pip requirement specifiers or paths relative to `extract_to`, installed one pip "
+        "run each, in order (a later project's exact pins on an earlier one are then met). With "
+        "`wheelhouse` (an archive of wheels, build backends included) pip runs with `--no-index "
+        "--find-links`, so the bake needs no network; otherwise pip reaches `index_url`, or "
+        "pip's default index, during the bake. The build host's proxy variables never reach "
+        "pip: a proxy is used only when `proxy` names one.",
         {
             {"venv", FieldType::Path, true, {}, "Where the virtual environment is created."},
             {"artifact", FieldType::Artifact, false, {}, "Source tarball to unpack first."},
@@ -139,13 +163,29 @@ const StepKind& python_venv_kind() {
              false,
              {},
              "Archive of wheels for offline installs."},
+            {"index_url", FieldType::String, false, "",
+             "Package index pip uses (`--index-url`) when there is no wheelhouse; empty: pip's "
+             "default."},
+            {"proxy", FieldType::String, false, "",
+             "Proxy for pip (`--proxy`), e.g. `${pip_proxy}` set with --set; empty: none."},
             {"python", FieldType::String, false, "python3", "Interpreter that creates the venv."},
         },
         "python_venv:\n  artifact: nvtrust_source\n  extract_to: /opt/nvtrust/src\n"
-        "  venv: /opt/nvtrust/venv\n  install: "
-        "[./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]\n",
+        "  venv: /opt/nvtrust/venv\n  install:\n"
+        "    - ./nvtrust-2025.7.17.001/guest_tools/gpu_verifiers/local_gpu_verifier\n"
+        "    - ./nvtrust-2025.7.17.001/guest_tools/attestation_sdk\n"
+        "    - ./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier\n",
         [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
            recipe::Diagnostics& d) {
+            if (s.spec.contains("wheelhouse") && !text(s.spec, "index_url").empty())
+                d.error(loc("index_url"), "'index_url' and 'wheelhouse' exclude each other",
+                        "a wheelhouse installs offline (--no-index); drop one of them");
+            for (const char* url : {"index_url", "proxy"}) {
+                const std::string v = text(s.spec, url);
+                if (!v.empty() && !util::starts_with(v, "http://") &&
+                    !util::starts_with(v, "https://"))
+                    d.error(loc(url), fmt::format("{} '{}' is not an http(s) URL", url, v));
+            }
             if (s.spec.contains("artifact") != s.spec.contains("extract_to"))
                 d.error(loc(s.spec.contains("artifact") ? "artifact" : "extract_to"),
                         "'artifact' and 'extract_to' go together");
@@ -164,12 +204,14 @@ const StepKind& python_venv_kind() {
                                           text(s.spec, "extract_to")));
             out.push_back(
                 fmt::format("{} -m venv {}", text(s.spec, "python"), text(s.spec, "venv")));
-            out.push_back(
-                fmt::format("pip install {}{}",
-                            s.spec.contains("wheelhouse")
-                                ? "--no-index --find-links <" + text(s.spec, "wheelhouse") + "> "
-                                : "(network) ",
-                            util::join(texts(s.spec, "install"), " ")));
+            std::string from = s.spec.contains("wheelhouse")
+                                   ? "--no-index --find-links <" + text(s.spec, "wheelhouse") + "> "
+                               : !text(s.spec, "index_url").empty()
+                                   ? "--index-url " + text(s.spec, "index_url") + " (network) "
+                                   : "(network, pip's default index) ";
+            if (!text(s.spec, "proxy").empty()) from += "--proxy " + text(s.spec, "proxy") + " ";
+            for (const auto& i : texts(s.spec, "install"))
+                out.push_back(fmt::format("pip install {}{}", from, i));
             return out;
         },
         apply_python_venv,

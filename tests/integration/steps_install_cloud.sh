@@ -19,16 +19,32 @@ kernel="$(ls "$work/root/lib/modules" | sort -V | tail -n1)"
 [ "$(in_root cc --version | head -n1 | sed -n 's/.*) \([0-9]*\)\..*/\1/p')" = 11 ] || fail "cc in the cloud root is not gcc-11"
 [ ! -e "$work/root/usr/bin/gcc-12" ] || fail "the cloud root already has gcc-12"
 
-# 1 + 2: apt from empty lists, and a venv without python3-venv.
-recipe cloud-apt nvtrust_source <<'YAML'
+# 1 + 2: apt from empty lists, and a venv without python3-venv. pip reaches the stand-in
+# wheelhouse's PEP 503 index on a loopback server through `index_url`; the proxy variables set
+# for ccbake here point at nothing, and must not reach pip.
+mkdir -p "$work/pypi"
+tar -xzf "$work/standins/nvtrust-wheelhouse.tar.gz" -C "$work/pypi"
+python3 "$CCBAKE_SRC/tests/server/artifact_server.py" --root "$work/pypi" --port-file "$work/pypi.port" \
+    --log "$work/pypi.log" --max-seconds 600 &
+pypi_pid=$!
+trap 'kill "$pypi_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do [ -s "$work/pypi.port" ] && break; sleep 0.05; done
+[ -s "$work/pypi.port" ] || fail "the package index server did not start"
+index="http://127.0.0.1:$(cat "$work/pypi.port")/wheelhouse/simple/"
+recipe cloud-apt nvtrust_source <<YAML
   - apt_install: {name: tools, packages: [less], recommends: false}
   - python_venv:
       name: venv
       artifact: nvtrust_source
       extract_to: /opt/nvtrust/src
       venv: /opt/nvtrust/venv
-      install: [./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]
+      install:
+        - ./nvtrust-2025.7.17.001/guest_tools/gpu_verifiers/local_gpu_verifier
+        - ./nvtrust-2025.7.17.001/guest_tools/attestation_sdk
+        - ./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier
+      index_url: $index
 YAML
+export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9
 bake cloud-apt
 assert_rc 0
 [ -n "$(pkg_version less)" ] || fail "less is not installed"
@@ -39,7 +55,12 @@ updates="$(cat "$work/logs/cloud-apt/"*tools*.log | grep -c 'InRelease' || true)
 [ -n "$(ls -A "$work/root/var/lib/apt/lists" | grep -v '^partial$\|^lock$' || true)" ] || fail "the lists were not refreshed"
 [ -n "$(pkg_version python3.11-venv)" ] || fail "python3.11-venv was not installed"
 assert_contains "$out" "installed python3.11-venv" "the step's report"
+unset http_proxy https_proxy HTTP_PROXY
 [ -x "$work/root/opt/nvtrust/venv/bin/python" ] || fail "no venv"
+versions="$(in_root /opt/nvtrust/venv/bin/python -m pip list --disable-pip-version-check --format=freeze | grep '^nv-' | tr '\n' ' ')"
+assert_eq "$versions" "nv-attestation-sdk==2.6.1 nv-local-gpu-verifier==2.6.1 nv-ppcie-verifier==1.6.1 " "the venv's nvtrust packages"
+grep -q '"path": "/wheelhouse/simple/poetry-core/"' "$work/pypi.log" || fail "pip did not take the build backend from index_url"
+grep -q '"path": "/wheelhouse/simple/cryptography/"' "$work/pypi.log" || fail "pip did not take the dependencies from index_url"
 echo "empty lists refreshed once ($updates InRelease lines); venv package installed"
 
 # 3. The kernel's compiler, with the image's real headers. Debian's linux-headers package

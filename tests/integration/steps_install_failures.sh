@@ -129,6 +129,25 @@ assert_contains "$out" "\`make\` failed in /opt/intel/dcap/confidential-computin
 assert_contains "$out" "build with SGX_DEBUG=1"
 [ ! -e "$R/opt/intel/dcap" ] || fail "the source tree unpacked by the failed build was left behind"
 
+echo "--- the PPCIe verifier installed alone (the recipe's old way): its exact pins are unmet"
+# nv-ppcie-verifier 1.6.1 requires nv-local-gpu-verifier and nv-attestation-sdk at exactly
+# 2.6.1, which only the tag's other two folders provide (no index has them here).
+recipe verifier-alone nvtrust_source nvtrust_wheelhouse <<'YAML'
+  - python_venv:
+      name: verifier-alone
+      artifact: nvtrust_source
+      extract_to: /opt/nvtrust/src
+      venv: /opt/nvtrust/venv
+      install: [./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]
+      wheelhouse: nvtrust_wheelhouse
+YAML
+bake verifier-alone
+assert_rc 1
+sed -n "/error:/,\$p" <<<"$out" | head -n 12
+assert_contains "$out" "pip install /opt/nvtrust/src/nvtrust-2025.7.17.001/guest_tools/ppcie-verifier into /opt/nvtrust/venv failed"
+assert_contains "$out" "No matching distribution found for nv-"
+[ ! -e "$R/opt/nvtrust" ] || fail "the failed venv step left /opt/nvtrust"
+
 echo "--- an installer that exits 0 without creating its marker"
 recipe no-marker sgx_sdk_bin <<'YAML'
   - vendor_installer: {name: sdk, artifact: sgx_sdk_bin, args: [--prefix=/opt/other], creates: /opt/intel/sgxsdk/missing}

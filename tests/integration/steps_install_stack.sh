@@ -16,7 +16,7 @@ dpkg-deb --root-owner-group -b "$work/needs-urts" "$work/needs-urts.deb" >/dev/n
 extra_artifacts="$(printf '  needs_urts_deb: {url: "file://%s", md5: %s}' "$work/needs-urts.deb" \
     "$(md5sum "$work/needs-urts.deb" | cut -d' ' -f1)")"
 
-recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk_bin dcap_source nvtrust_source <<'YAML'
+recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk_bin dcap_source nvtrust_source nvtrust_wheelhouse <<'YAML'
   - kernel: {name: kernel, package: linux-image-amd64, headers_package: linux-headers-amd64}
   - apt_repo:
       name: sgx-repo
@@ -64,7 +64,11 @@ recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk
       artifact: nvtrust_source
       extract_to: /opt/nvtrust/src
       venv: /opt/nvtrust/venv
-      install: [./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier]
+      install:
+        - ./nvtrust-2025.7.17.001/guest_tools/gpu_verifiers/local_gpu_verifier
+        - ./nvtrust-2025.7.17.001/guest_tools/attestation_sdk
+        - ./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier
+      wheelhouse: nvtrust_wheelhouse
 YAML
 # The host's loaded modules, before and after (a kernel without module support has none).
 host_modules() { if [ -r /proc/modules ]; then cut -d" " -f1 /proc/modules | sort; else echo "(no /proc/modules)"; fi; }
@@ -118,8 +122,8 @@ in_root lsinitramfs "/boot/initrd.img-$kernel" >/dev/null || fail "initramfs of 
 [ -f "$work/root/opt/intel/sgxsdk/environment" ] || fail "SDK not installed"
 app="$(in_root /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app)"
 assert_contains "$app" "SGX_SDK_STANDIN=1" "QuoteVerificationSample app"
-assert_contains "$(in_root /opt/nvtrust/venv/bin/python -m ppcie.verifier.verification --gpu-attestation-mode=REMOTE)" \
-    "stand-in" "ppcie verifier"
+assert_contains "$(in_root /opt/nvtrust/venv/bin/python -m ppcie.verifier.verification --gpu-attestation-mode=REMOTE --switch-attestation-mode=REMOTE)" \
+    "PPCIE: STAND-IN" "ppcie verifier"
 # kernel step
 grep -q 'Automatic-Reboot "false"' "$work/root/etc/apt/apt.conf.d/99-ccbake-no-reboot" || fail "reboot not blocked"
 # nothing staged is left behind

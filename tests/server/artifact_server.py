@@ -19,7 +19,9 @@ is served normally:
 Faults can also be changed while running: GET /_ctl/fault?path=/P&kind=KIND[:ARG],
 GET /_ctl/clear. Every request is logged as one JSON line to --log (method, path, range,
 status, bytes) when its handler ends; GET /_ctl/idle answers once no other request is being
-served (at most 10 s), so a reader of the log sees every request that came before. The server stops by itself after --max-seconds (default 300).
+served (at most 10 s), so a reader of the log sees every request that came before. A path
+ending in / serves that folder's index.html (a PEP 503 package index, for pip). The server
+stops by itself after --max-seconds (default 300).
 """
 import argparse
 import json
@@ -154,6 +156,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.simple(302, b"", {"Location": fault["arg"]})
 
         local = os.path.realpath(os.path.join(ARGS.root, urllib.parse.unquote(url.path).lstrip("/")))
+        if url.path.endswith("/") and os.path.isfile(os.path.join(local, "index.html")):
+            local = os.path.join(local, "index.html")  # a folder's index (e.g. a PEP 503 index)
         if not local.startswith(os.path.realpath(ARGS.root) + os.sep) or not os.path.isfile(local):
             return self.simple(404, b"not found\n")
         size = os.path.getsize(local)
@@ -168,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
             status = 206
         length = end - start + 1
         self.send_response(status)
-        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Type", "text/html" if local.endswith(".html") else "application/octet-stream")
         self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "none" if kind == "no-range" else "bytes")
         if status == 206:
