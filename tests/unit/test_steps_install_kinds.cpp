@@ -132,12 +132,20 @@ TEST_CASE("nvidia_driver builds open modules for the image's newest kernel >= mi
         if (argv[0] == "sh") { // the installer: leaves what the real one leaves
             f.touch("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.570.195.03");
             f.touch("/lib/modules/6.8.0-51-generic/updates/dkms/nvidia.ko");
+            f.touch("/var/lib/dkms/nvidia/570.195.03/6.8.0-51-generic/x86_64/module/nvidia.ko");
         }
         return util::RunResult{0, false, "", ""};
     };
     const auto& kind = steps::nvidia_driver_kind();
     auto s = step("nvidia_driver", driver_spec());
     auto r = kind.apply(f.ctx, s);
+    bool dkms_installed = false; // --dkms needs dkms in the image: installed before the installer
+    for (const auto& c : f.target.calls)
+        if (c[0] == "sh")
+            break;
+        else if (c[0] == "apt-get" && has(c, "dkms"))
+            dkms_installed = true;
+    CHECK(dkms_installed);
     auto runs = f.calls_of("sh");
     REQUIRE(runs.size() == 1);
     CHECK(has(runs[0], "--silent"));
@@ -163,6 +171,23 @@ TEST_CASE("nvidia_driver builds open modules for the image's newest kernel >= mi
     auto again = kind.apply(f.ctx, s);
     CHECK(again.changes.empty());
     CHECK(f.target.calls.empty());
+}
+
+TEST_CASE("nvidia_driver fails when --dkms left the modules unregistered with DKMS") {
+    Fixture f;
+    f.kernel("6.8.0-51-generic", true);
+    std::ofstream(f.artifacts / "nvidia_driver_run") << "#!/bin/sh\n";
+    f.target.handler = [&](const std::vector<std::string>& argv, const util::RunOptions&) {
+        if (argv[0] == "sh") { // as the real installer does without dkms: a warning only
+            f.touch("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.570.195.03");
+            f.touch("/lib/modules/6.8.0-51-generic/kernel/drivers/video/nvidia.ko");
+        }
+        return util::RunResult{0, false, "", ""};
+    };
+    CHECK_THROWS_WITH_AS(
+        steps::nvidia_driver_kind().apply(f.ctx, step("nvidia_driver", driver_spec())),
+        doctest::Contains("did not register its modules with DKMS for kernel 6.8.0-51-generic"),
+        Error);
 }
 
 TEST_CASE("nvidia_driver refuses a kernel without headers before running the installer") {
