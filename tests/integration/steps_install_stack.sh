@@ -86,6 +86,11 @@ assert_eq "$(pkg_version libtdx-attest-dev)" "1.21.100.3-jammy1" "libtdx-attest-
 assert_eq "$(pkg_version libsgx-ae-qve)" "1.21.100.3-jammy1" "libsgx-ae-qve (a recommends)"
 assert_eq "$(pkg_version libsgx-dcap-default-qpl)" "1.21.100.3-jammy1" "libsgx-dcap-default-qpl"
 assert_eq "$(pkg_version sgx-ra-service)" "" "sgx-ra-service (recommends off)"
+# the real graph: the -dev packages pull libsgx-headers, libsgx-urts pulls libsgx-enclave-common
+assert_eq "$(pkg_version libsgx-headers)" "2.24.100.3-jammy1" "libsgx-headers (a dependency of libsgx-dcap-quote-verify-dev)"
+assert_eq "$(pkg_version libsgx-enclave-common)" "2.24.100.3-jammy1" "libsgx-enclave-common (a dependency of libsgx-urts)"
+assert_eq "$(in_root dpkg-query -W -f '${Conffiles}' nvidia-fabricmanager-570 | awk '{print $1}')" \
+    "/usr/share/nvidia/nvswitch/fabricmanager.cfg" "fabric manager's conffile"
 grep -q '"pccs_url": "https://localhost:8081/sgx/certification/v4/"' "$work/root/etc/sgx_default_qcnl.conf" ||
     fail "qcnl config not installed"
 # local debs; a missing dependency resolved by apt-get -f install
