@@ -18,6 +18,9 @@ assert_contains "$out" "ok    no unit failed to load"
 assert_contains "$out" "ok    booted with its initramfs"
 assert_contains "$out" "ok    root file system grown to the recipe's disk_size"
 assert_contains "$out" "ok    in-guest checker says the GPU is absent"
+assert_contains "$out" "ok    the nvidia module dkms built is there for the booted kernel"
+assert_contains "$out" "ok    dkms has nvidia 570.195.03 installed"
+assert_contains "$out" "ok    the venv has the three nvtrust packages at the tag's versions"
 assert_contains "$out" "STAND-INS"
 image="$(sed -n 's/^image: *//p' <<<"$out")"
 [ -f "$image" ] || fail "the demo printed no image path"
@@ -26,7 +29,8 @@ python3 - "$manifest" <<'PY' || fail "manifest beside the output is incomplete"
 import json, sys
 m = json.load(open(sys.argv[1]))
 names = {a["name"] for a in m["artifacts"]}
-need = {"nvidia_driver_run", "fabricmanager_deb", "nscq_deb", "sgx_local_repo", "sgx_sdk_bin", "dcap_source", "nvtrust_source"}
+need = {"nvidia_driver_run", "fabricmanager_deb", "nscq_deb", "sgx_local_repo", "sgx_sdk_bin", "dcap_source",
+        "nvtrust_source", "nvtrust_wheelhouse"}
 assert need <= names, need - names
 assert all(len(a["sha256"]) == 64 for a in m["artifacts"])
 assert len(m["steps"]) >= 16
