@@ -46,6 +46,7 @@ Report run_checks(System& sys, const Config& cfg, const Progress& progress) {
     check_gpu(sys, cfg, f, r, progress);
     check_tdx_attestation(sys, cfg, f, r);
     check_ppcie(sys, cfg, f, r);
+    check_gpu_attestation(sys, cfg, f, r);
     check_ready_state(sys, cfg, f, r);
     r.apply_requirements([&](const std::string& id) { return cfg.is_required(id); });
     return r;

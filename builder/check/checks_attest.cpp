@@ -1,5 +1,6 @@
 // Remote attestation checks: the TDX quote (generate with test_tdx_attest, verify with the
-// DCAP sample) and the PPCIe verifier for GPUs and NVSwitches, then the GPU ready state.
+// DCAP sample), the PPCIe verifier for GPUs and NVSwitches or the local GPU verifier for one
+// GPU, then the GPU ready state.
 #include "check/checks_impl.h"
 #include "check/parse_dcap.h"
 #include "check/parse_nvidia.h"
@@ -107,6 +108,34 @@ void check_ppcie(System& sys, const Config& cfg, const Facts& f, Report& r) {
     if (t.gpus) c.details["gpus"] = *t.gpus;
     if (t.switches) c.details["switches"] = *t.switches;
     if (t.ready) c.details["ready"] = *t.ready;
+    r.add(c);
+}
+
+void check_gpu_attestation(System& sys, const Config& cfg, const Facts& f, Report& r) {
+    if (cfg.gpu_mode != "cc") {
+        r.add(not_applicable("attest.gpu",
+                             "not a single-GPU CC image (gpu_mode: " + cfg.gpu_mode + ")"));
+        return;
+    }
+    if (std::string why = gpu_unavailable(cfg, f, r); !why.empty()) {
+        r.add(result("attest.gpu", Status::Skip, why));
+        return;
+    }
+    // --user_mode: the verifier leaves the ready state alone; gpu.ready_state sets it once
+    // every required check passed.
+    auto run = sys.run({cfg.tools.ppcie_python, "-m", "verifier.cc_admin", "--user_mode"},
+                       cfg.attestation_timeout_s);
+    Verdict v;
+    if (!run.started)
+        v = {Status::Fail, cfg.tools.ppcie_python + " not found",
+             "bake the recipe's nvtrust venv step (gpu_verifiers/local_gpu_verifier)"};
+    else if (run.timed_out)
+        v = {Status::Fail, timed_out("the local GPU verifier", cfg.attestation_timeout_s),
+             "check the network to NVIDIA's RIM and OCSP services"};
+    else
+        v = judge_gpu_verifier(parse_gpu_verifier(run.output), run.exit_code, cfg.expected_gpus());
+    CheckResult c = result("attest.gpu", v.status, v.evidence, v.hint);
+    c.details["output_tail"] = tail_lines(run.output, 30);
     r.add(c);
 }
 

@@ -29,6 +29,8 @@ void check_gpu(System& sys, const Config& cfg, const Facts& f, Report& r, const 
 void check_tdx_attestation(System& sys, const Config& cfg, const Facts& f, Report& r);
 // attest.ppcie
 void check_ppcie(System& sys, const Config& cfg, const Facts& f, Report& r);
+// attest.gpu (single-GPU CC: nvtrust's local GPU verifier)
+void check_gpu_attestation(System& sys, const Config& cfg, const Facts& f, Report& r);
 // gpu.ready_state (last: single-GPU CC may set it once everything else required passed)
 void check_ready_state(System& sys, const Config& cfg, const Facts& f, Report& r);
 

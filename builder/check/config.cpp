@@ -21,6 +21,7 @@ const std::vector<CheckInfo>& known_checks() {
         {"attest.tdx_quote", "TDX quote generation (test_tdx_attest)"},
         {"attest.tdx_verify", "TDX quote verification (DCAP QuoteVerificationSample)"},
         {"attest.ppcie", "GPU and NVSwitch attestation (PPCIe verifier)"},
+        {"attest.gpu", "single-GPU attestation (nvtrust's local GPU verifier)"},
         {"gpu.ready_state", "GPU confidential-computing ready state"},
     };
     return checks;

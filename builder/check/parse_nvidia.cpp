@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <regex>
+#include <sstream>
 
 namespace ccbake::check {
 
@@ -127,6 +128,46 @@ Verdict judge_ppcie(const PpcieTranscript& t, int expected_gpus, int expected_sw
                 "run `nvidia-smi conf-compute -grs`; the verifier sets the ready state only after "
                 "every stage"};
     return {Status::Pass, fmt::format("{}; all 5 stages SUCCESS; GPU state is READY", counts), {}};
+}
+
+GpuVerifierTranscript parse_gpu_verifier(const std::string& out) {
+    GpuVerifierTranscript t;
+    static const std::regex count(R"(Number of GPUs available\s*:\s*(\d+))");
+    static const std::regex verified(R"(GPU \d+ with UUID \S+ verified successfully\.)");
+    std::smatch m;
+    std::istringstream in(out);
+    for (std::string raw; std::getline(in, raw);) {
+        const std::string line = trim(raw);
+        if (std::regex_search(line, m, count))
+            t.gpus = std::stoi(m[1]);
+        else if (std::regex_search(line, verified))
+            ++t.verified;
+        else if (line == "GPU Attestation is Successful.")
+            t.success = true;
+        else if (line == "GPU Attestation failed." || line == "Attestation Failed")
+            t.success = false;
+    }
+    return t;
+}
+
+Verdict judge_gpu_verifier(const GpuVerifierTranscript& t, int exit_code, int expected_gpus) {
+    const std::string counts =
+        fmt::format("{} of {} GPUs verified", t.verified, t.gpus ? std::to_string(*t.gpus) : "?");
+    if (t.success != true || exit_code != 0)
+        return {Status::Fail,
+                fmt::format("the local GPU verifier says attestation failed ({}, exit {})", counts,
+                            exit_code),
+                "its output tail is in the details; check the network to NVIDIA's RIM and OCSP "
+                "services"};
+    if (expected_gpus > 0 && t.gpus != expected_gpus)
+        return {Status::Fail,
+                fmt::format("the local GPU verifier saw {} GPUs, expected {}",
+                            t.gpus ? std::to_string(*t.gpus) : "?", expected_gpus),
+                "a GPU is missing from the guest"};
+    if (!t.gpus || t.verified != *t.gpus)
+        return {Status::Fail, fmt::format("not every GPU was verified ({})", counts),
+                "its output tail is in the details"};
+    return {Status::Pass, fmt::format("GPU attestation successful: {}", counts), ""};
 }
 
 } // namespace ccbake::check

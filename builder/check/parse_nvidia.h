@@ -37,4 +37,17 @@ const std::vector<std::string>& ppcie_stage_names();
 // Pass only when every stage is SUCCESS, the counts match and the GPUs are ready.
 Verdict judge_ppcie(const PpcieTranscript& t, int expected_gpus, int expected_switches);
 
+// nvtrust's local GPU verifier (`python3 -m verifier.cc_admin`, nv-local-gpu-verifier 2.6.1):
+// "Number of GPUs available : N", one "GPU i with UUID ... verified successfully." per GPU,
+// and "GPU Attestation is Successful." or "GPU Attestation failed." at the end.
+struct GpuVerifierTranscript {
+    std::optional<int> gpus;
+    int verified = 0;
+    std::optional<bool> success;
+};
+GpuVerifierTranscript parse_gpu_verifier(const std::string& out);
+
+// Pass only when it says successful, every GPU verified and the count is the expected one.
+Verdict judge_gpu_verifier(const GpuVerifierTranscript& t, int exit_code, int expected_gpus);
+
 } // namespace ccbake::check

@@ -118,7 +118,10 @@ TEST_CASE("the vendor's 8-GPU PPCIe node passes every check") {
     ppcie_node(s);
     Report r = run_checks(s, ppcie_config());
     for (const auto& c : r.checks())
-        CHECK_MESSAGE(c.status == Status::Pass, c.id, ": ", c.evidence);
+        if (c.id == "attest.gpu") // the single-GPU verifier: PPCIe attests through its own
+            CHECK_FALSE(c.applicable);
+        else
+            CHECK_MESSAGE(c.status == Status::Pass, c.id, ": ", c.evidence);
     CHECK(r.checks().size() == known_checks().size());
     CHECK(r.exit_code() == 0);
     CHECK(r.find("kernel.swiotlb")->evidence.find("kernel mapped 4096 MiB") != std::string::npos);
@@ -224,6 +227,8 @@ TEST_CASE("single-GPU CC: the ready state is set only after every other required
                              check_fixture(set ? "nvidia-smi/conf-compute-grs-ready.txt"
                                                : "nvidia-smi/conf-compute-grs-not-ready.txt")};
     };
+    s.tool(Tools().ppcie_python + " -m verifier.cc_admin --user_mode",
+           check_fixture("gpu-verifier/success-1gpu.txt"));
     Config c;
     c.set_ready_state = true;
     c.swiotlb_bytes = 4ull << 30;
@@ -233,7 +238,19 @@ TEST_CASE("single-GPU CC: the ready state is set only after every other required
         CHECK(r.find("gpu.fabricmanager")->applicable == false);
         CHECK(r.find("gpu.ready_state")->evidence ==
               "CC GPUs Ready State: Ready; set by ccbake-check (nvidia-smi conf-compute -srs 1)");
+        CHECK(r.find("attest.gpu")->evidence == "GPU attestation successful: 1 of 1 GPUs verified");
         CHECK(r.exit_code() == 0);
+    }
+    SUBCASE("GPU attestation failed: left unset") {
+        s.tool(Tools().ppcie_python + " -m verifier.cc_admin --user_mode",
+               check_fixture("gpu-verifier/failed-1gpu.txt"), 1);
+        Report r = run_checks(s, c);
+        CHECK(!set);
+        CHECK(r.find("attest.gpu")->status == Status::Fail);
+        CHECK(r.find("attest.gpu")->evidence ==
+              "the local GPU verifier says attestation failed (0 of 1 GPUs verified, exit 1)");
+        CHECK(r.find("gpu.ready_state")->evidence.find("attest.gpu") != std::string::npos);
+        CHECK(r.exit_code() == 1);
     }
     SUBCASE("quote verification failed: left unset") {
         s.tool(Tools().quote_verify + " -quote /tmp/fake/quote.dat",
