@@ -166,7 +166,8 @@ const StepKind& guest_check_kind() {
             {"quote_verify", FieldType::Path, false, tools.quote_verify,
              "DCAP QuoteVerificationSample's app."},
             {"ppcie_python", FieldType::Path, false, tools.ppcie_python,
-             "Python of the PPCIe verifier's venv."},
+             "Python of the nvtrust venv: the PPCIe verifier (ppcie) or the local GPU verifier "
+             "(cc)."},
         },
         "guest_check:\n  gpu_mode: ppcie\n  required: [tdx, kernel, gpu, attest]\n",
         [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
