@@ -99,7 +99,7 @@ check "in-guest checker says the GPU is absent (qemu has none)" 'guest-check: .*
 check "qcnl pccs_url points at the new PCCS, path kept" 'qcnl: .*pccs_url.*pccs.baidubce.com:8081/sgx/certification/v4/'
 check "provenance manifest is in the image" '^manifest: present'
 check "the nvidia module dkms built is there for the booted kernel" '^nvidia-module: kernel=([^ ]+) vermagic=\1 file=/lib/modules/\1/updates/dkms/nvidia\.ko .*NVIDIA open kernel module 570\.195\.03'
-check "dkms has nvidia 570.195.03 installed" '^dkms: nvidia/570\.195\.03, [^ ]+, x86_64: installed'
+check "dkms has nvidia 570.195.03 installed" '^dkms: (.* )?nvidia/570\.195\.03, [^ ]+, x86_64: installed'
 check "the venv has the three nvtrust packages at the tag's versions" '^venv: .*nv-attestation-sdk==2\.6\.1 nv-local-gpu-verifier==2\.6\.1 nv-ppcie-verifier==1\.6\.1 '
 echo
 echo "image:    $out/ppcie-8gpu-demo.qcow2"
