@@ -111,7 +111,8 @@ sed -n "/error:/,\$p" <<<"$out" | head -n 12
 assert_contains "$out" "apt knows no package 'libtdx-atest-dev'"
 assert_eq "$(pkg_version libtdx-attest)" "" "partial apt install"
 
-echo "--- a failing source build (DCAP sample without SGX_DEBUG)"
+# (validate refuses the vendor's \`make DEBUG=1\`, which is such a build: the Makefile reads SGX_DEBUG)
+echo "--- the DCAP sample built without SGX_DEBUG=1: a release build, no signed enclave"
 recipe bad-build sgx_sdk_bin dcap_source <<'YAML'
   - vendor_installer: {name: sdk, artifact: sgx_sdk_bin, args: [--prefix=/opt/intel], creates: /opt/intel/sgxsdk/environment}
   - source_build:
@@ -120,13 +121,13 @@ recipe bad-build sgx_sdk_bin dcap_source <<'YAML'
       extract_to: /opt/intel/dcap
       dir: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample
       env_file: /opt/intel/sgxsdk/environment
-      creates: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app
+      make: [[clean], [all]]
+      creates: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/enclave.signed.so
 YAML
 bake bad-build
 assert_rc 1
 sed -n "/error:/,\$p" <<<"$out" | head -n 12
-assert_contains "$out" "\`make\` failed in /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample"
-assert_contains "$out" "build with SGX_DEBUG=1"
+assert_contains "$out" "the build in /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample finished but did not create /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/enclave.signed.so"
 [ ! -e "$R/opt/intel/dcap" ] || fail "the source tree unpacked by the failed build was left behind"
 
 echo "--- the PPCIe verifier installed alone (the recipe's old way): its exact pins are unmet"
@@ -147,6 +148,25 @@ sed -n "/error:/,\$p" <<<"$out" | head -n 12
 assert_contains "$out" "pip install /opt/nvtrust/src/nvtrust-2025.7.17.001/guest_tools/ppcie-verifier into /opt/nvtrust/venv failed"
 assert_contains "$out" "No matching distribution found for nv-"
 [ ! -e "$R/opt/nvtrust" ] || fail "the failed venv step left /opt/nvtrust"
+
+echo "--- the SDK installed elsewhere and its environment not sourced: the sample cannot find it"
+rm -rf "$R/opt/intel/sgxsdk"  # the earlier case's SDK sits at the Makefile's default path
+recipe no-env sgx_sdk_bin dcap_source <<'YAML'
+  - vendor_installer: {name: sdk, artifact: sgx_sdk_bin, args: [--prefix=/opt/sgx-elsewhere], creates: /opt/sgx-elsewhere/sgxsdk/environment}
+  - source_build:
+      name: dcap-sample
+      artifact: dcap_source
+      extract_to: /opt/intel/dcap
+      dir: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample
+      make: [[clean], [SGX_DEBUG=1]]
+      creates: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/enclave.signed.so
+YAML
+bake no-env
+assert_rc 1
+sed -n "/error:/,\$p" <<<"$out" | head -n 12
+assert_contains "$out" "\`make SGX_DEBUG=1\` failed in /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample"
+assert_contains "$out" "cc -I/opt/intel/sgxsdk/include" "the Makefile's default SGX_SDK"
+assert_contains "$out" "sgx_urts.h: No such file or directory"
 
 echo "--- an installer that exits 0 without creating its marker"
 recipe no-marker sgx_sdk_bin <<'YAML'

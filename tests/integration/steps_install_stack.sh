@@ -58,7 +58,7 @@ recipe stack nvidia_driver_run fabricmanager_deb nscq_deb sgx_local_repo sgx_sdk
       dir: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample
       make: [[clean], [SGX_DEBUG=1]]
       env_file: /opt/intel/sgxsdk/environment
-      creates: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app
+      creates: /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/enclave.signed.so
   - python_venv:
       name: ppcie
       artifact: nvtrust_source
@@ -125,7 +125,7 @@ in_root lsinitramfs "/boot/initrd.img-$kernel" >/dev/null || fail "initramfs of 
 # builds, SDK and venv
 [ -x "$work/root/opt/intel/tdx-quote-generation-sample/test_tdx_attest" ] || fail "test_tdx_attest not built"
 [ -f "$work/root/opt/intel/sgxsdk/environment" ] || fail "SDK not installed"
-app="$(in_root /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample/app)"
+app="$(in_root sh -c 'cd /opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/QuoteVerificationSample && ./app')"
 assert_contains "$app" "SGX_SDK_STANDIN=1" "QuoteVerificationSample app"
 assert_contains "$(in_root /opt/nvtrust/venv/bin/python -m ppcie.verifier.verification --gpu-attestation-mode=REMOTE --switch-attestation-mode=REMOTE)" \
     "PPCIE: STAND-IN" "ppcie verifier"
