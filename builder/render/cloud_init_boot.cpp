@@ -222,8 +222,13 @@ class Translator {
                 std::string(kFirstbootCache) + "/wheelhouse-" + text(p, "wheelhouse");
             helper("unpack", {fetch(text(p, "wheelhouse")), wheels, "0"});
             pip = concat(pip, {"--no-index", "--find-links", wheels});
+        } else if (!text(p, "index_url").empty()) {
+            pip = concat(pip, {"--index-url", text(p, "index_url")});
         }
-        command(concat(pip, texts(p, "install")), src.empty() ? "/" : src);
+        if (!text(p, "proxy").empty()) pip = concat(pip, {"--proxy", text(p, "proxy")});
+        // One pip run per entry, in order, as the bake does.
+        for (const auto& i : texts(p, "install"))
+            command(concat(pip, {i}), src.empty() ? "/" : src);
     }
 
     void kernel_cmdline(const json& p) {
