@@ -59,7 +59,13 @@ PpcieTranscript parse_ppcie(const std::string& out) {
     static const std::regex gpus(R"(Number of GPUs are:\s*(\d+))");
     static const std::regex switches(R"(Number of NVSwitches are:\s*(\d+))");
     PpcieTranscript t;
-    for (const auto& line : lines_of(out)) {
+    for (const auto& raw : lines_of(out)) {
+        // Its log lines come boxed: a row of '*', "*   MESSAGE   *", a row of '*'.
+        const std::string boxed = trim(raw);
+        if (!boxed.empty() && boxed.find_first_not_of('*') == std::string::npos) continue;
+        const std::string line = boxed.size() > 2 && boxed.front() == '*' && boxed.back() == '*'
+                                     ? trim(boxed.substr(1, boxed.size() - 2))
+                                     : raw;
         std::smatch m;
         if (std::regex_search(line, m, gpus)) t.gpus = std::stoi(m[1].str());
         if (std::regex_search(line, m, switches)) t.switches = std::stoi(m[1].str());
