@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <regex>
-#include <sstream>
 
 namespace ccbake::check {
 
@@ -141,8 +140,7 @@ GpuVerifierTranscript parse_gpu_verifier(const std::string& out) {
     static const std::regex count(R"(Number of GPUs available\s*:\s*(\d+))");
     static const std::regex verified(R"(GPU \d+ with UUID \S+ verified successfully\.)");
     std::smatch m;
-    std::istringstream in(out);
-    for (std::string raw; std::getline(in, raw);) {
+    for (const auto& raw : lines_of(out)) {
         const std::string line = trim(raw);
         if (std::regex_search(line, m, count))
             t.gpus = std::stoi(m[1]);

@@ -120,14 +120,14 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
                 fmt::format(
                     "install linux-headers-{} first (the kernel step does, with headers: true)",
                     kernel));
-        std::vector<std::string> compiler;
-        const std::string cc = install::ensure_kernel_compiler(ctx, kernel, compiler);
+        std::vector<std::string> setup; // what the build needed installed first
+        const std::string cc = install::ensure_kernel_compiler(ctx, kernel, setup);
         // With --dkms and no dkms in the image, nvidia-installer only warns and installs the
         // modules unregistered: a later kernel would boot without them.
         const bool dkms = s.spec.value("dkms", true);
         if (dkms)
             for (auto& c : install::ensure_packages(ctx, {"dkms"}, "for --dkms"))
-                compiler.push_back(c);
+                setup.push_back(c);
         run_installer(ctx, s, kernel, cc);
         if (!module_installed(ctx, kernel))
             throw Error(
@@ -142,8 +142,8 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
                         fmt::format("see the DKMS lines of {} in the image", kInstallerLog));
         result.changes.push_back(fmt::format(
             "installed NVIDIA driver {} ({} modules{}) for kernel {}", text(s.spec, "version"),
-            text(s.spec, "module_type"), s.spec.value("dkms", true) ? ", dkms" : "", kernel));
-        result.changes.insert(result.changes.end(), compiler.begin(), compiler.end());
+            text(s.spec, "module_type"), dkms ? ", dkms" : "", kernel));
+        result.changes.insert(result.changes.end(), setup.begin(), setup.end());
     }
     if (s.spec.value("blacklist_nouveau", true) &&
         install::write_if_changed(ctx, "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
@@ -180,8 +180,8 @@ const StepKind& nvidia_driver_kind() {
         "`--skip-module-load --no-nouveau-check` (the build host's kernel stays untouched) "
         "and `--dkms` unless disabled (dkms is installed first when the image lacks it, and the "
         "modules must end up registered with it), with `CC` set to the compiler the kernel was "
-        "built with "
-        "(from its headers' `CONFIG_CC_VERSION_TEXT`; installed when the image lacks it). "
+        "built with (from its headers' `CONFIG_CC_VERSION_TEXT`; installed when the image lacks "
+        "it). "
         "The kernel's headers must be installed first. Nouveau is "
         "blacklisted, the LKCA modprobe config written and `update-initramfs -u -k KERNEL` run.",
         {
