@@ -37,12 +37,12 @@ Verdict judge_quote_generation(const std::string& out, int exit_code) {
 }
 
 Verdict judge_quote_verification(const std::string& out) {
-    static const std::regex returned(R"(Info: App: tee[_ ]verify[_ ]quote successfully returned)");
+    static const std::regex returned(R"(Info: App: tee_verify_quote successfully returned)");
     static const std::regex completed(R"(Info: App: Verification completed successfully)");
     std::string r = first_match(out, returned), c = first_match(out, completed);
     if (!r.empty() && !c.empty()) return {Status::Pass, c, {}};
-    std::string why = first_match(
-        out, std::regex(R"(App: Verification completed|App: tee[_ ]verify[_ ]quote failed)"));
+    std::string why =
+        first_match(out, std::regex(R"(App: Verification completed|App: tee_verify_quote failed)"));
     if (why.empty())
         why = first_match(out, std::regex(R"(\[APP\] Error|\[QCNL\] Error|\[QPL\] Error)"));
     if (why.empty()) why = last_line(out);

@@ -1,7 +1,7 @@
 #pragma once
 // Verdicts on Intel's DCAP sample tools by their success lines (MISSION.md step 3):
 // test_tdx_attest ("Successfully get the TD Quote") and QuoteVerificationSample's app
-// ("tee verify quote successfully returned", "Verification completed successfully").
+// ("tee_verify_quote successfully returned", "Verification completed successfully").
 #include "check/report.h"
 
 #include <string>

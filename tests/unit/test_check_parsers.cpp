@@ -145,6 +145,10 @@ TEST_CASE("DCAP: quote generation is judged by its success line") {
     Verdict ok = judge_quote_generation(check_fixture("dcap/test_tdx_attest-ok.txt"), 0);
     CHECK(ok.status == Status::Pass);
     CHECK(ok.evidence == "Successfully get the TD Quote; Wrote TD Quote to quote.dat");
+    // Its RTMR extends fail on upstream tdx_guest drivers and land mid-dump (stderr is not
+    // buffered, stdout is): they are no reason to fail a quote that was written.
+    CHECK(check_fixture("dcap/test_tdx_attest-ok.txt").find("Failed to extend rtmr[2]") !=
+          std::string::npos);
     Verdict bad = judge_quote_generation(check_fixture("dcap/test_tdx_attest-no-qgs.txt"), 1);
     CHECK(bad.status == Status::Fail);
     CHECK(bad.evidence == "test_tdx_attest exited 1: Failed to get the quote");
@@ -160,9 +164,8 @@ TEST_CASE("DCAP: quote verification needs both success lines of the untrusted pa
     Verdict net = judge_quote_verification(check_fixture("dcap/qvs-pccs-unreachable.txt"));
     CHECK(net.status == Status::Fail);
     CHECK(net.evidence == "[APP] Error: App: tee_verify_quote failed: 0xe019");
-    Verdict stale = judge_quote_verification(
-        "[APP] Info: App: tee_verify_quote successfully returned.\n"
-        "[APP] Warning: App: Verification completed with Non-terminal result: a008\n");
+    Verdict stale = judge_quote_verification(check_fixture("dcap/qvs-out-of-date.txt"));
     CHECK(stale.status == Status::Fail);
-    CHECK(stale.evidence.find("Non-terminal result: a008") != std::string::npos);
+    CHECK(stale.evidence ==
+          "[APP] Warning: App: Verification completed with Non-terminal result: a002");
 }

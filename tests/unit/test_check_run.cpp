@@ -237,7 +237,8 @@ TEST_CASE("single-GPU CC: the ready state is set only after every other required
         Report r = run_checks(s, c);
         CHECK(r.find("gpu.fabricmanager")->applicable == false);
         CHECK(r.find("gpu.ready_state")->evidence ==
-              "CC GPUs Ready State: Ready; set by ccbake-check (nvidia-smi conf-compute -srs 1)");
+              "Confidential Compute GPUs Ready state: ready; set by ccbake-check (nvidia-smi "
+              "conf-compute -srs 1)");
         CHECK(r.find("attest.gpu")->evidence == "GPU attestation successful: 1 of 1 GPUs verified");
         CHECK(r.exit_code() == 0);
     }
@@ -258,7 +259,8 @@ TEST_CASE("single-GPU CC: the ready state is set only after every other required
         Report r = run_checks(s, c);
         CHECK(!set);
         CHECK(r.find("gpu.ready_state")->evidence ==
-              "CC GPUs Ready State: Not Ready; left unset because required checks failed: "
+              "Confidential Compute GPUs Ready state: not-ready; left unset because required "
+              "checks failed: "
               "attest.tdx_verify");
     }
 }
