@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs the unit tests (normal and sanitizer builds) and every tests/integration/*.sh.
+# Runs the unit tests (normal and sanitizer builds), every tests/integration/*.sh, and some of
+# them again with the sanitizer build.
 # Files named lib.sh and *_lib.sh (or ending in .bash) are sourced by tests, not run.
 # An integration test exits 0 to pass, 77 to skip (it says why), anything else to fail.
 # Under CI=true a skip is a failure: CI installs everything the suite needs (ci/bootstrap.sh),
@@ -42,16 +43,31 @@ if [ -z "$pattern" ]; then
     done
 fi
 
+run_integration() {  # test-file label
+    local t="$1" label="$2" start=$SECONDS log="$logs/${2// /-}.log" status
+    timeout --kill-after=30 1800 bash "$t" >"$log" 2>&1; status=$?
+    record "$label [$((SECONDS - start))s]" "$status" "$log"
+}
 for t in "$root"/tests/integration/*.sh; do
     [ -e "$t" ] || continue
     name="$(basename "$t" .sh)"
     case "$name" in lib|*_lib) continue ;; esac  # sourced by tests, not tests
     [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]] && continue
-    start=$SECONDS
-    log="$logs/$name.log"
-    timeout --kill-after=30 1800 bash "$t" >"$log" 2>&1; status=$?
-    record "$name [$((SECONDS - start))s]" "$status" "$log"
+    run_integration "$t" "$name"
 done
+
+# Tests that drive the binary with hostile or broken input run once more with the sanitizer
+# build (ASan/UBSan): the fetch faults, the lock and cache, a hostile image root, and the
+# archive refusals and install failures. (recipe_corpus and fuzz_corpus use both builds.)
+asan_tests=(fetch_basic fetch_faults fetch_lock steps_confinement steps_install_failures)
+if [ -x "$CCBAKE_ASAN" ]; then
+    for name in "${asan_tests[@]}"; do
+        [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]] && continue
+        CCBAKE="$CCBAKE_ASAN" run_integration "$root/tests/integration/$name.sh" "$name (asan)"
+    done
+elif [ "${CI:-}" = true ] && [ -z "$pattern" ]; then
+    failed=$((failed + 1)); failures+=("asan"); echo "FAIL  sanitizer runs: $CCBAKE_ASAN is missing (ci/build.sh asan)"
+fi
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $logs)"

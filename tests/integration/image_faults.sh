@@ -95,4 +95,33 @@ rm -f "$dir/small/filler"
 [ -z "$(ls -A "$dir/small")" ] || fail "files left on the filled file system: $(ls -A "$dir/small")"
 umount "$dir/small"
 check_clean "full file system"
-echo "faults: nothing left behind, input unchanged"
+
+# A publish that fails half-way (the qcow2 conversion stops like a full disk) leaves the
+# output of an earlier bake exactly as it was: the new image is written beside it and only
+# renamed over it once whole.
+mkdir -p "$dir/keep" "$dir/bin"
+r="$(recipe republish '{file: {path: /etc/motd, content: "y\n"}}')"
+capture "$CCBAKE" --cache "$dir/cache" bake "$r" --image "$in" --output "$dir/keep/o.qcow2" --format qcow2
+assert_rc 0
+before="$(ls -A "$dir/keep"; cd "$dir/keep" && sha256sum -- *)"
+cat > "$dir/bin/qemu-img" <<'SH'
+#!/bin/sh
+# Test stand-in: `qemu-img convert -c` writes part of an image to its target, then fails as
+# qemu-img does on a full disk; everything else goes to the real qemu-img.
+case " $* " in
+*" convert -c "*)
+    for target; do :; done
+    head -c 1048576 /dev/urandom > "$target"
+    echo "qemu-img: error while writing at byte 1048576: No space left on device" >&2
+    exit 1 ;;
+esac
+exec /usr/bin/qemu-img "$@"
+SH
+chmod +x "$dir/bin/qemu-img"
+capture env PATH="$dir/bin:$PATH" "$CCBAKE" --cache "$dir/cache" bake "$r" --image "$in" \
+    --output "$dir/keep/o.qcow2" --format qcow2
+assert_rc 1
+assert_contains "$out" "cannot write the qcow2 output"
+assert_eq "$(ls -A "$dir/keep"; cd "$dir/keep" && sha256sum -- *)" "$before" "the earlier output after a failed publish"
+assert_nothing_left "$dir"
+echo "faults: nothing left behind, input unchanged, an earlier output kept"

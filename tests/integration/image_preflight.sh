@@ -49,6 +49,17 @@ capture "$CCBAKE" --cache "$dir/cache" bake "$dir/debian.yaml" --image "$dir/in/
 assert_rc 0
 assert_contains "$(qemu-img info "$dir/out/good.qcow2")" "file format: qcow2"
 
+# The input is only ever opened for reading: a bake from a read-only mount works, raw and qcow2.
+mkdir -p "$dir/ro"
+mount --bind -o ro "$dir/in" "$dir/ro"
+trap 'umount -l "$dir/ro" 2>/dev/null || true; rm -rf "$CCBAKE_TEST_TMP"' EXIT
+! touch "$dir/ro/probe" 2>/dev/null || fail "the read-only bind mount is writable"
+for in in good.raw good.qcow2; do
+    capture "$CCBAKE" --cache "$dir/cache" bake "$dir/debian.yaml" --image "$dir/ro/$in" --output "$dir/out/ro-$in.raw"
+    assert_rc 0
+done
+umount "$dir/ro"
+
 # The output may not be the input.
 capture "$CCBAKE" --cache "$dir/cache" bake "$dir/debian.yaml" --image "$dir/in/good.raw" --output "$dir/in/good.raw"
 assert_rc 2

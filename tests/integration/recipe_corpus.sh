@@ -5,6 +5,7 @@
 # UPDATE=1 rewrites the .expected files (review the diff before committing).
 source "$(dirname "$0")/lib.sh"
 corpus="$CCBAKE_SRC/tests/recipes/broken"
+[ -x "${CCBAKE_ASAN:-}" ] || [ "${CI:-}" != true ] || fail "the sanitizer build ${CCBAKE_ASAN:-} is missing (ci/build.sh asan)"
 count=0
 for bin in "$CCBAKE" "${CCBAKE_ASAN:-}"; do
     [ -x "$bin" ] || continue
