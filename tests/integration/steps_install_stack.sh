@@ -142,4 +142,21 @@ echo "$out"
 changed="$(grep -c 'applied' <<<"$out" || true)"
 [ "$changed" -eq 0 ] || fail "second apply changed something:"$'\n'"$out"
 assert_contains "$out" "nothing to change"
+
+# A dkms that fails: the installer warns and installs the modules without DKMS (as the real
+# one does), and the step, asked for dkms, fails instead of passing on modules dkms will not
+# rebuild for the next kernel.
+rm -rf "$work/root/var/lib/dkms/nvidia" "$work/root/usr/src/nvidia-570.195.03"
+rm -f "$work/root/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.570.195.03"
+mv "$work/root/usr/sbin/dkms" "$work/root/usr/sbin/dkms.real"
+printf '#!/bin/sh\necho "Error! dkms (test stand-in) fails: $*" >&2\nexit 1\n' > "$work/root/usr/sbin/dkms"
+chmod 0755 "$work/root/usr/sbin/dkms"
+recipe dkms-broken nvidia_driver_run <<'YAML'
+  - nvidia_driver: {name: driver, artifact: nvidia_driver_run, version: 570.195.03}
+YAML
+bake dkms-broken
+mv "$work/root/usr/sbin/dkms.real" "$work/root/usr/sbin/dkms"
+assert_rc 1
+assert_contains "$out" "the NVIDIA installer did not register its modules with DKMS for kernel $kernel"
+echo "a failing dkms fails the step: $(grep -m1 'did not register' <<<"$out")"
 echo "ok"
