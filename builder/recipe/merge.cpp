@@ -71,7 +71,7 @@ void merge_into(Node& into, const Node& from) {
     }
     for (const auto& [k, v] : from.map) {
         Node* existing = into.find(k.scalar);
-        if (!existing) into.map.emplace_back(k, v);
+        if (!existing) into.map.push_back({k, v});
         else if (k.scalar == "steps") merge_steps(*existing, v);
         else merge_into(*existing, v);
     }

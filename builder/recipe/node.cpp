@@ -60,7 +60,7 @@ Node convert(const YAML::Node& y, const std::string& file, const Location& paren
                 value.where = key.where;
                 value.where.column += static_cast<int>(key.scalar.size()) + 1;
             }
-            n.map.emplace_back(std::move(key), std::move(value));
+            n.map.push_back({std::move(key), std::move(value)});
         }
         break;
     }

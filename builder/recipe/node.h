@@ -12,12 +12,14 @@
 
 namespace ccbake::recipe {
 
+struct MapEntry;
+
 struct Node {
     enum class Kind { Null, Scalar, Map, Seq };
     Kind kind = Kind::Null;
     std::string scalar;
     bool quoted = false;  // scalar was written in quotes (affects caret columns only)
-    std::vector<std::pair<Node, Node>> map;
+    std::vector<MapEntry> map;  // key, value in the file's order
     std::vector<Node> seq;
     Location where;
 
@@ -28,6 +30,13 @@ struct Node {
     const Node* find(const std::string& key) const;
     Node* find(const std::string& key);
     std::string kind_name() const;  // "a mapping", "a list", "a string", "nothing"
+};
+
+// One key and its value. A struct, not std::pair: a pair of the still incomplete Node inside
+// Node is undefined behaviour that clang rejects (a vector of an incomplete type is allowed).
+struct MapEntry {
+    Node first;   // the key
+    Node second;  // the value
 };
 
 // Reads and parses one YAML file. Problems (missing, empty, binary, tabs, syntax) go to

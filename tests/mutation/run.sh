@@ -32,6 +32,10 @@ fi
 echo "mutation: copying the working tree to $src" >&2
 rm -rf "$src" && mkdir -p "$src"
 (cd "$root" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$src" -xf -
+# Every file a mutant edits gets a fresh time: a run stopped after a mutant's build leaves
+# mutated objects newer than the sources, which ninja would otherwise keep (ccache makes the
+# rebuild cheap).
+sed -n 's/^file: *//p' "$mutants" | sort -u | (cd "$src" && xargs -r touch --)
 export CCACHE_BASEDIR="$src" CCACHE_NOHASHDIR=1
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -100,6 +104,8 @@ while IFS=$'\t' read -r name tests promise; do
     fi
     restore $changed
 done <<<"$list"
+# Leave the build as unmutated as the sources, for the next run.
+build "$logs/final-build.log"
 echo
 [ ${#survivors[@]} -gt 0 ] && echo "survived: ${survivors[*]}"
 [ ${#errors[@]} -gt 0 ] && echo "errors: ${errors[*]}"
