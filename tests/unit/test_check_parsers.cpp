@@ -34,6 +34,16 @@ TEST_CASE("kernel log: a plain VM has no TDX lines and no bounce buffer") {
     CHECK(!swiotlb_mapped(log));
 }
 
+TEST_CASE("kernel log: recorded on a KVM VM without TDX (swiotlb=noforce, driver 580)") {
+    auto log = kernel_log_lines(check_fixture("kernel/kvm-vm-580.dmesg"));
+    TdxLog t = find_tdx_lines(log);
+    CHECK(t.guest_detected.empty());
+    CHECK(t.memory_encryption.empty());
+    CHECK(!swiotlb_mapped(log)); // "software IO TLB: No low mem": bounce buffering, no pool
+    CHECK(!has_cpu_flag(check_fixture("kernel/kvm-vm.cpuinfo"), "tdx_guest"));
+    CHECK(has_cpu_flag(check_fixture("kernel/kvm-vm.cpuinfo"), "hypervisor"));
+}
+
 TEST_CASE("kernel log: a swiotlb shortfall shows the adjusted and the mapped size") {
     auto m = swiotlb_mapped(kernel_log_lines(check_fixture("kernel/swiotlb-shortfall.dmesg")));
     REQUIRE(m);
@@ -98,6 +108,11 @@ TEST_CASE("nvidia-smi as recorded on a real H100 (driver 580, CC off)") {
     CHECK(parse_ready_state(rec("nvidia-smi_conf-compute_-q.txt")) == false);
     CHECK(parse_multi_gpu_mode(rec("nvidia-smi_conf-compute_-q.txt")) == "None");
     CHECK(parse_ready_state("\nConfidential Compute GPUs Ready state: ready\n\n") == true);
+    // The same driver on an H200: the same formats.
+    auto gpus = parse_gpu_list(rec("h200/nvidia-smi_-L.txt"));
+    REQUIRE(gpus.size() == 1);
+    CHECK(parse_ready_state(rec("h200/nvidia-smi_conf-compute_-grs.txt")) == false);
+    CHECK(parse_cc_status(rec("h200/nvidia-smi_conf-compute_-f.txt")) == false);
 }
 
 TEST_CASE("PPCIe verifier: 8 GPUs, 4 switches, every stage SUCCESS and READY passes") {
