@@ -295,7 +295,8 @@ json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields, con
     json out = json::object();
     std::vector<std::string> suggested;  // a typo already reported as "did you mean"
     for (const auto& [k, v] : n.map) {
-        auto f = std::find_if(fields.begin(), fields.end(), [&](const Field& x) { return x.name == k.scalar; });
+        auto f = std::find_if(fields.begin(), fields.end(),
+                              [&name = k.scalar](const Field& x) { return x.name == name; });
         if (f == fields.end()) {
             std::string hint = util::closest(k.scalar, field_names(fields));
             suggested.push_back(hint);
