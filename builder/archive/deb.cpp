@@ -1,5 +1,7 @@
 #include "archive/deb.h"
 
+#include "archive/libarchive.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
@@ -14,14 +16,12 @@ namespace ccbake::archive {
 
 namespace {
 
-using ReadPtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
-
 std::string read_all(struct archive* a) {
     std::string out;
     char buf[64 * 1024];
     la_ssize_t n;
     while ((n = archive_read_data(a, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    if (n < 0) throw Error(fmt::format("cannot read archive member: {}", archive_error_string(a)));
+    if (n < 0) throw Error(fmt::format("cannot read archive member: {}", error_text(a)));
     return out;
 }
 
@@ -56,7 +56,7 @@ std::map<std::string, std::string> deb_control(const fs::path& deb) {
     ReadPtr outer(archive_read_new(), archive_read_free);
     archive_read_support_format_ar(outer.get());
     if (archive_read_open_filename(outer.get(), deb.c_str(), 64 * 1024) != ARCHIVE_OK)
-        throw not_a_deb(deb, archive_error_string(outer.get()));
+        throw not_a_deb(deb, error_text(outer.get()));
     archive_entry* e = nullptr;
     int rc;
     while ((rc = archive_read_next_header(outer.get(), &e)) == ARCHIVE_OK) {
@@ -68,7 +68,7 @@ std::map<std::string, std::string> deb_control(const fs::path& deb) {
         archive_read_support_format_tar(inner.get());
         archive_read_support_filter_all(inner.get());
         if (archive_read_open_memory(inner.get(), data.data(), data.size()) != ARCHIVE_OK)
-            throw not_a_deb(deb, fmt::format("{}: {}", name, archive_error_string(inner.get())));
+            throw not_a_deb(deb, fmt::format("{}: {}", name, error_text(inner.get())));
         archive_entry* c = nullptr;
         while (archive_read_next_header(inner.get(), &c) == ARCHIVE_OK) {
             const char* inner_path = archive_entry_pathname(c);
@@ -77,7 +77,7 @@ std::map<std::string, std::string> deb_control(const fs::path& deb) {
         }
         throw not_a_deb(deb, fmt::format("{} holds no control file", name));
     }
-    throw not_a_deb(deb, rc == ARCHIVE_EOF ? "no control.tar member" : archive_error_string(outer.get()));
+    throw not_a_deb(deb, rc == ARCHIVE_EOF ? "no control.tar member" : error_text(outer.get()));
 }
 
 }  // namespace ccbake::archive

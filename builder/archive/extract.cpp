@@ -1,5 +1,7 @@
 #include "archive/extract.h"
 
+#include "archive/libarchive.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
@@ -19,14 +21,12 @@ namespace ccbake::archive {
 
 namespace {
 
-using ReadPtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
-
 ReadPtr open_archive(const fs::path& file) {
     ReadPtr a(archive_read_new(), archive_read_free);
     archive_read_support_format_all(a.get());
     archive_read_support_filter_all(a.get());
     if (archive_read_open_filename(a.get(), file.c_str(), 64 * 1024) != ARCHIVE_OK)
-        throw Error(fmt::format("cannot read archive {}: {}", file.string(), archive_error_string(a.get())),
+        throw Error(fmt::format("cannot read archive {}: {}", file.string(), error_text(a.get())),
                     "the file is missing or not an archive libarchive understands");
     return a;
 }
@@ -106,7 +106,7 @@ void validate(const fs::path& file, const ExtractOptions& options) {
         seen.insert(rel);
     }
     if (rc != ARCHIVE_EOF)
-        throw Error(fmt::format("cannot read archive {}: {}", file.string(), archive_error_string(a.get())),
+        throw Error(fmt::format("cannot read archive {}: {}", file.string(), error_text(a.get())),
                     "the file is truncated or corrupt; fetch it again");
 }
 
@@ -144,7 +144,7 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
         archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
         if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
             throw Error(fmt::format("cannot extract '{}' from {}: {}", raw, file.filename().string(),
-                                    archive_error_string(out.get())));
+                                    error_text(out.get())));
         const void* buf;
         size_t size;
         la_int64_t offset;
@@ -152,20 +152,20 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
         while ((r = archive_read_data_block(a.get(), &buf, &size, &offset)) == ARCHIVE_OK)
             if (archive_write_data_block(out.get(), buf, size, offset) < ARCHIVE_OK)
                 throw Error(fmt::format("cannot write '{}' from {}: {}", raw, file.filename().string(),
-                                        archive_error_string(out.get())));
+                                        error_text(out.get())));
         if (r != ARCHIVE_EOF)
             throw Error(fmt::format("cannot read '{}' from {}: {}", raw, file.filename().string(),
-                                    archive_error_string(a.get())),
+                                    error_text(a.get())),
                         "the archive is truncated or corrupt; fetch it again");
         if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN)
             throw Error(fmt::format("cannot finish '{}' from {}: {}", raw, file.filename().string(),
-                                    archive_error_string(out.get())));
+                                    error_text(out.get())));
         ++count;
     }
     if (rc != ARCHIVE_EOF)
-        throw Error(fmt::format("cannot read archive {}: {}", file.string(), archive_error_string(a.get())));
+        throw Error(fmt::format("cannot read archive {}: {}", file.string(), error_text(a.get())));
     if (archive_write_close(out.get()) != ARCHIVE_OK)
-        throw Error(fmt::format("cannot finish extracting {}: {}", file.string(), archive_error_string(out.get())));
+        throw Error(fmt::format("cannot finish extracting {}: {}", file.string(), error_text(out.get())));
     return count;
 }
 

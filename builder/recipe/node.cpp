@@ -1,12 +1,13 @@
 #include "recipe/node.h"
 
+#include "util/strings.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
-
-#include "util/strings.h"
 
 namespace ccbake::recipe {
 
@@ -24,10 +25,14 @@ Node* Node::find(const std::string& key) {
 
 std::string Node::kind_name() const {
     switch (kind) {
-    case Kind::Null: return "nothing";
-    case Kind::Scalar: return fmt::format("'{}'", scalar.size() > 40 ? scalar.substr(0, 40) + "..." : scalar);
-    case Kind::Map: return "a mapping";
-    case Kind::Seq: return "a list";
+    case Kind::Null:
+        return "nothing";
+    case Kind::Scalar:
+        return fmt::format("'{}'", scalar.size() > 40 ? scalar.substr(0, 40) + "..." : scalar);
+    case Kind::Map:
+        return "a mapping";
+    case Kind::Seq:
+        return "a list";
     }
     return "?";
 }
@@ -37,11 +42,15 @@ namespace {
 Node convert(const YAML::Node& y, const std::string& file, const Location& parent) {
     Node n;
     const auto mark = y.Mark();
-    if (mark.line >= 0) n.where = {file, mark.line + 1, mark.column + 1};
-    else n.where = parent;
+    if (mark.line >= 0)
+        n.where = {file, mark.line + 1, mark.column + 1};
+    else
+        n.where = parent;
     switch (y.Type()) {
     case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null: n.kind = Node::Kind::Null; break;
+    case YAML::NodeType::Null:
+        n.kind = Node::Kind::Null;
+        break;
     case YAML::NodeType::Scalar:
         n.kind = Node::Kind::Scalar;
         n.scalar = y.Scalar();
@@ -49,14 +58,15 @@ Node convert(const YAML::Node& y, const std::string& file, const Location& paren
         break;
     case YAML::NodeType::Sequence:
         n.kind = Node::Kind::Seq;
-        for (const auto& item : y) n.seq.push_back(convert(item, file, n.where));
+        for (const auto& item : y)
+            n.seq.push_back(convert(item, file, n.where));
         break;
     case YAML::NodeType::Map:
         n.kind = Node::Kind::Map;
         for (const auto& kv : y) {
             Node key = convert(kv.first, file, n.where);
             Node value = convert(kv.second, file, key.where);
-            if (value.is_null() && key.where.line > 0) {  // "key:" with nothing after it
+            if (value.is_null() && key.where.line > 0) { // "key:" with nothing after it
                 value.where = key.where;
                 value.where.column += static_cast<int>(key.scalar.size()) + 1;
             }
@@ -80,12 +90,16 @@ bool prescan(const std::string& text, const std::string& name, Diagnostics& diag
                         "a recipe is a YAML text file");
             return false;
         }
-        if (c >= 0x80) {  // validate one UTF-8 sequence
-            int extra = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+        if (c >= 0x80) { // validate one UTF-8 sequence
+            int extra = (c & 0xE0) == 0xC0   ? 1
+                        : (c & 0xF0) == 0xE0 ? 2
+                        : (c & 0xF8) == 0xF0 ? 3
+                                             : -1;
             bool valid = extra > 0 && i + static_cast<size_t>(extra) < text.size() + 1;
             for (int k = 1; valid && k <= extra; ++k)
-                valid = i + static_cast<size_t>(k) < text.size() &&
-                        (static_cast<unsigned char>(text[i + static_cast<size_t>(k)]) & 0xC0) == 0x80;
+                valid =
+                    i + static_cast<size_t>(k) < text.size() &&
+                    (static_cast<unsigned char>(text[i + static_cast<size_t>(k)]) & 0xC0) == 0x80;
             if (!valid) {
                 diags.error({name, line, col}, "invalid UTF-8 byte; the file is not text",
                             "a recipe is a UTF-8 YAML text file");
@@ -120,7 +134,42 @@ std::string capitalise_yaml_message(std::string msg) {
     return "YAML syntax: " + msg;
 }
 
-}  // namespace
+} // namespace
+
+namespace {
+
+// Where the first documents of `text` start (at most two: enough to refuse a second one).
+// Not YAML::LoadAll: yaml-cpp 0.7 (Debian 12's) never returns from it on some malformed input,
+// e.g. a ',' where a node should start (jbeder/yaml-cpp#1040, fixed upstream after 0.8): it
+// hands out the same empty document forever, its memory growing without bound. A second
+// document that starts where the first did is that case. Throws YAML::Exception.
+class DocumentStarts : public YAML::EventHandler {
+  public:
+    std::vector<YAML::Mark> starts;
+    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+std::vector<YAML::Mark> document_starts(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts events;
+    while (events.starts.size() < 2 && parser.HandleNextDocument(events)) {
+    }
+    return events.starts;
+}
+
+} // namespace
 
 std::optional<Node> load_yaml_text(const std::string& text, const std::string& name,
                                    Diagnostics& diags) {
@@ -132,18 +181,27 @@ std::optional<Node> load_yaml_text(const std::string& text, const std::string& n
     }
     if (!prescan(text, name, diags)) return std::nullopt;
     try {
-        std::vector<YAML::Node> docs = YAML::LoadAll(text);
-        if (docs.empty()) {
+        std::vector<YAML::Mark> starts = document_starts(text);
+        if (starts.empty()) {
             diags.error({name, 1, 1}, "the recipe is empty",
                         "a recipe is a YAML mapping with at least 'name' and 'steps'");
             return std::nullopt;
         }
-        if (docs.size() > 1) {
-            diags.error({name, docs[1].Mark().line + 1, 1},
+        if (starts.size() > 1 && starts[1].pos == starts[0].pos) {
+            // yaml-cpp stuck on a token no node can start with (see document_starts).
+            const YAML::Mark& m = starts[0];
+            char c = m.pos >= 0 && static_cast<size_t>(m.pos) < text.size() ? text[m.pos] : '?';
+            diags.error({name, m.line + 1, m.column + 1},
+                        fmt::format("unexpected '{}' where a value should start", c),
+                        "quote the value if the character belongs to it");
+            return std::nullopt;
+        }
+        if (starts.size() > 1) {
+            diags.error({name, starts[1].line + 1, 1},
                         "a recipe file holds one YAML document, this one has several",
                         "remove the '---' separator or split the file and use 'include'");
         }
-        return convert(docs[0], name, {name, 1, 1});
+        return convert(YAML::Load(text), name, {name, 1, 1});
     } catch (const YAML::Exception& e) {
         int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
         int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
@@ -152,8 +210,9 @@ std::optional<Node> load_yaml_text(const std::string& text, const std::string& n
                               ? util::split(text, '\n')[static_cast<size_t>(line - 1)]
                               : std::string();
         bool braces = src.find("${") != std::string::npos;
-        diags.error({name, line, col}, capitalise_yaml_message(e.msg),
-                    braces ? "quote values that contain ${...} inside [ ] or { }, e.g. [\"${name}\"]" : "");
+        diags.error(
+            {name, line, col}, capitalise_yaml_message(e.msg),
+            braces ? "quote values that contain ${...} inside [ ] or { }, e.g. [\"${name}\"]" : "");
         return std::nullopt;
     }
 }
@@ -169,4 +228,4 @@ std::optional<Node> load_yaml_file(const std::filesystem::path& path, Diagnostic
     return load_yaml_text(buf.str(), path.string(), diags);
 }
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

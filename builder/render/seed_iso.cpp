@@ -1,5 +1,6 @@
 #include "render/seed_iso.h"
 
+#include "archive/libarchive.h"
 #include "util/error.h"
 
 #include <archive.h>
@@ -20,7 +21,7 @@ using Entry = std::unique_ptr<struct archive_entry, decltype(&archive_entry_free
 void check(struct archive* a, int rc, const std::string& what) {
     if (rc < ARCHIVE_WARN)
         throw Error(
-            fmt::format("cannot write the seed ISO: {}: {}", what, archive_error_string(a)));
+            fmt::format("cannot write the seed ISO: {}: {}", what, archive::error_text(a)));
 }
 
 } // namespace

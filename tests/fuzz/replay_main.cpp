@@ -1,5 +1,6 @@
 // Replays inputs through a fuzz target without libFuzzer, so any build (the sanitizer build
 // of the normal test run) checks the regression corpus.
+// Each input has 60 seconds (ASan included); one that runs longer kills the replay.
 // Usage: ccbake_fuzz_replay TARGET FILE|DIR...   (a folder: every file in it)
 //        ccbake_fuzz_replay --list
 #include "targets.h"
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -46,6 +48,8 @@ int main(int argc, char** argv) {
         std::ifstream in(p, std::ios::binary);
         std::string data((std::istreambuf_iterator<char>(in)), {});
         std::fprintf(stderr, "replay %s %s (%zu bytes)\n", target->name, p.c_str(), data.size());
+        // An input that hangs (as yaml-cpp did on a stray ',') ends the replay with SIGALRM.
+        ::alarm(60);
         target->run(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
     }
     std::printf("%s: %zu inputs replayed\n", target->name, inputs.size());

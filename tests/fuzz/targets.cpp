@@ -186,7 +186,7 @@ int gpt(const std::uint8_t* data, std::size_t size) {
     image::ReadAt read = [&](std::uint64_t offset, void* buf, std::size_t n) -> std::size_t {
         if (offset >= disk.size()) return 0;
         std::size_t got = std::min<std::uint64_t>(n, disk.size() - offset);
-        std::memcpy(buf, disk.data() + offset, got);
+        if (got) std::memcpy(buf, disk.data() + offset, got); // buf may be null when n is 0
         return got;
     };
     auto t = image::read_partition_table(read, disk_size);
