@@ -1,5 +1,7 @@
 #include "recipe/diagnostics.h"
 
+#include "util/strings.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
@@ -9,7 +11,7 @@
 namespace ccbake::recipe {
 
 void Diagnostics::error(const Location& where, std::string message, std::string note) {
-    for (const auto& d : list_)  // the same problem reached twice (e.g. through two includes)
+    for (const auto& d : list_) // the same problem reached twice (e.g. through two includes)
         if (d.where.file == where.file && d.where.line == where.line &&
             d.where.column == where.column && d.message == message)
             return;
@@ -25,7 +27,8 @@ std::string source_line(const std::string& file, int line) {
         std::vector<std::string> lines;
         std::ifstream in(file, std::ios::binary);
         std::string l;
-        while (std::getline(in, l)) lines.push_back(l);
+        while (std::getline(in, l))
+            lines.push_back(l);
         it = cache.emplace(file, std::move(lines)).first;
     }
     if (line < 1 || static_cast<size_t>(line) > it->second.size()) return {};
@@ -36,16 +39,27 @@ std::string source_line(const std::string& file, int line) {
 // as single spaces so the caret lines up.
 std::string printable(const std::string& s) {
     std::string out;
-    for (unsigned char c : s) {
-        if (c == '\t') out += ' ';
-        else if (c == '\r') continue;
-        else if (c < 0x20 || c == 0x7f) out += '?';
-        else out += static_cast<char>(c);
+    for (size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '\t')
+            out += ' ';
+        else if (c == '\r')
+            continue;
+        else if (c < 0x20 || c == 0x7f)
+            out += '?';
+        else if (c < 0x80)
+            out += static_cast<char>(c);
+        else if (size_t n = util::utf8_sequence_length(s, i)) {
+            out.append(s, i, n); // one character, one column
+            i += n - 1;
+        } else {
+            out += '?';
+        }
     }
     return out.size() > 200 ? out.substr(0, 200) + "..." : out;
 }
 
-}  // namespace
+} // namespace
 
 std::string Diagnostics::render() const {
     auto sorted = list_;
@@ -71,4 +85,4 @@ std::string Diagnostics::render() const {
     return out;
 }
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

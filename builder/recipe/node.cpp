@@ -90,22 +90,15 @@ bool prescan(const std::string& text, const std::string& name, Diagnostics& diag
                         "a recipe is a YAML text file");
             return false;
         }
-        if (c >= 0x80) { // validate one UTF-8 sequence
-            int extra = (c & 0xE0) == 0xC0   ? 1
-                        : (c & 0xF0) == 0xE0 ? 2
-                        : (c & 0xF8) == 0xF0 ? 3
-                                             : -1;
-            bool valid = extra > 0 && i + static_cast<size_t>(extra) < text.size() + 1;
-            for (int k = 1; valid && k <= extra; ++k)
-                valid =
-                    i + static_cast<size_t>(k) < text.size() &&
-                    (static_cast<unsigned char>(text[i + static_cast<size_t>(k)]) & 0xC0) == 0x80;
+        if (c >= 0x80) {
+            const size_t length = util::utf8_sequence_length(text, i);
+            const bool valid = length > 0;
             if (!valid) {
                 diags.error({name, line, col}, "invalid UTF-8 byte; the file is not text",
                             "a recipe is a UTF-8 YAML text file");
                 return false;
             }
-            i += static_cast<size_t>(extra);
+            i += length - 1;
             ++col;
             at_indent = false;
             continue;

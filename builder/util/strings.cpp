@@ -8,8 +8,10 @@ namespace ccbake::util {
 
 std::string trim(std::string_view s) {
     size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+        ++b;
+    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+        --e;
     return std::string(s.substr(b, e - b));
 }
 
@@ -38,6 +40,24 @@ bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }
 
+size_t utf8_sequence_length(std::string_view s, size_t at) {
+    const auto c = static_cast<unsigned char>(s[at]);
+    if (c < 0x80) return 1;
+    const size_t extra = c >= 0xC2 && c <= 0xDF   ? 1
+                         : c >= 0xE0 && c <= 0xEF ? 2
+                         : c >= 0xF0 && c <= 0xF4 ? 3
+                                                  : 0;
+    if (extra == 0 || at + extra >= s.size()) return 0; // not a lead byte, or cut short
+    // The second byte's range narrows after E0, ED, F0 and F4; later bytes are 80..BF.
+    const unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    const unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    for (size_t k = 1; k <= extra; ++k) {
+        const auto b = static_cast<unsigned char>(s[at + k]);
+        if (k == 1 ? b < lo || b > hi : b < 0x80 || b > 0xBF) return 0;
+    }
+    return extra + 1;
+}
+
 bool is_hex(std::string_view s) {
     return std::all_of(s.begin(), s.end(),
                        [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
@@ -52,7 +72,8 @@ std::string to_lower(std::string_view s) {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t j = 0; j <= b.size(); ++j)
+        prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
@@ -90,4 +111,4 @@ std::string human_bytes(unsigned long long bytes) {
     return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

@@ -16,7 +16,11 @@ std::string to_lower(std::string_view s);
 size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate closest to `word`, or "" when none is close enough to suggest.
 std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+// Length of the UTF-8 sequence at s[at] (1 for ASCII), or 0 when it is not valid UTF-8 as
+// RFC 3629 defines it (no overlong forms, surrogates or code points above U+10FFFF), which is
+// also what nlohmann::json accepts.
+size_t utf8_sequence_length(std::string_view s, size_t at);
 // Human-readable byte count: "1.5 GiB".
 std::string human_bytes(unsigned long long bytes);
 
-}  // namespace ccbake::util
+} // namespace ccbake::util
