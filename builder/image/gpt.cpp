@@ -91,12 +91,19 @@ bool read_gpt(const ReadAt& read, std::uint64_t disk_size, std::uint32_t sector,
         p.type = format_guid(e);
         p.uuid = format_guid(e + 16);
         std::uint64_t first = le(e + 32, 8), last = le(e + 40, 8);
-        p.offset = first * sector;
-        p.size = last >= first ? (last - first + 1) * sector : 0;
         p.name = utf16le_name(e + 56, std::min<size_t>(72, entry_size - 56));
-        if (p.offset + p.size > disk_size)
+        // LBAs are checked against the disk before they are multiplied: a huge LBA times the
+        // sector size would wrap around to an offset inside the disk.
+        const std::uint64_t sectors = disk_size / sector;
+        if (first >= sectors || (last >= first && last >= sectors)) {
+            p.offset = disk_size;
+            p.size = 0;
             t.problem = fmt::format(
                 "partition {} ends beyond the end of the file (truncated image)", p.number);
+        } else {
+            p.offset = first * sector;
+            p.size = last >= first ? (last - first + 1) * sector : 0;
+        }
         t.partitions.push_back(p);
     }
     return true;

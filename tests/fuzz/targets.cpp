@@ -190,12 +190,15 @@ int gpt(const std::uint8_t* data, std::size_t size) {
         return got;
     };
     auto t = image::read_partition_table(read, disk_size);
+    const bool clean = t.kind == image::PartitionTable::Kind::Mbr || t.problem.empty();
     for (const auto& p : t.partitions) {
-        fuzz_assert(p.offset < disk_size,
-                    "partition " + std::to_string(p.number) + " starts beyond the disk");
-        if (t.kind == image::PartitionTable::Kind::Gpt && t.problem.empty())
-            fuzz_assert(p.size <= disk_size - p.offset, "partition " + std::to_string(p.number) +
-                                                            " ends beyond the disk, unreported");
+        if (t.kind == image::PartitionTable::Kind::Mbr)
+            fuzz_assert(p.offset < disk_size,
+                        "MBR partition " + std::to_string(p.number) + " starts beyond the disk");
+        if (t.kind == image::PartitionTable::Kind::Gpt && clean)
+            fuzz_assert(p.offset <= disk_size && p.size <= disk_size - p.offset,
+                        "partition " + std::to_string(p.number) +
+                            " lies beyond the disk, unreported");
     }
     return 0;
 }
@@ -211,14 +214,19 @@ int deb(const std::uint8_t* data, std::size_t size) {
     return 0;
 }
 
-// What a folder holds, recursively: path -> type and content (links: their target).
-std::map<std::string, std::string> listing(const fs::path& dir) {
+// What a folder holds, recursively, but for `skip`: path -> type and content (links: their
+// target).
+std::map<std::string, std::string> listing(const fs::path& dir, const std::string& skip) {
     std::map<std::string, std::string> out;
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
         const auto& e = *it;
         std::string key = fs::relative(e.path(), dir).string();
+        if (key == skip) { // what the archive may write, possibly much: not read
+            it.disable_recursion_pending();
+            continue;
+        }
         if (e.is_symlink())
             out[key] = "link " + fs::read_symlink(e.path()).string();
         else if (e.is_regular_file()) {
@@ -243,7 +251,7 @@ int extract(const std::uint8_t* data, std::size_t size) {
         made = true;
     }
     fs::path archive = write_input("input.archive", data, size);
-    const auto before = listing(scratch());
+    const auto before = listing(scratch(), "box/dest");
     archive::ExtractOptions options;
     options.strip_components = size % 3 == 0 ? 1 : 0;
     options.label = "fuzz input";
@@ -253,10 +261,7 @@ int extract(const std::uint8_t* data, std::size_t size) {
     } catch (const Error&) {
     }
     (void)entries;
-    auto after = listing(scratch());
-    for (auto it = after.begin(); it != after.end();)
-        it = it->first == "box/dest" || it->first.rfind("box/dest/", 0) == 0 ? after.erase(it)
-                                                                             : std::next(it);
+    const auto after = listing(scratch(), "box/dest");
     fuzz_assert(after == before, "something outside dest/ changed");
     std::error_code ec;
     fs::remove_all(box / "dest", ec);

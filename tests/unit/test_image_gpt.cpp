@@ -103,6 +103,18 @@ TEST_CASE("a damaged or truncated GPT is reported, not trusted") {
     }
 }
 
+TEST_CASE("an LBA so large that its byte offset wraps around is beyond the disk, not at 0") {
+    // 2^55 sectors of 512 bytes is 2^64 bytes: multiplied first, it wraps to offset 0 and
+    // would name the start of the disk (found by fuzzing).
+    Disk d;
+    d.add(0, kLinuxFsType, 1ull << 55, (1ull << 55) + 2047);
+    d.seal();
+    PartitionTable t = read_partition_table(d.reader(), d.size);
+    CHECK(t.problem.find("partition 1 ends beyond the end of the file") != std::string::npos);
+    REQUIRE(t.partitions.size() == 1);
+    CHECK(t.partitions[0].offset != 0);
+}
+
 TEST_CASE("an MBR-only disk and a disk without any table are told apart") {
     Disk d;
     CHECK(read_partition_table(d.reader(), d.size).kind == PartitionTable::Kind::None);
