@@ -100,7 +100,8 @@ void read_artifacts(const Node& doc, TypeChecker& tc, Recipe& r) {
     }
 }
 
-void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const Node*>& step_nodes) {
+void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const Node*>& step_nodes,
+                std::vector<bool>& well_typed) {
     const Node* steps = doc.find("steps");
     if (!steps) return;
     if (!steps->is_seq()) {
@@ -149,6 +150,7 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
         Step s;
         s.kind = kind->name;
         s.where = key.where;
+        const size_t problems_before = tc.diags.size();
         s.spec = tc.check_map(body, fields, fmt::format("step '{}'", key.scalar));
         int n = ++counters[kind->name];
         s.name = s.spec.value("name", fmt::format("{}-{}", kind->name, n));
@@ -156,6 +158,7 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
             s.name = fmt::format("{}-{}", kind->name, n); // generated names never collide
         r.steps.push_back(std::move(s));
         step_nodes.push_back(&body);
+        well_typed.push_back(tc.diags.size() == problems_before);
     }
 }
 
@@ -221,7 +224,8 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
     }
     read_artifacts(*doc, tc, r);
     std::vector<const Node*> step_nodes;
-    read_steps(*doc, tc, r, step_nodes);
+    std::vector<bool> well_typed; // per step: its fields passed the type checker
+    read_steps(*doc, tc, r, step_nodes, well_typed);
     if (const Node* steps = doc->find("steps"); steps && steps->is_seq() && steps->seq.empty())
         diags.error(steps->where, "the recipe has no steps",
                     "add at least one step under 'steps:'");
@@ -239,7 +243,9 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
     }
     for (size_t i = 0; i < r.steps.size(); ++i) {
         const auto* kind = steps::find_kind(r.steps[i].kind);
-        if (!kind->check) continue;
+        // A kind's own checks read its fields as the schema types them; a step whose fields
+        // did not type-check has its errors already, and a field may be missing.
+        if (!kind->check || !well_typed[i]) continue;
         const Node* body = step_nodes[i];
         auto field_loc = [&](const std::string& name) {
             const Node* f = body->is_map() ? body->find(name) : nullptr;
