@@ -50,6 +50,8 @@ seed() {  # target
 
 summary=()
 found=0
+stamp="$work/run-started"
+touch "$stamp"  # findings of earlier runs stay, but are not this run's
 for t in "${targets[@]}"; do
     seed "$t"
     mkdir -p "$findings/$t"
@@ -63,7 +65,7 @@ for t in "${targets[@]}"; do
     status=$?
     set -e
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
-    n="$(find "$findings/$t" -type f | wc -l)"
+    n="$(find "$findings/$t" -type f -newer "$stamp" | wc -l)"
     found=$((found + n))
     summary+=("$(printf '%-8s %4ss  %10s inputs  corpus %5s  findings %s%s' "$t" "$seconds" "${execs:-?}" \
         "$(find "$work/corpus/$t" -type f | wc -l)" "$n" "$([ "$status" -ne 0 ] && echo " (stopped: exit $status, see $log)")")")
@@ -71,8 +73,8 @@ done
 echo
 printf '%s\n' "${summary[@]}"
 if [ "$found" -gt 0 ]; then
-    echo "findings under $findings:"
-    find "$findings" -type f | sed 's/^/  /'
+    echo "findings of this run under $findings:"
+    find "$findings" -type f -newer "$stamp" | sed 's/^/  /'
     exit 1
 fi
 echo "no findings"
