@@ -127,10 +127,6 @@ std::string capitalise_yaml_message(std::string msg) {
     return "YAML syntax: " + msg;
 }
 
-} // namespace
-
-namespace {
-
 // Where the first documents of `text` start (at most two: enough to refuse a second one).
 // Not YAML::LoadAll: yaml-cpp 0.7 (Debian 12's) never returns from it on some malformed input,
 // e.g. a ',' where a node should start (jbeder/yaml-cpp#1040, fixed upstream after 0.8): it
