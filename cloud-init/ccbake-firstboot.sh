@@ -5,13 +5,10 @@
 #
 #   ccbake-firstboot wait-persistenced TIMEOUT_S
 #   ccbake-firstboot check [--quote-dir DIR] [--qvs-dir DIR] [--venv DIR] [--gpus yes|no]
-#   ccbake-firstboot step INDEX NAME ACTION ARGS...   (bake-at-boot; see actions below)
-#   ccbake-firstboot finish                           (exit 1 when a step failed)
 set -u
 state=/var/lib/ccbake
 log="$state/firstboot.log"
-cache=/var/cache/ccbake/firstboot
-mkdir -p "$state" "$cache"
+mkdir -p "$state"
 
 say() { printf 'ccbake-firstboot: %s\n' "$*" | tee -a "$log" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -123,199 +120,10 @@ check() {
     [ "$failed" -eq 0 ]
 }
 
-# --- bake-at-boot actions --------------------------------------------------------------------
-fetch() {  # FILENAME SHA256|- MD5|- URL...
-    name="$1" sha="$2" md5="$3"
-    shift 3
-    dest="$cache/$name"
-    [ -f "$dest" ] && return 0
-    [ "$sha" = - ] && [ "$md5" = - ] && die "$name has no pinned digest; refusing to use it unverified"
-    for url in "$@"; do
-        rm -f "$dest.partial"
-        if command -v curl >/dev/null; then curl -fsSL --retry 3 -o "$dest.partial" "$url"
-        else wget -q -O "$dest.partial" "$url"; fi || { say "download failed: $url"; continue; }
-        if [ "$sha" != - ]; then
-            got="$(sha256sum "$dest.partial" | cut -d' ' -f1)"
-            [ "$got" = "$sha" ] || { say "$url: sha256 $got, expected $sha"; continue; }
-        fi
-        if [ "$md5" != - ]; then
-            got="$(md5sum "$dest.partial" | cut -d' ' -f1)"
-            [ "$got" = "$md5" ] || { say "$url: md5 $got, expected $md5"; continue; }
-        fi
-        chmod 0755 "$dest.partial"
-        mv "$dest.partial" "$dest"
-        return 0
-    done
-    rm -f "$dest.partial"
-    die "could not fetch a verified $name"
-}
-
-unpack() {  # FILENAME DEST STRIP  (only when DEST does not exist yet)
-    [ -e "$2" ] && { say "$2 exists: not unpacking $1"; return 0; }
-    mkdir -p "$2.ccbake-partial"
-    tar -x -f "$cache/$1" -C "$2.ccbake-partial" --strip-components="$3" --no-same-owner \
-        --no-same-permissions || { rm -rf "$2.ccbake-partial"; die "cannot unpack $1"; }
-    mv "$2.ccbake-partial" "$2"
-}
-
-install_file() {  # SRC DEST MODE OWNER   (SRC: a staged file or an artifact's FILENAME)
-    src="$1"
-    [ -f "$src" ] || src="$cache/$1"
-    mkdir -p "$(dirname "$2")"
-    install -m "$3" -o "${4%%:*}" -g "${4#*:}" "$src" "$2"
-}
-
-check_deb() {  # FILENAME PACKAGE VERSION
-    p="$(dpkg-deb -f "$cache/$1" Package)" v="$(dpkg-deb -f "$cache/$1" Version)"
-    if [ "$p" != "$2" ] || [ "$v" != "$3" ]; then die "$1 is $p $v, the recipe expects $2 $3"; fi
-}
-
-run() {  # CREATES|- VERIFY(yes|no) ENV_FILE|- CWD ARGV...
-    # Skipped when CREATES exists; with VERIFY=yes the command must create it. ENV_FILE, a
-    # fixed path from the recipe, is sourced before the command (e.g. the SGX SDK's).
-    creates="$1" verify="$2" env_file="$3" cwd="$4"
-    shift 4
-    if [ "$creates" != - ] && [ -e "$creates" ]; then say "$creates exists: skipped"; return 0; fi
-    if [ "$env_file" != - ]; then
-        [ -f "$env_file" ] || die "environment file $env_file is missing"
-        # shellcheck disable=SC1090
-        (. "$env_file" && cd "$cwd" && "$@") >>"$log" 2>&1 || die "command failed: $*"
-    else
-        (cd "$cwd" && "$@") >>"$log" 2>&1 || die "command failed: $*"
-    fi
-    if [ "$verify" = yes ] && [ ! -e "$creates" ]; then die "$* did not create $creates"; fi
-}
-
-answers() {  # CREATES N ANSWER... ARGV...   (answers on standard input, one per line)
-    creates="$1" n="$2"
-    shift 2
-    if [ -e "$creates" ]; then say "$creates exists: skipped"; return 0; fi
-    input=""
-    while [ "$n" -gt 0 ]; do input="$input$1
-"; shift; n=$((n - 1)); done
-    printf '%s' "$input" | "$@" >>"$log" 2>&1 || die "installer failed: $*"
-    [ -e "$creates" ] || die "$* did not create $creates"
-}
-
-newest_kernel() { find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1; }
-
-nvidia_run() {  # FILENAME KERNEL|auto ARGS...
-    file="$1" kernel="$2"
-    shift 2
-    [ "$kernel" = auto ] && kernel="$(newest_kernel)"
-    sh "$cache/$file" --kernel-name="$kernel" "$@" >>"$log" 2>&1 || die "NVIDIA installer failed"
-}
-
-initramfs() {  # KERNEL|auto
-    kernel="$1"
-    [ "$kernel" = auto ] && kernel="$(newest_kernel)"
-    command -v update-initramfs >/dev/null || { say "no update-initramfs: skipped"; return 0; }
-    update-initramfs -u -k "$kernel" >>"$log" 2>&1 || die "update-initramfs failed"
-}
-
-grub_cmdline() {  # DROPIN UPDATE(yes|no) NREMOVE REMOVE... ADD...
-    dropin="$1" update="$2" n="$3"
-    shift 3
-    remove=""
-    while [ "$n" -gt 0 ]; do remove="$remove $1"; shift; n=$((n - 1)); done
-    # The value grub would use without our drop-in: its files, sourced in grub's order.
-    current="$(
-        GRUB_CMDLINE_LINUX_DEFAULT=""
-        # shellcheck disable=SC1090,SC1091
-        [ -f /etc/default/grub ] && . /etc/default/grub
-        for f in /etc/default/grub.d/*.cfg; do
-            # shellcheck disable=SC1090
-            [ -f "$f" ] && [ "$(basename "$f")" != "$dropin" ] && . "$f"
-        done
-        printf '%s' "$GRUB_CMDLINE_LINUX_DEFAULT"
-    )"
-    value=""
-    for arg in $current; do
-        drop=no
-        for r in $remove; do
-            [ "$arg" = "$r" ] && drop=yes
-            case "$r" in *=*) ;; *) [ "${arg%%=*}" = "$r" ] && drop=yes ;; esac
-        done
-        for a in "$@"; do
-            [ "${a%%=*}" = "${arg%%=*}" ] && [ "${a%%=*}" != console ] && drop=yes
-        done
-        [ "$drop" = no ] && value="$value${value:+ }$arg"
-    done
-    for a in "$@"; do
-        case " $value " in *" $a "*) ;; *) value="$value${value:+ }$a" ;; esac
-    done
-    mkdir -p /etc/default/grub.d
-    printf '# Written by ccbake (bake-at-boot).\nGRUB_CMDLINE_LINUX_DEFAULT="%s"\n' "$value" \
-        >"/etc/default/grub.d/$dropin"
-    say "GRUB_CMDLINE_LINUX_DEFAULT=\"$value\""
-    if [ "$update" = yes ] && command -v update-grub >/dev/null; then update-grub >>"$log" 2>&1 || die "update-grub failed"; fi
-}
-
-json_edit() {  # PATH (set KEY JSON | host KEY HOST:PORT)...   comment-preserving, in place
-    command -v python3 >/dev/null || die "json_edit needs python3 in the image"
-    python3 - "$@" <<'EOF' >>"$log" 2>&1 || die "cannot edit $1 as JSON"
-import json, re, sys
-path, args = sys.argv[1], sys.argv[2:]
-text = open(path).read()
-for i in range(0, len(args), 3):
-    op, key, val = args[i:i + 3]
-    pat = re.compile(r'("%s"\s*:\s*)("(?:[^"\\]|\\.)*"|true|false|null|-?[0-9.eE+-]+)' % re.escape(key))
-    m = pat.search(text)
-    if op == "host":
-        if not m or not m.group(2).startswith('"'):
-            sys.exit("%s: no string key %s" % (path, key))
-        url = json.loads(m.group(2))
-        new = json.dumps(re.sub(r"^([a-z]+://)[^/]+", lambda g: g.group(1) + val, url))
-    else:
-        new = json.dumps(json.loads(val))
-    if m:
-        text = text[:m.start(2)] + new + text[m.end(2):]
-    else:
-        brace = text.index("{")
-        text = text[:brace + 1] + '\n  "%s": %s,' % (key, new) + text[brace + 1:]
-open(path + ".ccbake-tmp", "w").write(text)
-EOF
-    mv "$1.ccbake-tmp" "$1"
-}
-
-step() {  # INDEX NAME ACTION ARGS...
-    index="$1" name="$2" action="$3"
-    shift 3
-    if [ -e "$state/firstboot.failed" ]; then
-        say "step $index ($name): not run, an earlier step failed"
-        return 0
-    fi
-    say "step $index ($name): $action"
-    case "$action" in
-    fetch) (fetch "$@") ;;
-    unpack) (unpack "$@") ;;
-    install-file) (install_file "$@") ;;
-    check-deb) (check_deb "$@") ;;
-    run) (run "$@") ;;
-    answers) (answers "$@") ;;
-    nvidia-run) (nvidia_run "$@") ;;
-    initramfs) (initramfs "$@") ;;
-    grub-cmdline) (grub_cmdline "$@") ;;
-    json-edit) (json_edit "$@") ;;
-    *) (die "unknown action $action") ;;
-    esac || { echo "$index $name" >"$state/firstboot.failed"; say "step $index ($name) FAILED"; }
-    return 0
-}
-
-finish() {
-    if [ -e "$state/firstboot.failed" ]; then
-        say "bake-at-boot FAILED at step $(cat "$state/firstboot.failed"); see $log"
-        exit 1
-    fi
-    say "bake-at-boot: every step done (a new kernel or driver needs a stop/start from the console)"
-}
-
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
 wait-persistenced) wait_persistenced "$@" ;;
 check) check "$@" ;;
-step) step "$@" ;;
-finish) finish ;;
-*) die "usage: ccbake-firstboot wait-persistenced|check|step|finish ..." ;;
+*) die "usage: ccbake-firstboot wait-persistenced|check ..." ;;
 esac

@@ -1,7 +1,6 @@
 // ccbake render cloud-init RECIPE -o DIR: user-data, meta-data and a NoCloud seed ISO
 // rendered from the recipe (see docs/cloud-init.md).
 #include "cli/app.h"
-#include "fetch/lockfile.h"
 #include "render/cloud_init.h"
 #include "render/seed_iso.h"
 #include "util/error.h"
@@ -31,16 +30,6 @@ void write_file(const fs::path& path, const std::string& content) {
     if (ec) throw Error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
 }
 
-// Digests pinned in RECIPE.lock, so the guest verifies what `ccbake fetch` would.
-void apply_lock(recipe::Recipe& r) {
-    fetch::LockFile lock = fetch::read_lock(fetch::lock_path_for(r));
-    for (auto& a : r.artifacts)
-        if (auto pin = lock.pin(a)) {
-            if (a.sha256.empty()) a.sha256 = pin->sha256;
-            if (a.md5.empty()) a.md5 = pin->md5;
-        }
-}
-
 void register_render(CLI::App& app, Globals& g) {
     auto* render = app.add_subcommand("render", "Render material for other tools from a recipe");
     render->require_subcommand(1);
@@ -52,10 +41,18 @@ void register_render(CLI::App& app, Globals& g) {
     ci->add_option("RECIPE", recipe_path, "Recipe file")->required()->check(CLI::ExistingFile);
     ci->add_option("-o,--output", out_dir, "Directory for user-data, meta-data and seed.iso")
         ->required();
-    ci->add_option(
-          "--mode", mode,
-          "check: first-boot checks only; bake-at-boot: also run the recipe's steps at first boot")
-        ->check(CLI::IsMember({"check", "bake-at-boot"}))
+    ci->add_option("--mode", mode, "check: the first-boot checks (the only mode)")
+        ->check(CLI::Validator(
+            [](const std::string& m) -> std::string {
+                if (m == "check") return "";
+                if (m == "bake-at-boot")
+                    return "bake-at-boot was removed: its steps were a second implementation "
+                           "that drifted from `ccbake bake`; bake the image offline (the Packer "
+                           "post-processor runs `ccbake bake` on the built image), see "
+                           "docs/cloud-init.md";
+                return "unknown mode " + m + " (the only mode is check)";
+            },
+            "check", "mode"))
         ->capture_default_str();
     ci->add_option(
           "--wait-persistenced", wait_s,
@@ -65,10 +62,7 @@ void register_render(CLI::App& app, Globals& g) {
     add_set_option(*ci, sets);
     ci->callback([&g] {
         recipe::Recipe r = load_or_die(recipe_path, sets);
-        apply_lock(r);
         render::CloudInitOptions options;
-        options.mode =
-            mode == "check" ? render::CloudInitMode::Check : render::CloudInitMode::BakeAtBoot;
         options.persistenced_timeout_s = wait_s;
         render::CloudInitFiles files = render::render_cloud_init(r, options);
 

@@ -1,11 +1,12 @@
 #include "render/cloud_init.h"
 
 #include "render/cloud_init_assets.h"
-#include "render/cloud_init_boot.h"
+#include "steps/step.h"
 #include "util/strings.h"
 #include "version.h"
 
 #include <cctype>
+#include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -13,6 +14,63 @@
 namespace ccbake::render {
 
 namespace {
+
+namespace fs = std::filesystem;
+using steps::text;
+using steps::texts;
+
+constexpr const char* kFirstbootHelper = "/usr/lib/ccbake/ccbake-firstboot";
+
+struct StagedFile {
+    std::string path; // where cloud-init's write_files puts it
+    std::string content;
+    std::string permissions = "0644";
+};
+
+bool contains(const std::string& s, const char* what) {
+    return s.find(what) != std::string::npos;
+}
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+// Seconds to wait for nvidia-persistenced: the guest_check step's persistenced_timeout, else 900.
+int persistenced_timeout(const recipe::Recipe& r) {
+    for (const auto& s : r.steps)
+        if (s.kind == "guest_check" && s.spec.contains("persistenced_timeout") &&
+            s.spec["persistenced_timeout"].is_number())
+            return s.spec["persistenced_timeout"].get<int>();
+    return 900;
+}
+
+// Arguments for `ccbake-firstboot check` derived from the recipe: where the quote generator,
+// the quote verification sample and the PPCIe verifier's venv live in the image.
+std::vector<std::string> check_arguments(const recipe::Recipe& r) {
+    std::vector<std::string> args;
+    auto parent = [](const std::string& path) { return fs::path(path).parent_path().string(); };
+    for (const auto& s : r.steps) {
+        if (s.kind == "guest_check") { // the checker's own tool paths win over guesses
+            return {"--quote-dir", parent(text(s.spec, "tdx_attest")),
+                    "--qvs-dir",   parent(text(s.spec, "quote_verify")),
+                    "--venv",      parent(parent(text(s.spec, "ppcie_python")))};
+        }
+        std::string dir = text(s.spec, "dir");
+        if (s.kind == "source_build" && contains(dir, "tdx-quote-generation-sample"))
+            args = concat(args, {"--quote-dir", dir});
+        if (s.kind == "source_build" && contains(dir, "QuoteVerificationSample"))
+            args = concat(args, {"--qvs-dir", dir});
+        if (s.kind == "python_venv") {
+            for (const auto& i : texts(s.spec, "install"))
+                if (contains(util::to_lower(i), "ppcie")) {
+                    args = concat(args, {"--venv", text(s.spec, "venv")});
+                    break;
+                }
+        }
+    }
+    return args;
+}
 
 // A host name label from the recipe name: lower case letters, digits and '-'.
 std::string host_label(const std::string& name) {
@@ -22,10 +80,6 @@ std::string host_label(const std::string& name) {
     return out.empty() ? "ccbake" : out.substr(0, 63);
 }
 
-const char* mode_name(CloudInitMode m) {
-    return m == CloudInitMode::Check ? "check" : "bake-at-boot";
-}
-
 std::string comment_block(const std::vector<std::string>& lines) {
     std::string out;
     for (const auto& l : lines)
@@ -33,10 +87,10 @@ std::string comment_block(const std::vector<std::string>& lines) {
     return out;
 }
 
-std::string header(const recipe::Recipe& r, const CloudInitOptions& o, const BootCommands& boot) {
+std::string header(const recipe::Recipe& r, const CloudInitOptions& o) {
     std::vector<std::string> lines = {
-        fmt::format("Rendered by ccbake {} from recipe '{}' (sha256 {}), mode {}.", CCBAKE_VERSION,
-                    r.name, r.hash, mode_name(o.mode)),
+        fmt::format("Rendered by ccbake {} from recipe '{}' (sha256 {}), mode check.",
+                    CCBAKE_VERSION, r.name, r.hash),
         "At first boot it waits (at most " + std::to_string(o.persistenced_timeout_s) +
             "s) until nvidia-persistenced is active before",
         "anything touches the GPU, then runs /usr/lib/ccbake/ccbake-check --json (or, in an image",
@@ -44,17 +98,6 @@ std::string header(const recipe::Recipe& r, const CloudInitOptions& o, const Boo
         "/var/lib/ccbake/firstboot-check.json; the log is /var/lib/ccbake/firstboot.log.",
         "It never reboots: in-guest reboot is unsupported on TDX.",
     };
-    if (o.mode == CloudInitMode::BakeAtBoot) {
-        lines.push_back("");
-        lines.push_back(
-            "bake-at-boot: before the checks, the recipe's steps run as first-boot commands.");
-        lines.push_back("What this mode cannot do that `ccbake bake` does offline:");
-        for (const auto& l : bake_at_boot_limits())
-            lines.push_back((util::starts_with(l, "  ") ? "  " : "  - ") + l);
-        if (!boot.notes.empty()) lines.push_back("Differences for this recipe:");
-        for (const auto& n : boot.notes)
-            lines.push_back("  - " + n);
-    }
     return "#cloud-config\n" + comment_block(lines);
 }
 
@@ -85,32 +128,13 @@ void emit_file(YAML::Emitter& e, const StagedFile& f) {
 
 } // namespace
 
-const std::vector<std::string>& bake_at_boot_limits() {
-    static const std::vector<std::string> limits = {
-        "no preflight: the running guest is not checked for UEFI, Ubuntu 22.04 or the minimum "
-        "kernel",
-        "no verified-artifact cache: every artifact is downloaded again by the guest, which needs",
-        "  network access to the artifact URLs (each download is still checked against its digest)",
-        "no staged publish: the steps change the live system; a failure leaves it half-baked",
-        "  (/var/lib/ccbake/firstboot.failed names the step; later steps are not run)",
-        "no post-checks (grub.cfg root=UUID, systemd-analyze warnings as failures) and no",
-        "  provenance manifest beside an output image",
-        "a new kernel, driver or kernel command line takes effect only after a stop/start from the",
-        "  console (in-guest reboot is unsupported on TDX), so the first checks see the old state",
-        "it runs once per instance-id, with the guest's services running (no policy-rc.d)",
-    };
-    return limits;
-}
-
 CloudInitFiles render_cloud_init(const recipe::Recipe& r, const CloudInitOptions& options) {
     CloudInitOptions o = options;
     if (o.persistenced_timeout_s <= 0) o.persistenced_timeout_s = persistenced_timeout(r);
-    BootCommands boot;
-    if (o.mode == CloudInitMode::BakeAtBoot) boot = boot_commands(r);
 
     nlohmann::json info = {{"recipe", r.name},
                            {"recipe_hash", r.hash},
-                           {"mode", mode_name(o.mode)},
+                           {"mode", "check"},
                            {"ccbake", CCBAKE_VERSION},
                            {"steps", nlohmann::json::array()}};
     for (const auto& s : r.steps)
@@ -118,7 +142,6 @@ CloudInitFiles render_cloud_init(const recipe::Recipe& r, const CloudInitOptions
 
     std::vector<StagedFile> files = {{kFirstbootHelper, kFirstbootScript, "0755"},
                                      {"/etc/ccbake/firstboot.json", info.dump(2) + "\n", "0644"}};
-    files.insert(files.end(), boot.files.begin(), boot.files.end());
 
     YAML::Emitter e;
     e << YAML::BeginMap;
@@ -127,22 +150,19 @@ CloudInitFiles render_cloud_init(const recipe::Recipe& r, const CloudInitOptions
         emit_file(e, f);
     e << YAML::EndSeq;
     e << YAML::Key << "runcmd" << YAML::Value << YAML::BeginSeq;
-    for (const auto& argv : boot.runcmd)
-        emit_argv(e, argv);
     emit_argv(e, {kFirstbootHelper, "wait-persistenced", std::to_string(o.persistenced_timeout_s)});
     std::vector<std::string> check{kFirstbootHelper, "check"};
     for (const auto& a : check_arguments(r))
         check.push_back(a);
     emit_argv(e, check);
-    if (o.mode == CloudInitMode::BakeAtBoot) emit_argv(e, {kFirstbootHelper, "finish"});
     e << YAML::EndSeq;
     e << YAML::EndMap;
 
     CloudInitFiles out;
-    out.user_data = header(r, o, boot) + e.c_str() + "\n";
+    out.user_data = header(r, o) + e.c_str() + "\n";
     out.meta_data =
-        fmt::format("instance-id: ccbake-{}-{}-{}\nlocal-hostname: {}\n", host_label(r.name),
-                    mode_name(o.mode), r.hash.substr(0, 12), host_label(r.name));
+        fmt::format("instance-id: ccbake-{}-check-{}\nlocal-hostname: {}\n", host_label(r.name),
+                    r.hash.substr(0, 12), host_label(r.name));
     return out;
 }
 

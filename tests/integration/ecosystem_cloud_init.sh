@@ -1,15 +1,15 @@
 #!/bin/bash
-# `ccbake render cloud-init`: Debian's cloud-init accepts every rendered user-data (both
-# modes, the real recipes and a test recipe), the seed ISO reads back with label cidata and
-# both files, no reboot is ever rendered, and bake-at-boot refuses unpinned artifacts.
+# `ccbake render cloud-init`: Debian's cloud-init accepts every rendered user-data (the real
+# recipes and a test recipe), the seed ISO reads back with label cidata and both files, no
+# reboot is ever rendered, no recipe step runs at boot, and the removed bake-at-boot mode is
+# refused with the reason.
 source "$(dirname "$0")/lib.sh"
 command -v cloud-init >/dev/null || skip "cloud-init is not installed (ci/packages/ecosystem.txt)"
 command -v bsdtar >/dev/null || skip "bsdtar is not installed (ci/packages/ecosystem.txt)"
 tmp="$(mktemp -d /tmp/ccbake-test.XXXXXX)"
 trap 'rm -rf "$tmp"' EXIT
 
-# The real recipes, copied with a lock that pins every artifact (bake-at-boot verifies each
-# download in the guest against it), plus a small test recipe.
+# The real recipes, plus a small test recipe with every kind of step the renderer reads.
 cp -r "$CCBAKE_SRC/recipes" "$tmp/recipes"
 cat >"$tmp/test-recipe.yaml" <<'EOF'
 name: cloud-init-test
@@ -19,7 +19,7 @@ artifacts:
 steps:
   - kernel_cmdline: {swiotlb: 2GiB, add: [console=ttyS0]}
   - apt_install: {packages: [jq], recommends: false}
-  - source_build: {artifact: payload, extract_to: /opt/payload, dir: /opt/payload/src, make: [[clean], [SGX_DEBUG=1]]}
+  - source_build: {artifact: payload, extract_to: /opt/payload, dir: /opt/payload/QuoteVerificationSample, make: [[clean], [SGX_DEBUG=1]]}
   - systemd:
       ordering: [{unit: bcm-agent.service, after: [nvidia-persistenced.service]}]
   - file: {path: /etc/motd, content: "confidential 'image'\n"}
@@ -28,19 +28,16 @@ recipes=("$tmp/test-recipe.yaml")
 for r in "$tmp"/recipes/*.yaml; do
     [ -e "$r" ] || continue
     recipes+=("$r")
-    "$CCBAKE" plan --json "$r" | python3 -c '
-import json, sys
-plan = json.load(sys.stdin)
-arts = {a["name"]: {"url": a["url"], "sha256": "%064x" % i, "md5": a["md5"] or "", "size": 1}
-        for i, a in enumerate(plan["artifacts"], 1)}
-json.dump({"version": 1, "recipe": sys.argv[1], "artifacts": arts}, open(sys.argv[1] + ".lock", "w"))
-' "$r"
 done
 
 for r in "${recipes[@]}"; do
-    for mode in check bake-at-boot; do
+    for mode in default check; do
         dir="$tmp/out/$(basename "$r" .yaml)-$mode"
-        capture "$CCBAKE" render cloud-init "$r" -o "$dir" --mode "$mode"
+        if [ "$mode" = default ]; then
+            capture "$CCBAKE" render cloud-init "$r" -o "$dir"
+        else
+            capture "$CCBAKE" render cloud-init "$r" -o "$dir" --mode "$mode"
+        fi
         assert_rc 0
         capture cloud-init schema --config-file "$dir/user-data"
         assert_rc 0
@@ -57,7 +54,8 @@ assert not any(a.rsplit("/", 1)[-1] in ("reboot", "poweroff", "shutdown", "halt"
 wait = [i for i, c in enumerate(cmds) if c[1] == "wait-persistenced"]
 check = [i for i, c in enumerate(cmds) if c[1] == "check"]
 assert wait and check and wait[0] < check[0], "waits for nvidia-persistenced before the checks"
-assert all(c[1] == "step" for c in cmds[:wait[0]]), "recipe steps run before the wait"
+assert wait[0] == 0, "nothing runs before the wait: no recipe step is applied at boot"
+assert [c[1] for c in cmds] == ["wait-persistenced", "check"], "only the wait and the checks"
 paths = [f["path"] for f in doc["write_files"]]
 assert "/usr/lib/ccbake/ccbake-firstboot" in paths
 EOF
@@ -69,22 +67,20 @@ EOF
     done
 done
 
-# What bake-at-boot cannot do is stated in the user-data itself.
-ud="$(cat "$tmp/out/test-recipe-bake-at-boot/user-data")"
-assert_contains "$ud" "no staged publish"
-assert_contains "$ud" "no preflight"
-assert_contains "$ud" '"swiotlb=1048576"'
-assert_contains "$ud" '"SGX_DEBUG=1"'
-assert_not_contains "$(cat "$tmp/out/test-recipe-check/user-data")" '"step"'
+# The recipe's values reach the checks, never a step: the test recipe's swiotlb and make
+# arguments appear nowhere in the user-data.
+ud="$(cat "$tmp/out/test-recipe-check/user-data")"
+assert_not_contains "$ud" "swiotlb="
+assert_not_contains "$ud" "SGX_DEBUG=1"
+assert_contains "$ud" '"--qvs-dir"'
+cmp "$tmp/out/test-recipe-check/user-data" "$tmp/out/test-recipe-default/user-data" ||
+    fail "--mode check is not the default"
 
-# The real recipes without a lock: bake-at-boot refuses to download unverified artifacts.
-if [ ${#recipes[@]} -gt 1 ]; then
-    rm "${recipes[1]}.lock"
-    capture "$CCBAKE" render cloud-init "${recipes[1]}" -o "$tmp/unpinned" --mode bake-at-boot
-    assert_rc 2
-    assert_contains "$out" "unverified"
-    [ ! -e "$tmp/unpinned/user-data" ] || fail "a refused render left user-data behind"
-fi
+# The removed mode is refused with the reason, and nothing is written.
+capture "$CCBAKE" render cloud-init "$tmp/test-recipe.yaml" -o "$tmp/boot" --mode bake-at-boot
+assert_rc 2
+assert_contains "$out" "bake-at-boot was removed"
+[ ! -e "$tmp/boot/user-data" ] || fail "a refused render left user-data behind"
 capture "$CCBAKE" render cloud-init "$tmp/test-recipe.yaml" -o "$tmp/bad" --mode nonsense
 assert_rc 2
-echo "cloud-init rendering OK (${#recipes[@]} recipes, 2 modes)"
+echo "cloud-init rendering OK (${#recipes[@]} recipes)"

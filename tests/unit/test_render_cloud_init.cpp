@@ -118,51 +118,17 @@ TEST_CASE("check mode: waits for nvidia-persistenced, then checks, never reboots
     CHECK(files.meta_data.find("instance-id: ccbake-render-test-check-") == 0);
 }
 
-TEST_CASE("bake-at-boot: steps become helper argv in recipe order, text round-trips exactly") {
+TEST_CASE("the recipe's steps are not rendered: only `ccbake bake` applies them") {
     TempDir t;
-    recipe::Recipe r = load(t, true);
-    auto files = render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 60});
+    auto files = render::render_cloud_init(load(t, true), {60});
     YAML::Node doc = YAML::Load(files.user_data);
     auto cmds = runcmd(doc);
-    REQUIRE(cmds.size() > 4);
-    CHECK(cmds[0] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "step", "1",
-                                              "kernel_cmdline-1", "grub-cmdline", "99-ccbake.cfg",
-                                              "yes", "0", "console=ttyS0", "swiotlb=2097152"});
-    bool fetched = false;
-    for (const auto& c : cmds)
-        if (c.size() > 4 && c[4] == "fetch") {
-            fetched = true;
-            CHECK(c[5] == "NVIDIA-Linux-x86_64-570.195.03.run");
-            CHECK(c[6] == std::string(64, 'a'));
-        }
-    CHECK(fetched);
-    CHECK(cmds[cmds.size() - 3][1] == "wait-persistenced");
-    CHECK(cmds[cmds.size() - 3][2] == "60");
-    CHECK(cmds.back() == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "finish"});
-    CHECK(cmds[cmds.size() - 4] ==
-          std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "step", "6", "run-1", "run",
-                                   "-", "no", "-", "/", "/bin/sh", "-c", "echo ${HOME}"});
-    // The ordering drop-in lands in [Unit], where systemd honours it.
-    bool dropin = false;
+    REQUIRE(cmds.size() == 2);
+    CHECK(cmds[0][2] == "60");
     for (const auto& f : doc["write_files"]) {
-        std::string content = f["content"].as<std::string>();
-        if (content.find("After=nvidia-persistenced.service") != std::string::npos) {
-            dropin = true;
-            CHECK(content.find("[Unit]\nAfter=nvidia-persistenced.service\n") != std::string::npos);
-        }
-        if (content.rfind("it's", 0) == 0)
-            CHECK(content == "it's 'quoted' \"text\"; $(not a shell)\n  indented\n");
+        std::string path = f["path"].as<std::string>();
+        CHECK((path == "/usr/lib/ccbake/ccbake-firstboot" || path == "/etc/ccbake/firstboot.json"));
     }
-    CHECK(dropin);
-    CHECK(files.user_data.find("no staged publish") != std::string::npos);
-    CHECK_FALSE(doc["power_state"]);
-}
-
-TEST_CASE("bake-at-boot refuses an artifact it could not verify") {
-    TempDir t;
-    recipe::Recipe r = load(t, false);
-    CHECK_THROWS_AS(render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 60}),
-                    UsageError);
 }
 
 TEST_CASE("the seed ISO reads back with label cidata and both files, names intact") {
@@ -193,10 +159,9 @@ steps:
     recipe::Diagnostics d;
     recipe::Recipe r = recipe::load_recipe(t.path / "g.yaml", {}, d);
     REQUIRE_MESSAGE(d.empty(), d.render());
-    YAML::Node doc =
-        YAML::Load(render::render_cloud_init(r, {render::CloudInitMode::BakeAtBoot, 0}).user_data);
+    YAML::Node doc = YAML::Load(render::render_cloud_init(r, {}).user_data);
     auto cmds = runcmd(doc);
-    REQUIRE(cmds.size() == 3); // guest_check adds no first-boot commands
+    REQUIRE(cmds.size() == 2);
     CHECK(cmds[0] ==
           std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "wait-persistenced", "420"});
     CHECK(cmds[1] == std::vector<std::string>{"/usr/lib/ccbake/ccbake-firstboot", "check",
