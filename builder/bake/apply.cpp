@@ -25,7 +25,7 @@ std::string log_name(size_t index, const recipe::Step& s) {
     return fmt::format("{:02}-{}.log", index, safe);
 }
 
-StepOutcome apply_one(steps::Target& target, const recipe::Recipe& r, const recipe::Step& s,
+StepOutcome apply_one(target::Target& target, const recipe::Recipe& r, const recipe::Step& s,
                       size_t index, const ApplyOptions& options, Report& report) {
     const steps::StepKind* kind = steps::find_kind(s.kind);
     std::chrono::seconds budget{s.spec.value("timeout", 0)};
@@ -71,7 +71,7 @@ void require_runnable(const recipe::Recipe& r) {
     }
 }
 
-std::vector<StepOutcome> apply_steps(steps::Target& target, const recipe::Recipe& r,
+std::vector<StepOutcome> apply_steps(target::Target& target, const recipe::Recipe& r,
                                      const ApplyOptions& options, Report& report) {
     fs::create_directories(options.log_dir);
     const fs::path root = target.root();

@@ -28,7 +28,7 @@ struct ApplyOptions {
 // Fails (exit 1) before anything is touched when a step's kind cannot run yet.
 void require_runnable(const recipe::Recipe& r);
 
-std::vector<StepOutcome> apply_steps(steps::Target& target, const recipe::Recipe& r,
+std::vector<StepOutcome> apply_steps(target::Target& target, const recipe::Recipe& r,
                                      const ApplyOptions& options, Report& report);
 
 } // namespace ccbake::bake

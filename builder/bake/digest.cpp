@@ -1,7 +1,8 @@
 #include "bake/digest.h"
 
-#include "bake/files.h"
+#include "util/digest.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 #include <cerrno>
@@ -50,10 +51,7 @@ std::string sha256_file(const fs::path& path, const std::atomic<bool>* stop) {
     EVP_MD_CTX_free(ctx);
     if (err) throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
     if (stop && stop->load()) return "";
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i)
-        hex += fmt::format("{:02x}", md[i]);
-    return hex;
+    return util::to_hex(md, len);
 }
 
 BackgroundDigest::BackgroundDigest(fs::path file, fs::path cache) {
@@ -62,13 +60,18 @@ BackgroundDigest::BackgroundDigest(fs::path file, fs::path cache) {
             std::string key = cache_key(file);
             fs::path remembered = cache / "image-digests" / key;
             if (!key.empty()) {
-                std::string known = util::trim(read_file(remembered));
+                std::string known;
+                try {
+                    known = util::trim(util::read_file(remembered).value_or(""));
+                } catch (const Error&) {
+                    // An unreadable entry is hashed again.
+                }
                 if (known.size() == 64 && util::is_hex(known)) return known;
             }
             std::string digest = sha256_file(file, &stop_);
             if (!digest.empty() && !key.empty() && key == cache_key(file)) {
                 try {
-                    write_file_atomic(remembered, digest + "\n");
+                    util::write_file_atomic(remembered, digest + "\n");
                 } catch (const Error&) {
                     // A read-only cache only costs the next bake the hashing.
                 }

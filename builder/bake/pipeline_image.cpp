@@ -2,7 +2,6 @@
 // is published whole by rename(2) or removed.
 #include "bake/apply.h"
 #include "bake/digest.h"
-#include "bake/files.h"
 #include "bake/journal.h"
 #include "bake/manifest.h"
 #include "bake/pipeline.h"
@@ -19,6 +18,7 @@
 #include "image/probe.h"
 #include "target/in_root.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 #include <fmt/format.h>
@@ -218,7 +218,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             fs::path beside = o.output;
             beside += ".manifest.json";
             staged.publish(o.output, o.format, compression);
-            write_file_atomic(beside, manifest);
+            util::write_file_atomic(beside, manifest);
             report.info(fmt::format("{} ({}{}), {}", o.output.string(), o.format,
                                     o.format == "qcow2" ? ", " + compression + "-compressed" : "",
                                     beside.string()));

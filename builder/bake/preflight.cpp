@@ -1,6 +1,7 @@
 #include "bake/preflight.h"
 
 #include "image/inspect.h"
+#include "target/kernels.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -30,9 +31,9 @@ ContentFacts check_contents(const std::filesystem::path& root, const recipe::Rec
             fmt::format("{} is {} (ID={} VERSION_ID={}), but the recipe bakes {}", what, facts.os,
                         os->id, os->version_id, wanted),
             fmt::format("start from a {} image, or change `base:` in the recipe", wanted));
-    auto kernels = image::installed_kernels(root);
-    if (auto k = image::newest_kernel_at_least(kernels, r.base.min_kernel))
-        facts.kernel = *k;
+    auto kernels = target::installed_kernels(root);
+    if (auto k = target::kernels_at_least(root, r.base.min_kernel); !k.empty())
+        facts.kernel = k.front();
     else if (!recipe_installs_kernel(r))
         throw PreflightError(
             fmt::format("{} has no kernel >= {} ({}) and no step of the recipe installs one", what,
@@ -45,8 +46,8 @@ ContentFacts check_contents(const std::filesystem::path& root, const recipe::Rec
 }
 
 void check_kernel_after_steps(const std::filesystem::path& root, const recipe::Recipe& r) {
-    auto kernels = image::installed_kernels(root);
-    if (!image::newest_kernel_at_least(kernels, r.base.min_kernel))
+    auto kernels = target::installed_kernels(root);
+    if (target::kernels_at_least(root, r.base.min_kernel).empty())
         throw Error(
             fmt::format("after the steps the image still has no kernel >= {} ({})",
                         r.base.min_kernel,

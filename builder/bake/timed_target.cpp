@@ -18,7 +18,7 @@ Error timeout_error(const std::string& step, std::chrono::seconds budget,
 }
 } // namespace
 
-TimedTarget::TimedTarget(steps::Target& inner, std::string step_name, std::chrono::seconds budget)
+TimedTarget::TimedTarget(target::Target& inner, std::string step_name, std::chrono::seconds budget)
     : inner_(inner), step_(std::move(step_name)), budget_(budget),
       deadline_(std::chrono::steady_clock::now() + budget) {}
 

@@ -2,16 +2,16 @@
 // A Target wrapper that enforces one step's time budget over every command the step runs:
 // each command gets the time left, and one that runs past it fails the step with a message
 // naming the step and its timeout.
-#include "steps/context.h"
+#include "target/target.h"
 
 #include <chrono>
 #include <string>
 
 namespace ccbake::bake {
 
-class TimedTarget : public steps::Target {
+class TimedTarget : public target::Target {
   public:
-    TimedTarget(steps::Target& inner, std::string step_name, std::chrono::seconds budget);
+    TimedTarget(target::Target& inner, std::string step_name, std::chrono::seconds budget);
 
     std::filesystem::path root() const override { return inner_.root(); }
     util::RunResult run(const std::vector<std::string>& argv,
@@ -20,7 +20,7 @@ class TimedTarget : public steps::Target {
     bool& apt_lists_refreshed() override { return inner_.apt_lists_refreshed(); }
 
   private:
-    steps::Target& inner_;
+    target::Target& inner_;
     std::string step_;
     std::chrono::seconds budget_;
     std::chrono::steady_clock::time_point deadline_;

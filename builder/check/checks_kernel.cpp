@@ -3,6 +3,7 @@
 #include "check/checks_impl.h"
 #include "check/parse_kernel.h"
 #include "check/text.h"
+#include "util/kernel_release.h"
 
 #include <fmt/format.h>
 
@@ -12,15 +13,14 @@ namespace {
 
 CheckResult kernel_version(System& sys, const Config& cfg) {
     std::string release = trim(sys.read("/proc/sys/kernel/osrelease").value_or(""));
-    auto have = release_numbers(release), want = release_numbers(cfg.min_kernel);
-    if (!have)
+    if (!util::is_kernel_release(release))
         return result("kernel.version", Status::Fail, "cannot read the kernel release",
                       "mount /proc");
-    if (!want)
+    if (!util::is_kernel_release(cfg.min_kernel))
         return result("kernel.version", Status::Fail,
                       "the configured minimum '" + cfg.min_kernel + "' is no version",
                       "fix min_kernel in the recipe and bake again");
-    if (compare_versions(*have, *want) < 0)
+    if (util::compare_kernel_releases(release, cfg.min_kernel) < 0)
         return result(
             "kernel.version", Status::Fail,
             fmt::format("kernel {} is older than the minimum {}", release, cfg.min_kernel),

@@ -3,6 +3,8 @@
 // every required check passed (1 otherwise, 2 for a bad command line or configuration).
 #include "check/checks.h"
 #include "check/text.h"
+#include "util/error.h"
+#include "util/file.h"
 #include "version.h"
 
 #include <cstdio>
@@ -47,19 +49,6 @@ std::string now_utc() {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
-}
-
-// Writes beside the target, then renames, so a reader never sees half a report.
-bool write_atomically(const std::string& path, const std::string& content) {
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        if (!out) return false;
-        out << content;
-        out.flush();
-        if (!out) return false;
-    }
-    return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 } // namespace
@@ -130,9 +119,13 @@ int main(int argc, char** argv) {
     else
         std::cout << report.to_table();
     std::cout.flush();
-    if (!o.write.empty() && !write_atomically(o.write, doc.dump(2) + "\n")) {
-        std::cerr << "ccbake-check: error: cannot write " << o.write << "\n";
-        return 1;
+    if (!o.write.empty()) {
+        try {
+            ccbake::util::write_file_atomic(o.write, doc.dump(2) + "\n");
+        } catch (const ccbake::Error& e) {
+            std::cerr << "ccbake-check: error: " << e.what() << "\n";
+            return 1;
+        }
     }
     return report.exit_code();
 }

@@ -85,23 +85,4 @@ std::optional<std::uint64_t> cmdline_swiotlb_slabs(const std::string& cmdline) {
     return slabs;
 }
 
-std::optional<std::vector<int>> release_numbers(const std::string& release) {
-    static const std::regex re(R"(^(\d+)(?:\.(\d+))?(?:\.(\d+))?)");
-    std::smatch m;
-    std::string r = trim(release);
-    if (!std::regex_search(r, m, re)) return std::nullopt;
-    std::vector<int> out;
-    for (size_t i = 1; i < m.size(); ++i)
-        if (m[i].matched) out.push_back(std::stoi(m[i].str()));
-    return out;
-}
-
-int compare_versions(const std::vector<int>& a, const std::vector<int>& b) {
-    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
-        int x = i < a.size() ? a[i] : 0, y = i < b.size() ? b[i] : 0;
-        if (x != y) return x < y ? -1 : 1;
-    }
-    return 0;
-}
-
 } // namespace ccbake::check

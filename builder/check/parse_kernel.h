@@ -1,7 +1,7 @@
 #pragma once
 // Parsers for what the kernel says about itself: /proc/cpuinfo flags, kernel log records
 // (from /dev/kmsg or dmesg), the TDX boot lines, the swiotlb size asked on the command line
-// and the size the kernel reports it mapped, and kernel release versions.
+// and the size the kernel reports it mapped (kernel releases compare with util/kernel_release.h).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,9 +37,5 @@ std::optional<std::uint64_t> cmdline_swiotlb_slabs(const std::string& cmdline);
 // swiotlb= counts 2 KiB slabs.
 constexpr std::uint64_t kSwiotlbSlabBytes = 2048;
 
-// "6.8.0-1012-intel" -> {6, 8, 0}; nullopt when it does not start with a number.
-std::optional<std::vector<int>> release_numbers(const std::string& release);
-// <0, 0, >0 like strcmp; missing parts count as 0.
-int compare_versions(const std::vector<int>& a, const std::vector<int>& b);
 
 } // namespace ccbake::check

@@ -4,9 +4,9 @@
 #include "render/cloud_init.h"
 #include "render/seed_iso.h"
 #include "util/error.h"
+#include "util/file.h"
 
 #include <fmt/format.h>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -15,20 +15,6 @@ namespace ccbake::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Written to a temporary name and renamed, so a reader never sees half a file.
-void write_file(const fs::path& path, const std::string& content) {
-    fs::path tmp = path;
-    tmp += ".partial";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << content;
-        if (!out.flush()) throw Error(fmt::format("cannot write {}", tmp.string()));
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw Error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-}
 
 void register_render(CLI::App& app, Globals& g) {
     auto* render = app.add_subcommand("render", "Render material for other tools from a recipe");
@@ -70,8 +56,8 @@ void register_render(CLI::App& app, Globals& g) {
         std::error_code ec;
         fs::create_directories(dir, ec);
         if (ec) throw UsageError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-        write_file(dir / "user-data", files.user_data);
-        write_file(dir / "meta-data", files.meta_data);
+        util::write_file_atomic(dir / "user-data", files.user_data);
+        util::write_file_atomic(dir / "meta-data", files.meta_data);
         render::write_seed_iso(dir / "seed.iso",
                                {{"user-data", files.user_data}, {"meta-data", files.meta_data}});
 

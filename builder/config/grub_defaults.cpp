@@ -1,6 +1,6 @@
 #include "config/grub_defaults.h"
 
-#include "steps/kernel_cmdline.h"
+#include "config/cmdline.h"
 #include "target/in_root.h"
 #include "util/strings.h"
 
@@ -107,7 +107,7 @@ std::vector<LinuxEntry> grub_linux_entries(const std::string& grub_cfg) {
         if (!util::starts_with(line, "linux ") && !util::starts_with(line, "linux\t") &&
             !util::starts_with(line, "linuxefi "))
             continue;
-        auto words = steps::split_cmdline(line);
+        auto words = config::split_cmdline(line);
         LinuxEntry entry;
         entry.title = titles.empty() ? "" : titles.back();
         entry.recovery = entry.title.find("recovery mode") != std::string::npos;

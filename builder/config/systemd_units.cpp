@@ -1,6 +1,6 @@
 #include "config/systemd_units.h"
 
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "util/strings.h"
 
 #include <algorithm>
@@ -63,7 +63,7 @@ UnitOrdering load_unit_ordering(const fs::path& root, const std::string& unit) {
         names.push_back(unit.substr(0, at + 1) + unit.substr(dot));
     for (const auto& name : names) {
         for (const auto& dir : system_unit_paths()) {
-            fs::path p = steps::resolve_in_root(root, dir + "/" + name);
+            fs::path p = target::resolve_in_root(root, dir + "/" + name);
             std::error_code ec;
             if (!fs::exists(fs::symlink_status(p, ec))) continue;
             if (fs::is_symlink(fs::symlink_status(p, ec)) &&
@@ -72,10 +72,11 @@ UnitOrdering load_unit_ordering(const fs::path& root, const std::string& unit) {
                 u.fragment = dir + "/" + name;
                 return u;
             }
-            fs::path real = steps::resolve_in_root(root, dir + "/" + name, true);
+            fs::path real = target::resolve_in_root(root, dir + "/" + name, true);
             if (!fs::is_regular_file(real, ec)) continue;
             u.fragment = dir + "/" + name;
-            if (auto text = steps::read_text(real)) apply_unit_text(*text, u.fragment, u);
+            if (auto text = target::read_in_root(root, u.fragment))
+                apply_unit_text(*text, u.fragment, u);
             u.files.push_back(u.fragment);
             break;
         }
@@ -87,14 +88,14 @@ UnitOrdering load_unit_ordering(const fs::path& root, const std::string& unit) {
             std::string d = dir + "/" + name + ".d";
             std::error_code ec;
             for (const auto& e :
-                 fs::directory_iterator(steps::resolve_in_root(root, d, true), ec)) {
+                 fs::directory_iterator(target::resolve_in_root(root, d, true), ec)) {
                 std::string f = e.path().filename().string();
                 if (f.size() > 5 && f.compare(f.size() - 5, 5, ".conf") == 0 && !dropins.count(f))
                     dropins[f] = d + "/" + f;
             }
         }
     for (const auto& [f, inside] : dropins) {
-        if (auto text = steps::read_text(steps::resolve_in_root(root, inside, true))) {
+        if (auto text = target::read_in_root(root, inside)) {
             apply_unit_text(*text, inside, u);
             u.files.push_back(inside);
         }

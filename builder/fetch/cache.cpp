@@ -15,6 +15,7 @@
 
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/interrupt.h"
 
 namespace ccbake::fetch {
@@ -44,8 +45,7 @@ std::string read_small(const fs::path& p) {
                               : "check the permissions of the cache directory, or choose another with --cache");
 }
 
-}  // namespace
-
+// fsync on a directory, so a rename in it survives a crash.
 void fsync_dir(const fs::path& dir) {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return;
@@ -53,34 +53,7 @@ void fsync_dir(const fs::path& dir) {
     ::close(fd);
 }
 
-void write_file_atomic(const fs::path& path, const std::string& data) {
-    fs::path tmp = path;
-    tmp += fmt::format(".tmp{}", ::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) fail_io("create", tmp, errno);
-    size_t off = 0;
-    while (off < data.size()) {
-        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            fail_io("write", tmp, err);
-        }
-        off += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        fail_io("write", tmp, err);
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        fail_io("rename into place", path, err);
-    }
-}
+}  // namespace
 
 Cache::Cache(fs::path root) : root_(std::move(root)) {}
 
@@ -149,7 +122,7 @@ void Cache::write_stamp(const std::string& sha256, Stamp s) const {
               {"mtime_ns", ns(st.st_mtim)}, {"ctime_ns", ns(st.st_ctim)},
               {"inode", std::uint64_t(st.st_ino)},
               {"used", s.used ? s.used : now_seconds()}, {"names", s.names}};
-    write_file_atomic(fs::path(object(sha256)) += ".stamp", j.dump(2) + "\n");
+    util::write_file_atomic(fs::path(object(sha256)) += ".stamp", j.dump(2) + "\n");
 }
 
 fs::path Cache::insert(const fs::path& verified_file, const std::string& md5, const std::string& sha256,
@@ -163,9 +136,9 @@ fs::path Cache::insert(const fs::path& verified_file, const std::string& md5, co
     s.md5 = md5;
     s.names = {name};
     write_stamp(sha256, s);
-    write_file_atomic(root_ / "index" / "md5" / md5, sha256);
+    util::write_file_atomic(root_ / "index" / "md5" / md5, sha256);
     if (e.sha256.empty() && e.md5.empty())
-        write_file_atomic(root_ / "index" / "url" / util::sha256_hex(e.url), sha256);
+        util::write_file_atomic(root_ / "index" / "url" / util::sha256_hex(e.url), sha256);
     return dest;
 }
 

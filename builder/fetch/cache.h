@@ -83,9 +83,4 @@ private:
     int fd_ = -1;
 };
 
-// Writes `data` to `path` atomically (temporary file, fsync, rename).
-void write_file_atomic(const std::filesystem::path& path, const std::string& data);
-// fsync on a directory, so a rename in it survives a crash.
-void fsync_dir(const std::filesystem::path& dir);
-
 }  // namespace ccbake::fetch

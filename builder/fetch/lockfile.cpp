@@ -7,6 +7,7 @@
 
 #include "fetch/cache.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 namespace ccbake::fetch {
@@ -69,7 +70,7 @@ std::string render_lock(const LockFile& lock, const recipe::Recipe& r) {
 }
 
 void write_lock(const fs::path& path, const LockFile& lock, const recipe::Recipe& r) {
-    write_file_atomic(path, render_lock(lock, r));
+    util::write_file_atomic(path, render_lock(lock, r));
 }
 
 }  // namespace ccbake::fetch

@@ -6,7 +6,7 @@
 // (image/namespace.h) and undone by the destructor; the image's own resolv.conf and
 // policy-rc.d are restored exactly as they were. Every path is resolved inside the root
 // (target/in_root.h): a symlink in the image never steers a write or a mount onto the host.
-#include "steps/context.h"
+#include "target/target.h"
 
 #include <filesystem>
 #include <string>
@@ -14,7 +14,7 @@
 
 namespace ccbake::image {
 
-class ChrootTarget : public steps::Target {
+class ChrootTarget : public target::Target {
   public:
     // Enters the private mount namespace if needed and mounts the API file systems.
     explicit ChrootTarget(std::filesystem::path root);

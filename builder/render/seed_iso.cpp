@@ -2,6 +2,7 @@
 
 #include "archive/libarchive.h"
 #include "util/error.h"
+#include "util/file.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -28,9 +29,8 @@ void check(struct archive* a, int rc, const std::string& what) {
 
 void write_seed_iso(const fs::path& out, const std::vector<IsoFile>& files,
                     const std::string& volume_id) {
-    fs::path tmp = out;
-    tmp += ".partial";
-    try {
+    util::AtomicFile file(out);
+    {
         Archive a(archive_write_new(), archive_write_free);
         check(a.get(), archive_write_set_format_iso9660(a.get()), "iso9660 format");
         check(a.get(),
@@ -40,7 +40,7 @@ void write_seed_iso(const fs::path& out, const std::vector<IsoFile>& files,
               "joliet");
         check(a.get(), archive_write_set_format_option(a.get(), "iso9660", "rockridge", "1"),
               "rockridge");
-        check(a.get(), archive_write_open_filename(a.get(), tmp.c_str()), tmp.string());
+        check(a.get(), archive_write_open_fd(a.get(), file.fd()), out.string());
         for (const auto& f : files) {
             Entry e(archive_entry_new(), archive_entry_free);
             archive_entry_set_pathname(e.get(), f.name.c_str());
@@ -53,18 +53,9 @@ void write_seed_iso(const fs::path& out, const std::vector<IsoFile>& files,
                 static_cast<la_ssize_t>(f.content.size()))
                 check(a.get(), ARCHIVE_FATAL, f.name);
         }
-        check(a.get(), archive_write_close(a.get()), tmp.string());
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        throw;
+        check(a.get(), archive_write_close(a.get()), out.string());
     }
-    std::error_code ec;
-    fs::rename(tmp, out, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw Error(fmt::format("cannot write the seed ISO {}: {}", out.string(), ec.message()));
-    }
+    file.commit();
 }
 
 std::string iso_volume_id(const fs::path& iso) {

@@ -32,14 +32,14 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     const std::string dest = text(s.spec, "dest"), artifact = text(s.spec, "artifact");
     const std::string list = "/etc/apt/sources.list.d/" + text(s.spec, "list") + ".list";
     // Folders this run creates, parents included, go again when it fails.
-    const std::string new_dir = install::topmost_missing(ctx, dest);
+    const std::string new_dir = target::topmost_missing(ctx.target.root(), dest);
     bool extracted = false;
     try {
         extracted = install::extract_artifact(
             ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
     } catch (...) {
         std::error_code ec;
-        if (!new_dir.empty()) std::filesystem::remove_all(install::host(ctx, new_dir), ec);
+        if (!new_dir.empty()) std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
         throw;
     }
     if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", artifact, dest));
@@ -47,19 +47,19 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     auto undo = [&](const std::optional<std::string>& old_list) {
         std::error_code ec;
         if (extracted)
-            std::filesystem::remove_all(install::host(ctx, new_dir.empty() ? dest : new_dir), ec);
+            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir.empty() ? dest : new_dir), ec);
         if (old_list)
-            install::write_if_changed(ctx, list, *old_list);
+            target::write_if_changed(ctx.target.root(), list, *old_list);
         else
-            std::filesystem::remove(install::host(ctx, list), ec);
+            std::filesystem::remove(target::resolve_in_root(ctx.target.root(), list), ec);
     };
     try {
         if (s.spec.contains("signed_by") &&
-            !install::exists(ctx, dest + "/" + text(s.spec, "signed_by")))
+            !target::exists(ctx.target.root(), dest + "/" + text(s.spec, "signed_by")))
             throw Error(
                 fmt::format("the key {} is not in {}", text(s.spec, "signed_by"), dest),
                 "'signed_by' names a key file inside the repository archive, relative to dest");
-        if (!install::exists(ctx, dest + "/dists/" + text(s.spec, "suite")))
+        if (!target::exists(ctx.target.root(), dest + "/dists/" + text(s.spec, "suite")))
             throw Error(
                 fmt::format("{} holds no apt repository for suite '{}' ({}/dists/{} is missing)",
                             dest, text(s.spec, "suite"), dest, text(s.spec, "suite")),
@@ -68,13 +68,9 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
         undo(std::nullopt);
         throw;
     }
-    std::optional<std::string> old_list;
-    if (install::exists(ctx, list)) {
-        std::ifstream in(install::host(ctx, list), std::ios::binary);
-        old_list = std::string(std::istreambuf_iterator<char>(in), {});
-    }
+    const std::optional<std::string> old_list = target::read_in_root(ctx.target.root(), list);
     const std::string line = source_line(s);
-    if (install::write_if_changed(ctx, list,
+    if (target::write_if_changed(ctx.target.root(), list,
                                   fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
         result.changes.push_back(fmt::format("{}: {}", list, line));
     if (s.spec.value("update", true) && !result.changes.empty()) {

@@ -7,11 +7,6 @@
 
 namespace ccbake::steps {
 
-std::filesystem::path StepContext::host_path(const std::string& inside) const {
-    std::filesystem::path p = inside;
-    return target.root() / p.relative_path();
-}
-
 util::RunResult StepContext::run_or_fail(const std::vector<std::string>& argv, const std::string& what,
                                          util::RunOptions options) {
     if (options.log.empty()) options.log = log;

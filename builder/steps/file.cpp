@@ -1,6 +1,6 @@
 // file: a plain file in the image, from inline content or an artifact, with mode and owner.
 #include "steps/context.h"
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
 
@@ -14,14 +14,14 @@ namespace {
 
 StepResult apply_file(StepContext& ctx, const recipe::Step& s) {
     const std::string path = text(s.spec, "path");
-    WantedFile w;
+    target::WantedFile w;
     if (s.spec.contains("artifact"))
         w.source = ctx.artifact(text(s.spec, "artifact"));
     else
         w.content = text(s.spec, "content");
-    w.mode = parse_mode(text(s.spec, "mode"));
-    w.owner = resolve_owner(ctx.target.root(), text(s.spec, "owner"));
-    return {ensure_file(resolve_in_root(ctx.target.root(), path), path, w)};
+    w.mode = target::parse_mode(text(s.spec, "mode"));
+    w.owner = target::resolve_owner(ctx.target.root(), text(s.spec, "owner"));
+    return {target::ensure_file(ctx.target.root(), path, w)};
 }
 
 } // namespace

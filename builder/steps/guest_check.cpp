@@ -4,7 +4,7 @@
 #include "steps/guest_check.h"
 
 #include "steps/context.h"
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -75,27 +75,26 @@ std::filesystem::path checker_binary() {
 
 // multi-user.target.wants/ccbake-check.service -> the unit, as `systemctl enable` makes it.
 std::vector<std::string> enable_unit(const std::filesystem::path& root) {
-    std::string link_inside =
+    const std::string link =
         std::string("/etc/systemd/system/multi-user.target.wants/") + kCheckUnit;
-    std::string target = std::string("/etc/systemd/system/") + kCheckUnit;
-    auto link = resolve_in_root(root, link_inside);
+    const std::string unit = std::string("/etc/systemd/system/") + kCheckUnit;
+    auto st = target::lstat_in_root(root, link);
     std::error_code ec;
-    if (std::filesystem::is_symlink(link, ec) && std::filesystem::read_symlink(link, ec) == target)
+    if (st && S_ISLNK(st->st_mode) &&
+        std::filesystem::read_symlink(target::resolve_in_root(root, link), ec) == unit)
         return {};
-    std::filesystem::create_directories(link.parent_path());
-    std::filesystem::remove(link, ec);
-    std::filesystem::create_symlink(target, link);
+    target::symlink_in_root(root, unit, link);
     return {"enabled " + std::string(kCheckUnit) + " (multi-user.target)"};
 }
 
 StepResult apply_guest_check(StepContext& ctx, const recipe::Step& s) {
     check::Config config = guest_check_config(s, ctx.recipe);
     const auto root = ctx.target.root();
-    Owner root_owner;
+    target::Owner root_owner;
     std::vector<std::string> changes;
-    auto ensure = [&](const std::string& inside, WantedFile w) {
+    auto ensure = [&](const std::string& inside, target::WantedFile w) {
         w.owner = root_owner;
-        for (auto& c : ensure_file(resolve_in_root(root, inside), inside, w))
+        for (auto& c : target::ensure_file(root, inside, w))
             changes.push_back(std::move(c));
     };
     ensure(kCheckBinary, {std::nullopt, checker_binary(), 0755, {}});

@@ -18,126 +18,8 @@ namespace fs = std::filesystem;
 
 namespace ccbake::steps::install {
 
-namespace {
-
-// Host path of `inside`, following the image's symlinks within its root (absolute link
-// targets point into the image).
-fs::path resolve(const fs::path& root, const std::string& inside) {
-    std::vector<std::string> todo;
-    for (const auto& part : util::split(inside, '/'))
-        if (!part.empty() && part != ".") todo.push_back(part);
-    std::reverse(todo.begin(), todo.end());
-    std::vector<std::string> done;
-    int links = 0;
-    while (!todo.empty()) {
-        std::string part = todo.back();
-        todo.pop_back();
-        if (part == "..") {
-            if (!done.empty()) done.pop_back();
-            continue;
-        }
-        fs::path here = root;
-        for (const auto& d : done)
-            here /= d;
-        here /= part;
-        std::error_code ec;
-        if (fs::is_symlink(fs::symlink_status(here, ec)) && ++links < 40) {
-            std::string target = fs::read_symlink(here, ec).string();
-            if (!target.empty() && target[0] == '/') done.clear();
-            auto parts = util::split(target, '/');
-            for (auto it = parts.rbegin(); it != parts.rend(); ++it)
-                if (!it->empty() && *it != ".") todo.push_back(*it);
-            continue;
-        }
-        done.push_back(part);
-    }
-    fs::path out = root;
-    for (const auto& d : done)
-        out /= d;
-    return out;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-// Kernel release -> every number in it: "6.8.0-45-generic" -> {6, 8, 0, 45}.
-std::vector<long> release_numbers(const std::string& release) {
-    std::vector<long> out;
-    long cur = -1;
-    for (char c : release) {
-        if (std::isdigit(static_cast<unsigned char>(c))) {
-            cur = (cur < 0 ? 0 : cur * 10) + (c - '0');
-            if (cur > 1'000'000'000L) cur = 1'000'000'000L;
-        } else if (cur >= 0) {
-            out.push_back(cur);
-            cur = -1;
-        }
-    }
-    if (cur >= 0) out.push_back(cur);
-    return out;
-}
-
-} // namespace
-
-fs::path host(const StepContext& ctx, const std::string& inside) {
-    return resolve(ctx.target.root(), inside);
-}
-
-bool exists(const StepContext& ctx, const std::string& inside) {
-    std::error_code ec;
-    return fs::exists(resolve(ctx.target.root(), inside), ec);
-}
-
-bool is_dir(const StepContext& ctx, const std::string& inside) {
-    std::error_code ec;
-    return fs::is_directory(resolve(ctx.target.root(), inside), ec);
-}
-
-std::string topmost_missing(const StepContext& ctx, const std::string& inside) {
-    std::string missing;
-    for (fs::path p = inside; p.has_relative_path() && !exists(ctx, p.string());
-         p = p.parent_path())
-        missing = p.string();
-    return missing;
-}
-
-bool write_if_changed(const StepContext& ctx, const std::string& inside,
-                      const std::string& content) {
-    if (target::read_in_root(ctx.target.root(), inside) == content) return false;
-    target::write_in_root(ctx.target.root(), inside, content, 0644);
-    return true;
-}
-
-int compare_kernel_releases(const std::string& a, const std::string& b) {
-    auto x = release_numbers(a), y = release_numbers(b);
-    if (x != y) return x < y ? -1 : 1;
-    return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
-}
-
-std::vector<std::string> kernels_at_least(const StepContext& ctx, const std::string& min) {
-    std::vector<std::string> out;
-    fs::path modules = resolve(ctx.target.root(), "/lib/modules");
-    std::error_code ec;
-    if (!fs::is_directory(modules, ec)) return out;
-    auto wanted = recipe::parse_version(min);
-    for (const auto& e : fs::directory_iterator(modules, ec)) {
-        std::string release = e.path().filename().string();
-        auto v = recipe::parse_version(release);
-        if (v.empty() || !fs::is_directory(e.path())) continue;
-        // A kernel is installed when its modules are there, not just a leftover build link.
-        if (!fs::exists(e.path() / "kernel") && !fs::exists(e.path() / "modules.order")) continue;
-        if (min.empty() || recipe::compare_versions(v, wanted) >= 0) out.push_back(release);
-    }
-    std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
-        return compare_kernel_releases(a, b) > 0;
-    });
-    return out;
-}
-
 bool has_headers(const StepContext& ctx, const std::string& kernel) {
-    return is_dir(ctx, "/lib/modules/" + kernel + "/build");
+    return target::is_dir(ctx.target.root(), "/lib/modules/" + kernel + "/build");
 }
 
 KernelCompiler parse_cc_version_text(const std::string& config) {
@@ -176,12 +58,12 @@ std::string ensure_kernel_compiler(StepContext& ctx, const std::string& kernel,
         return "";
     }
     const std::string program = "/usr/bin/" + k.program;
-    if (!exists(ctx, program)) {
+    if (!target::exists(ctx.target.root(), program)) {
         auto installed = ensure_packages(
             ctx, {k.package}, fmt::format("the compiler kernel {} was built with", kernel));
         changes.insert(changes.end(), installed.begin(), installed.end());
     }
-    if (!exists(ctx, program))
+    if (!target::exists(ctx.target.root(), program))
         throw Error(
             fmt::format(
                 "kernel {} was built with {}, but {} is not in the image even after installing {}",
@@ -268,7 +150,7 @@ std::string local_deb822_stanzas(const std::string& text) {
 std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Staging& staging) {
     std::vector<std::string> files = {"/etc/apt/sources.list"};
     std::error_code ec;
-    fs::path parts = resolve(ctx.target.root(), "/etc/apt/sources.list.d");
+    fs::path parts = target::resolve_in_root(ctx.target.root(), "/etc/apt/sources.list.d", true);
     std::vector<std::string> names;
     if (fs::is_directory(parts, ec))
         for (const auto& e : fs::directory_iterator(parts, ec))
@@ -280,7 +162,7 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
     static const std::regex local(R"(^deb(-src)?\s+(\[[^\]]*\]\s+)?file:\S+\s.*$)");
     std::string lines, stanzas;
     for (const auto& f : files) {
-        std::string text = slurp(resolve(ctx.target.root(), f));
+        std::string text = target::read_in_root(ctx.target.root(), f).value_or("");
         if (util::starts_with(fs::path(f).extension().string(), ".sources")) {
             stanzas += local_deb822_stanzas(text);
             continue;
@@ -294,10 +176,10 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
             "hermetic install, but the image has no local (file:) apt source",
             "add the repository with an apt_repo step before this one, or set hermetic: false");
     std::string list = staging.inside() + "/hermetic.list";
-    write_if_changed(ctx, list, "# Local sources only (ccbake hermetic install)\n" + lines);
+    target::write_if_changed(ctx.target.root(), list, "# Local sources only (ccbake hermetic install)\n" + lines);
     auto options = only_sources(ctx, staging, list);
     if (!stanzas.empty())
-        write_if_changed(ctx, staging.inside() + "/hermetic.d/local.sources", stanzas);
+        target::write_if_changed(ctx.target.root(), staging.inside() + "/hermetic.d/local.sources", stanzas);
     return options;
 }
 
@@ -377,29 +259,31 @@ std::atomic<int> staging_counter{0};
 Staging::Staging(const StepContext& ctx) : ctx_(ctx) {
     inside_ = fmt::format("/var/tmp/ccbake-stage-{}-{}", ::getpid(), staging_counter++);
     std::error_code ec;
-    fs::remove_all(resolve(ctx.target.root(), inside_), ec);
+    fs::remove_all(target::resolve_in_root(ctx.target.root(), inside_), ec);
     target::make_dirs_in_root(ctx.target.root(), inside_, 0700);
 }
 
 Staging::~Staging() {
     std::error_code ec;
-    fs::remove_all(resolve(ctx_.target.root(), inside_), ec);
+    fs::remove_all(target::resolve_in_root(ctx_.target.root(), inside_), ec);
 }
 
 std::string Staging::copy_artifact(const std::string& artifact, const std::string& filename) {
     fs::path from = ctx_.artifact(artifact);
     std::string inside = inside_ + "/" + filename;
-    fs::copy_file(from, resolve(ctx_.target.root(), inside), fs::copy_options::overwrite_existing);
+    fs::copy_file(from, target::resolve_in_root(ctx_.target.root(), inside),
+                  fs::copy_options::overwrite_existing);
     return inside;
 }
 
 bool extract_artifact(const StepContext& ctx, const std::string& artifact, const std::string& dest,
                       unsigned strip_components) {
-    if (exists(ctx, dest)) return false;
+    if (target::exists(ctx.target.root(), dest)) return false;
     archive::ExtractOptions o;
     o.strip_components = strip_components;
     o.label = "artifact " + artifact;
-    archive::extract_confined(ctx.artifact(artifact), resolve(ctx.target.root(), dest), o);
+    archive::extract_confined(ctx.artifact(artifact),
+                              target::resolve_in_root(ctx.target.root(), dest, true), o);
     return true;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 // What the installing step kinds (apt, debs, driver, installers, builds, venv, kernel) share:
-// paths in the image, kernels under /lib/modules, dpkg's view of installed packages, apt-get
+// kernel headers and compilers, dpkg's view of installed packages, apt-get
 // runs with the image's own or only its local (file:) sources, and artifacts staged inside
 // the image for the duration of a step. Throws ccbake::Error with a hint on failure.
 #include "steps/context.h"
+#include "target/files.h"
+#include "target/kernels.h"
 
 #include <filesystem>
 #include <map>
@@ -12,25 +14,6 @@
 
 namespace ccbake::steps::install {
 
-// Host path of `inside`, following the image's symlinks within its root.
-std::filesystem::path host(const StepContext& ctx, const std::string& inside);
-// Whether `inside` exists in the image; symlinks resolve inside the image, never on the host.
-bool exists(const StepContext& ctx, const std::string& inside);
-bool is_dir(const StepContext& ctx, const std::string& inside);
-
-// The highest of `inside` and its parents that does not exist in the image ("" when `inside`
-// exists): what to remove so that a failed step leaves none of the folders it created.
-std::string topmost_missing(const StepContext& ctx, const std::string& inside);
-
-// Writes `content` to `inside` (parents created) only when it differs; true when written.
-bool write_if_changed(const StepContext& ctx, const std::string& inside,
-                      const std::string& content);
-
-// Orders kernel releases ("6.8.0-45-generic" < "6.8.0-51-generic"); <0, 0, >0.
-int compare_kernel_releases(const std::string& a, const std::string& b);
-// Kernel releases in the image's /lib/modules that are >= `min` (base.min_kernel style), newest
-// first.
-std::vector<std::string> kernels_at_least(const StepContext& ctx, const std::string& min);
 // Whether the kernel's headers (/lib/modules/KVER/build) are in the image.
 bool has_headers(const StepContext& ctx, const std::string& kernel);
 

@@ -5,7 +5,7 @@
 
 #include "config/jsonc.h"
 #include "steps/context.h"
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -25,8 +25,11 @@ nlohmann::json::json_pointer pointer_of(const std::string& key) {
 
 StepResult apply_json_edit(StepContext& ctx, const recipe::Step& s) {
     const std::string path = text(s.spec, "path");
-    const auto host = resolve_in_root(ctx.target.root(), path, true);
-    auto before = read_text(host);
+    // A link is followed inside the image and its target edited, as an editor in the guest would.
+    const auto root = ctx.target.root();
+    const std::string real =
+        "/" + target::resolve_in_root(root, path, true).lexically_relative(root).string();
+    auto before = target::read_in_root(root, real);
     if (!before)
         throw Error(fmt::format("{} does not exist in the image", path),
                     "install the package that provides it in an earlier step (qcnl: libsgx-dcap-default-qpl)");
@@ -44,13 +47,13 @@ StepResult apply_json_edit(StepContext& ctx, const recipe::Step& s) {
         if (doc.set(ptr, now)) changes.push_back(fmt::format("{}: {} {} -> {}", path, key, old, now));
     }
     if (changes.empty()) return {};
-    struct stat st {};
-    if (::stat(host.c_str(), &st) != 0) throw Error(fmt::format("cannot stat {}", path));
-    WantedFile w;
+    auto st = target::lstat_in_root(root, real);
+    if (!st) throw Error(fmt::format("{} vanished from the image while it was edited", path));
+    target::WantedFile w;
     w.content = doc.text();
-    w.mode = st.st_mode & 07777;
-    w.owner = {st.st_uid, st.st_gid};
-    ensure_file(host, path, w);
+    w.mode = st->st_mode & 07777;
+    w.owner = {st->st_uid, st->st_gid};
+    target::ensure_file(root, real, w);
     return {changes};
 }
 

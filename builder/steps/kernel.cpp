@@ -31,7 +31,7 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
     const std::string min = text(s.spec, "min_version").empty() ? ctx.recipe.base.min_kernel
                                                                 : text(s.spec, "min_version");
     const bool headers = s.spec.value("headers", true);
-    auto kernels = install::kernels_at_least(ctx, min);
+    auto kernels = target::kernels_at_least(ctx.target.root(), min);
     if (kernels.empty()) {
         std::vector<std::string> packages = {text(s.spec, "package")};
         if (headers) packages.push_back(text(s.spec, "headers_package"));
@@ -39,7 +39,7 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
         apt_install(ctx, packages);
         for (auto& c : install::package_changes(before, install::installed_packages(ctx)))
             result.changes.push_back(c);
-        kernels = install::kernels_at_least(ctx, min);
+        kernels = target::kernels_at_least(ctx.target.root(), min);
         if (kernels.empty())
             throw Error(fmt::format("installing {} gave the image no kernel >= {}",
                                     text(s.spec, "package"), min),
@@ -59,15 +59,14 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
     }
     // grub lists the newest kernel first; entry 0 is the newest, which meets the minimum.
     if (s.spec.value("default_boot", true) &&
-        install::write_if_changed(
-            ctx, kGrubDefault,
+        target::write_if_changed(ctx.target.root(), kGrubDefault,
             fmt::format("# Written by ccbake: boot the newest kernel ({} at bake time, "
                         "minimum {}).\nGRUB_DEFAULT=0\n",
                         kernel, min)))
         result.changes.push_back(
             fmt::format("{}: GRUB_DEFAULT=0 (kernel {})", kGrubDefault, kernel));
     if (s.spec.value("block_reboot", true) &&
-        install::write_if_changed(ctx, kNoReboot,
+        target::write_if_changed(ctx.target.root(), kNoReboot,
                                   "// Written by ccbake: in-guest reboot is unsupported on TDX.\n"
                                   "Unattended-Upgrade::Automatic-Reboot \"false\";\n"
                                   "Unattended-Upgrade::Automatic-Reboot-WithUsers \"false\";\n"))

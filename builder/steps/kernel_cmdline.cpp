@@ -1,11 +1,10 @@
 // kernel_cmdline: the arguments grub passes to Linux, written as a grub.d drop-in that wins
 // over Ubuntu's 50-cloudimg-settings.cfg, with swiotlb computed from a size.
-#include "steps/kernel_cmdline.h"
-
+#include "config/cmdline.h"
 #include "config/grub_defaults.h"
 #include "steps/capture.h"
 #include "steps/context.h"
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -18,96 +17,10 @@
 namespace ccbake::steps {
 
 using recipe::FieldType;
-
-std::uint64_t swiotlb_slabs(std::uint64_t bytes) {
-    return bytes / 2048;
-}
-
-std::vector<std::string> split_cmdline(const std::string& line) {
-    std::vector<std::string> out;
-    std::string cur;
-    bool quoted = false, any = false;
-    for (char c : line) {
-        if (c == '"') {
-            quoted = !quoted;
-            cur += c;
-            any = true;
-        } else if (!quoted && std::isspace(static_cast<unsigned char>(c))) {
-            if (any) out.push_back(cur);
-            cur.clear();
-            any = false;
-        } else {
-            cur += c;
-            any = true;
-        }
-    }
-    if (any) out.push_back(cur);
-    return out;
-}
-
-namespace {
-std::string key_of(const std::string& arg) {
-    return arg.substr(0, arg.find('='));
-}
-} // namespace
-
-std::vector<std::string> merge_cmdline(const std::vector<std::string>& existing,
-                                       const std::vector<std::string>& add,
-                                       const std::vector<std::string>& remove) {
-    std::vector<std::string> out;
-    for (const auto& arg : existing) {
-        bool dropped = std::any_of(remove.begin(), remove.end(), [&](const std::string& r) {
-            return r == arg || (r.find('=') == std::string::npos && key_of(arg) == r);
-        });
-        if (!dropped && std::find(out.begin(), out.end(), arg) == out.end()) out.push_back(arg);
-    }
-    for (const auto& arg : add) {
-        if (std::find(out.begin(), out.end(), arg) != out.end()) continue;
-        // Keys that may legitimately repeat (console=) are appended; others replace.
-        bool repeatable = key_of(arg) == "console";
-        auto same = repeatable ? out.end()
-                               : std::find_if(out.begin(), out.end(), [&](const std::string& o) {
-                                     return key_of(o) == key_of(arg);
-                                 });
-        if (same != out.end())
-            *same = arg;
-        else
-            out.push_back(arg);
-    }
-    return out;
-}
-
-std::vector<std::string> grub_cfg_problems(const std::string& grub_cfg,
-                                           const std::vector<std::string>& required,
-                                           const std::vector<std::string>& removed) {
-    std::vector<std::string> out;
-    auto entries = config::grub_linux_entries(grub_cfg);
-    if (entries.empty())
-        out.push_back("it has no Linux entry (is a kernel installed in the image?)");
-    for (const auto& e : entries) {
-        std::string where = fmt::format("line {} ('{}')", e.line, e.title);
-        auto root = std::find_if(e.args.begin(), e.args.end(), [](const std::string& a) {
-            return util::starts_with(a, "root=");
-        });
-        if (root == e.args.end())
-            out.push_back(where + " has no root=");
-        else if (!util::starts_with(*root, "root=UUID="))
-            out.push_back(fmt::format("{} has {}, not root=UUID=...", where, *root));
-        for (const auto& a : e.args)
-            if (a.find("/dev/loop") != std::string::npos)
-                out.push_back(fmt::format(
-                    "{} names a loop device ({}): the image would not boot elsewhere", where, a));
-        if (e.recovery) continue;
-        for (const auto& r : required)
-            if (std::find(e.args.begin(), e.args.end(), r) == e.args.end())
-                out.push_back(fmt::format("{} lacks {}", where, r));
-        for (const auto& r : removed)
-            for (const auto& a : e.args)
-                if (a == r || (r.find('=') == std::string::npos && key_of(a) == r))
-                    out.push_back(fmt::format("{} still has {}", where, a));
-    }
-    return out;
-}
+using config::grub_cfg_problems;
+using config::merge_cmdline;
+using config::split_cmdline;
+using config::swiotlb_slabs;
 
 namespace {
 
@@ -158,7 +71,7 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     const std::string dropin = "/etc/default/grub.d/" + text(s.spec, "dropin");
     const bool with_grub = s.spec.value("update_grub", true);
     std::error_code ec;
-    if (with_grub && !std::filesystem::exists(resolve_in_root(root, "/usr/sbin/update-grub"), ec))
+    if (with_grub && !target::exists(root, "/usr/sbin/update-grub"))
         throw Error("the image has no grub: update-grub is not installed",
                     "install grub (grub-efi-amd64) in an earlier step, or set update_grub: false");
 
@@ -187,9 +100,9 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     // Ubuntu's minimal and KVM cloud images boot without an initramfs (40-force-partuuid.cfg).
     const bool force_partuuid = !before["GRUB_FORCE_PARTUUID"].empty();
 
-    WantedFile w;
+    target::WantedFile w;
     w.content = config::render_grub_dropin(args, force_partuuid);
-    StepResult result{ensure_file(resolve_in_root(root, dropin), dropin, w)};
+    StepResult result{target::ensure_file(root, dropin, w)};
     if (force_partuuid && !result.changes.empty())
         result.changes.push_back("GRUB_FORCE_PARTUUID cleared: the image boots with its initramfs");
 
@@ -219,13 +132,13 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     }
     if (!with_grub) return result;
 
-    auto cfg = read_text(resolve_in_root(root, kGrubCfg));
+    auto cfg = target::read_in_root(root, kGrubCfg);
     auto problems = cfg ? grub_cfg_problems(*cfg, required, removed)
                         : std::vector<std::string>{"it is missing"};
     if (result.changes.empty() && problems.empty()) return result;
     update_grub(ctx);
     result.changes.push_back(std::string("update-grub regenerated ") + kGrubCfg);
-    cfg = read_text(resolve_in_root(root, kGrubCfg));
+    cfg = target::read_in_root(root, kGrubCfg);
     problems = cfg ? grub_cfg_problems(*cfg, required, removed)
                    : std::vector<std::string>{"it is missing"};
     if (!problems.empty()) {

@@ -1,7 +1,8 @@
 // modprobe: a file under /etc/modprobe.d (softdeps, blacklists, options) and, optionally,
 // modules loaded at boot through /etc/modules-load.d.
 #include "steps/context.h"
-#include "steps/image_files.h"
+#include "target/files.h"
+#include "target/kernels.h"
 #include "steps/kinds.h"
 #include "util/strings.h"
 
@@ -29,17 +30,11 @@ std::string render_modprobe(const nlohmann::json& spec) {
     return out;
 }
 
-// Kernels whose initramfs exists in the image: /lib/modules/VERSION with /boot/initrd.img-VERSION.
+// Installed kernels (target/kernels.h) that have an initramfs (/boot/initrd.img-VERSION).
 std::vector<std::string> kernels_with_initramfs(const std::filesystem::path& root) {
     std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e :
-         std::filesystem::directory_iterator(resolve_in_root(root, "/lib/modules", true), ec)) {
-        std::string v = e.path().filename().string();
-        if (std::filesystem::exists(resolve_in_root(root, "/boot/initrd.img-" + v, true), ec))
-            out.push_back(v);
-    }
-    std::sort(out.begin(), out.end());
+    for (const auto& k : target::installed_kernels(root))
+        if (target::exists(root, "/boot/initrd.img-" + k)) out.push_back(k);
     return out;
 }
 
@@ -47,22 +42,20 @@ StepResult apply_modprobe(StepContext& ctx, const recipe::Step& s) {
     const auto root = ctx.target.root();
     const std::string file = text(s.spec, "file");
     std::vector<std::string> changes;
-    WantedFile conf;
+    target::WantedFile conf;
     conf.content = render_modprobe(s.spec);
-    changes = ensure_file(resolve_in_root(root, "/etc/modprobe.d/" + file),
-                          "/etc/modprobe.d/" + file, conf);
+    changes = target::ensure_file(root, "/etc/modprobe.d/" + file, conf);
     if (!texts(s.spec, "load").empty()) {
-        WantedFile load;
+        target::WantedFile load;
         load.content = "# Written by ccbake: modules loaded at boot.\n" +
                        util::join(texts(s.spec, "load"), "\n") + "\n";
-        auto more = ensure_file(resolve_in_root(root, "/etc/modules-load.d/" + file),
-                                "/etc/modules-load.d/" + file, load);
+        auto more = target::ensure_file(root, "/etc/modules-load.d/" + file, load);
         changes.insert(changes.end(), more.begin(), more.end());
     }
     // The initramfs carries its own copy of modprobe.d: refresh it, but only when a file changed.
     std::error_code ec;
     if (changes.empty() ||
-        !std::filesystem::exists(resolve_in_root(root, "/usr/sbin/update-initramfs", true), ec))
+        !target::exists(root, "/usr/sbin/update-initramfs"))
         return {changes};
     for (const auto& k : kernels_with_initramfs(root)) {
         ctx.progress("update-initramfs -u -k " + k);

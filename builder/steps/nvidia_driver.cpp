@@ -22,14 +22,14 @@ const char* kInstallerLog = "/var/log/nvidia-installer.log";
 std::string target_kernel(const StepContext& ctx, const recipe::Step& s) {
     const std::string wanted = text(s.spec, "kernel");
     if (wanted != "auto") {
-        if (!install::is_dir(ctx, "/lib/modules/" + wanted))
+        if (!target::is_dir(ctx.target.root(), "/lib/modules/" + wanted))
             throw Error(
                 fmt::format("kernel {} is not installed in the image (/lib/modules/{} is missing)",
                             wanted, wanted),
                 "install it first (a kernel step), or set kernel: auto");
         return wanted;
     }
-    auto kernels = install::kernels_at_least(ctx, ctx.recipe.base.min_kernel);
+    auto kernels = target::kernels_at_least(ctx.target.root(), ctx.recipe.base.min_kernel);
     if (kernels.empty())
         throw Error(fmt::format("the image has no kernel >= {} to build the NVIDIA modules for",
                                 ctx.recipe.base.min_kernel),
@@ -40,7 +40,7 @@ std::string target_kernel(const StepContext& ctx, const recipe::Step& s) {
 bool module_installed(const StepContext& ctx, const std::string& kernel) {
     for (const char* dir : {"updates/dkms", "kernel/drivers/video", "extra", "updates"})
         for (const char* ext : {"", ".xz", ".zst", ".gz"})
-            if (install::exists(ctx,
+            if (target::exists(ctx.target.root(),
                                 fmt::format("/lib/modules/{}/{}/nvidia.ko{}", kernel, dir, ext)))
                 return true;
     return false;
@@ -48,12 +48,11 @@ bool module_installed(const StepContext& ctx, const std::string& kernel) {
 
 // dkms keeps what it built and installed under /var/lib/dkms/MODULE/VERSION/KERNEL.
 bool dkms_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
-    return install::is_dir(
-        ctx, fmt::format("/var/lib/dkms/nvidia/{}/{}", text(s.spec, "version"), kernel));
+    return target::is_dir(ctx.target.root(), fmt::format("/var/lib/dkms/nvidia/{}/{}", text(s.spec, "version"), kernel));
 }
 
 bool driver_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
-    return install::exists(ctx, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." +
+    return target::exists(ctx.target.root(), "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." +
                                     text(s.spec, "version")) &&
            module_installed(ctx, kernel);
 }
@@ -99,7 +98,7 @@ void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& k
     // What the installer printed (option errors come before its log is written), then its log.
     const std::string printed = util::file_tail(ctx.log, 4);
     if (!printed.empty()) e.add_context("installer output:\n    " + indent_lines(printed));
-    std::string log = util::file_tail(install::host(ctx, kInstallerLog), 15);
+    std::string log = util::file_tail(target::resolve_in_root(ctx.target.root(), kInstallerLog), 15);
     if (!log.empty()) {
         std::ofstream(ctx.log, std::ios::app) << "\n--- " << kInstallerLog << " ---\n"
                                               << log << "\n";
@@ -146,20 +145,19 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
         result.changes.insert(result.changes.end(), setup.begin(), setup.end());
     }
     if (s.spec.value("blacklist_nouveau", true) &&
-        install::write_if_changed(ctx, "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
+        target::write_if_changed(ctx.target.root(), "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
                                   "# Written by ccbake: the NVIDIA driver needs nouveau unloaded.\n"
                                   "blacklist nouveau\noptions nouveau modeset=0\n"))
         result.changes.push_back(
             "/etc/modprobe.d/nvidia-blacklist-nouveau.conf: blacklist nouveau");
     if (s.spec.value("lkca", true) &&
-        install::write_if_changed(
-            ctx, "/etc/modprobe.d/nvidia-lkca.conf",
+        target::write_if_changed(ctx.target.root(), "/etc/modprobe.d/nvidia-lkca.conf",
             "# Written by ccbake: LKCA (confidential computing) needs these crypto modules\n"
             "# before nvidia.\nsoftdep nvidia pre: ecdsa_generic ecdh\n"))
         result.changes.push_back(
             "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
     if (s.spec.value("update_initramfs", true) && !result.changes.empty()) {
-        const bool exists = install::exists(ctx, "/boot/initrd.img-" + kernel);
+        const bool exists = target::exists(ctx.target.root(), "/boot/initrd.img-" + kernel);
         ctx.run_or_fail({"update-initramfs", exists ? "-u" : "-c", "-k", kernel},
                         fmt::format("update-initramfs failed for kernel {}", kernel));
         result.changes.push_back(

@@ -24,13 +24,13 @@ std::vector<std::string> pip_source_options(StepContext& ctx, const recipe::Step
         archive::ExtractOptions x;
         x.label = "artifact " + text(s.spec, "wheelhouse");
         archive::extract_confined(ctx.artifact(text(s.spec, "wheelhouse")),
-                                  install::host(ctx, staging.inside() + "/wheels"), x);
+                                  target::resolve_in_root(ctx.target.root(), staging.inside() + "/wheels"), x);
         for (const char* a : {"--no-index", "--find-links"})
             argv.push_back(a);
         argv.push_back(staging.inside() + "/wheels");
         // A wheelhouse archive may keep its wheels in one top folder.
         for (const auto& e :
-             std::filesystem::directory_iterator(install::host(ctx, staging.inside() + "/wheels")))
+             std::filesystem::directory_iterator(target::resolve_in_root(ctx.target.root(), staging.inside() + "/wheels")))
             if (e.is_directory()) {
                 argv.push_back("--find-links");
                 argv.push_back(staging.inside() + "/wheels/" + e.path().filename().string());
@@ -97,19 +97,18 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         targets.push_back(util::starts_with(i, "./") ? extract_to + "/" + i.substr(2) : i);
     // What is installed is recorded in the venv, so a second apply knows it is done.
     const std::string wanted = fmt::format("{}\n{}\n", s.hash, util::join(targets, "\n"));
-    if (install::exists(ctx, venv + "/bin/python")) {
-        std::ifstream in(install::host(ctx, stamp), std::ios::binary);
-        if (std::string(std::istreambuf_iterator<char>(in), {}) == wanted) return {};
+    if (target::exists(ctx.target.root(), venv + "/bin/python")) {
+        if (target::read_in_root(ctx.target.root(), stamp) == wanted) return {};
     }
     // Folders this run creates, parents included, so a failure removes all of them.
-    const std::string new_venv_dir = install::topmost_missing(ctx, venv);
-    const std::string new_src_dir = install::topmost_missing(ctx, extract_to);
+    const std::string new_venv_dir = target::topmost_missing(ctx.target.root(), venv);
+    const std::string new_src_dir = target::topmost_missing(ctx.target.root(), extract_to);
     const bool extracted = s.spec.contains("artifact") &&
                            install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
     if (extracted)
         result.changes.push_back(
             fmt::format("extracted {} to {}", text(s.spec, "artifact"), extract_to));
-    const bool created = !install::exists(ctx, venv + "/bin/python");
+    const bool created = !target::exists(ctx.target.root(), venv + "/bin/python");
     try {
         if (created) {
             for (auto& c : ensure_venv_module(ctx, text(s.spec, "python")))
@@ -124,13 +123,13 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         std::error_code ec;
         if (created)
             std::filesystem::remove_all(
-                install::host(ctx, new_venv_dir.empty() ? venv : new_venv_dir), ec);
+                target::resolve_in_root(ctx.target.root(), new_venv_dir.empty() ? venv : new_venv_dir), ec);
         if (extracted)
             std::filesystem::remove_all(
-                install::host(ctx, new_src_dir.empty() ? extract_to : new_src_dir), ec);
+                target::resolve_in_root(ctx.target.root(), new_src_dir.empty() ? extract_to : new_src_dir), ec);
         throw;
     }
-    install::write_if_changed(ctx, stamp, wanted);
+    target::write_if_changed(ctx.target.root(), stamp, wanted);
     result.changes.push_back(
         fmt::format("pip installed {} into {}", util::join(texts(s.spec, "install"), " "), venv));
     return result;

@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 
 #include "steps/context.h"
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -14,8 +14,7 @@ using recipe::FieldType;
 namespace {
 
 bool exists_in_image(const StepContext& ctx, const std::string& inside) {
-    std::error_code ec;
-    return std::filesystem::exists(std::filesystem::symlink_status(resolve_in_root(ctx.target.root(), inside), ec));
+    return target::lstat_in_root(ctx.target.root(), inside).has_value();
 }
 
 // Gives the target the host's DNS only while the command runs, whatever happens.

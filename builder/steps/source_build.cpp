@@ -31,10 +31,10 @@ std::vector<std::string> make_argv(const recipe::Step& s, const nlohmann::json& 
 
 void build(StepContext& ctx, const recipe::Step& s, StepResult& result) {
     const std::string dir = text(s.spec, "dir"), creates = text(s.spec, "creates");
-    if (!install::is_dir(ctx, dir))
+    if (!target::is_dir(ctx.target.root(), dir))
         throw Error(fmt::format("the build directory {} does not exist in the image", dir),
                     "check 'dir' (the package or archive that provides it must come first)");
-    if (s.spec.contains("env_file") && !install::exists(ctx, text(s.spec, "env_file")))
+    if (s.spec.contains("env_file") && !target::exists(ctx.target.root(), text(s.spec, "env_file")))
         throw Error(fmt::format("the environment file {} does not exist in the image",
                                 text(s.spec, "env_file")),
                     "install what provides it first (e.g. the SGX SDK's vendor_installer step)");
@@ -64,7 +64,7 @@ void build(StepContext& ctx, const recipe::Step& s, StepResult& result) {
         ctx.run_or_fail(argv, fmt::format("`{}` failed in {}", util::join(shown, " "), dir), o);
         result.changes.push_back(fmt::format("ran {} in {}", util::join(shown, " "), dir));
     }
-    if (!creates.empty() && !install::exists(ctx, creates))
+    if (!creates.empty() && !target::exists(ctx.target.root(), creates))
         throw Error(fmt::format("the build in {} finished but did not create {}", dir, creates),
                     "check the make targets and arguments, or fix 'creates'");
 }
@@ -72,18 +72,18 @@ void build(StepContext& ctx, const recipe::Step& s, StepResult& result) {
 StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
     StepResult result;
     const std::string creates = text(s.spec, "creates");
-    if (!creates.empty() && install::exists(ctx, creates)) return {};
+    if (!creates.empty() && target::exists(ctx.target.root(), creates)) return {};
     // Folders this run creates, parents included, go again when it fails.
     const std::string extract_to = text(s.spec, "extract_to");
     const std::string new_dir =
-        s.spec.contains("artifact") ? install::topmost_missing(ctx, extract_to) : "";
+        s.spec.contains("artifact") ? target::topmost_missing(ctx.target.root(), extract_to) : "";
     bool extracted = false;
     try {
         extracted = s.spec.contains("artifact") &&
                     install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
     } catch (...) {
         std::error_code ec;
-        if (!new_dir.empty()) std::filesystem::remove_all(install::host(ctx, new_dir), ec);
+        if (!new_dir.empty()) std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
         throw;
     }
     if (extracted)
@@ -95,7 +95,7 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
         // A tree unpacked by this run goes again, so the image is left as the step found it.
         std::error_code ec;
         if (extracted)
-            std::filesystem::remove_all(install::host(ctx, new_dir.empty() ? extract_to : new_dir),
+            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir.empty() ? extract_to : new_dir),
                                         ec);
         throw;
     }

@@ -3,7 +3,7 @@
 #include "config/systemd_units.h"
 #include "steps/capture.h"
 #include "steps/context.h"
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -110,7 +110,7 @@ std::string image_cycle(const std::filesystem::path& root, const std::vector<std
     for (const auto& dir : config::system_unit_paths()) {
         std::error_code ec;
         for (const auto& e :
-             std::filesystem::directory_iterator(resolve_in_root(root, dir, true), ec)) {
+             std::filesystem::directory_iterator(target::resolve_in_root(root, dir, true), ec)) {
             std::string n = e.path().filename().string();
             if (std::regex_match(n, unit_file) && n.find('@') == std::string::npos) all.insert(n);
         }
@@ -257,7 +257,7 @@ bool corrected_earlier(StepContext& ctx, const std::string& warning) {
     const std::string unit = m[1].str(), key = m[4].str();
     const int line = std::stoi(m[3].str());
     auto dropin =
-        read_text(resolve_in_root(ctx.target.root(), unit_dir(unit) + ".d/" + kDropinName, true));
+        target::read_in_root(ctx.target.root(), unit_dir(unit) + ".d/" + kDropinName);
     if (!dropin || dropin->find("under [Install]") == std::string::npos) return false;
     for (const auto& k : config::load_unit_ordering(ctx.target.root(), unit).misplaced)
         if (k.line == line && k.key == key) return true;
@@ -318,10 +318,10 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
     std::vector<std::string> verify;
     for (const auto& u : s.spec["units"]) {
         std::string inside = unit_dir(text(u, "name"));
-        WantedFile w;
+        target::WantedFile w;
         w.content = text(u, "content");
         if (!w.content->empty() && w.content->back() != '\n') *w.content += '\n';
-        add_unique(changes, ensure_file(resolve_in_root(root, inside), inside, w));
+        add_unique(changes, target::ensure_file(root, inside, w));
         verify.push_back(text(u, "name"));
     }
     // Every unit the step touches or names; one with ordering keys under [Install] gets a
@@ -361,9 +361,9 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
                 "{}:{}: {}= under [Install] is ignored by systemd; ordered in [Unit] by {}", m.file,
                 m.line, m.key, kDropinName));
         std::string inside = unit_dir(d.unit) + ".d/" + kDropinName;
-        WantedFile w;
+        target::WantedFile w;
         w.content = render_dropin(d);
-        auto wrote = ensure_file(resolve_in_root(root, inside), inside, w);
+        auto wrote = target::ensure_file(root, inside, w);
         add_unique(changes, wrote);
         // The journal and manifest record the correction, not only the file.
         if (!wrote.empty())

@@ -15,11 +15,11 @@ namespace {
 
 StepResult apply_vendor_installer(StepContext& ctx, const recipe::Step& s) {
     const std::string creates = text(s.spec, "creates"), artifact = text(s.spec, "artifact");
-    if (install::exists(ctx, creates)) return {};
+    if (target::exists(ctx.target.root(), creates)) return {};
     install::Staging staging(ctx);
     const auto* art = ctx.recipe.artifact(artifact);
     std::string file = staging.copy_artifact(artifact, art && !art->filename.empty() ? art->filename : "installer");
-    std::filesystem::permissions(install::host(ctx, file), std::filesystem::perms::owner_all);
+    std::filesystem::permissions(target::resolve_in_root(ctx.target.root(), file), std::filesystem::perms::owner_all);
     std::vector<std::string> argv = {file};
     for (const auto& a : texts(s.spec, "args")) argv.push_back(a);
     util::RunOptions o;
@@ -31,7 +31,7 @@ StepResult apply_vendor_installer(StepContext& ctx, const recipe::Step& s) {
     o.timeout = std::chrono::seconds(3600);
     ctx.progress("running " + artifact);
     ctx.run_or_fail(argv, fmt::format("the installer {} failed", artifact), o);
-    if (!install::exists(ctx, creates))
+    if (!target::exists(ctx.target.root(), creates))
         throw Error(fmt::format("the installer {} exited 0 but did not create {}", artifact, creates),
                     "check 'args' and 'answers' (the installer may have installed elsewhere), or fix 'creates'");
     std::vector<std::string> shown = {artifact};

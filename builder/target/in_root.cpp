@@ -200,18 +200,6 @@ fs::path resolve(const fs::path& root, const Root& r, const std::string& inside,
     return base / p.name;
 }
 
-void write_all(int fd, const std::string& content, const std::string& inside) {
-    const char* data = content.data();
-    size_t left = content.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, data, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("write", inside, errno);
-        data += n;
-        left -= static_cast<size_t>(n);
-    }
-}
-
 } // namespace
 
 fs::path resolve_in_root(const fs::path& root, const std::string& inside, bool follow_last) {
@@ -238,24 +226,19 @@ Fd make_dirs_in_root(const fs::path& root, const std::string& inside, mode_t mod
     return std::move(walk_dirs(r, split_path(inside), true, mode, inside).dir);
 }
 
-void write_in_root(const fs::path& root, const std::string& inside, const std::string& content,
-                   mode_t mode) {
+void replace_in_root(const fs::path& root, const std::string& inside, mode_t mode,
+                     const std::function<void(util::AtomicFile&)>& fill) {
     Root r(root);
     Parent p = parent_of(r, inside, true);
-    int dir = p.walk.dir.get();
-    const std::string tmp = "." + p.name + ".ccbake-new";
-    ::unlinkat(dir, tmp.c_str(), 0);
-    Fd f(::openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!f) fail("create", inside, errno);
-    try {
-        write_all(f.get(), content, inside);
-        if (::fchmod(f.get(), mode) != 0 || ::fsync(f.get()) != 0) fail("write", inside, errno);
-        if (::renameat(dir, tmp.c_str(), dir, p.name.c_str()) != 0)
-            fail("move into place", inside, errno);
-    } catch (...) {
-        ::unlinkat(dir, tmp.c_str(), 0);
-        throw;
-    }
+    // The parent is an O_PATH descriptor: *at() calls work on it, fsync does not (ignored).
+    util::AtomicFile f(p.walk.dir.get(), p.name, mode, inside + " in the image");
+    fill(f);
+    f.commit();
+}
+
+void write_in_root(const fs::path& root, const std::string& inside, const std::string& content,
+                   mode_t mode) {
+    replace_in_root(root, inside, mode, [&](util::AtomicFile& f) { f.write(content); });
 }
 
 std::optional<std::string> read_in_root(const fs::path& root, const std::string& inside) {

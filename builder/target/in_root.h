@@ -5,7 +5,10 @@
 // handled with *at() calls on the resolved parent, which do not follow it. Every host-side write,
 // rename, removal, device node, link and mount point ccbake makes in a target goes through here
 // (DESIGN.md, rule 8). Throws ccbake::Error.
+#include "util/file.h"
+
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <sys/stat.h>
@@ -54,8 +57,12 @@ Fd open_in_root(const std::filesystem::path& root, const std::string& inside, bo
 Fd make_dirs_in_root(const std::filesystem::path& root, const std::string& inside,
                      mode_t mode = 0755);
 
-// Writes `content` to `inside` atomically (a temporary file beside it, fsync, renameat): the
-// path is replaced, never written through, even when it is a symlink. Parents are created.
+// Replaces `inside` atomically with what `fill` writes into a util::AtomicFile in its resolved
+// parent directory (created when missing): the path is replaced, never written through, even
+// when it is a symlink.
+void replace_in_root(const std::filesystem::path& root, const std::string& inside, mode_t mode,
+                     const std::function<void(util::AtomicFile&)>& fill);
+// replace_in_root with `content`.
 void write_in_root(const std::filesystem::path& root, const std::string& inside,
                    const std::string& content, mode_t mode = 0644);
 

@@ -8,7 +8,7 @@
 #include "image/gpt.h"
 #include "recipe/diagnostics.h"
 #include "recipe/recipe.h"
-#include "steps/kernel_cmdline.h"
+#include "config/cmdline.h"
 #include "util/error.h"
 
 #include <algorithm>
@@ -131,7 +131,7 @@ int jsonc(const std::uint8_t* data, std::size_t size) {
 // grub: the drop-in's own output read back, the evaluated defaults, grub.cfg's linux lines.
 int grub(const std::uint8_t* data, std::size_t size) {
     std::string text = text_of(data, size);
-    auto args = steps::split_cmdline(text);
+    auto args = config::split_cmdline(text);
     for (const auto& a : args)
         fuzz_assert(!a.empty(), "an empty argument from split_cmdline");
     (void)config::parse_grub_eval(text);

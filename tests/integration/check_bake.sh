@@ -10,7 +10,7 @@ root="$work/root"
 # systemd-analyze can resolve multi-user.target and friends inside --root.
 mkdir -p "$root"/{etc,usr/bin,bin,dev,proc,sys,boot,lib/modules/6.1.0-41-amd64,usr/lib/systemd}
 printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' >"$root/etc/os-release"
-touch "$root/boot/vmlinuz-6.1.0-41-amd64"
+touch "$root/boot/vmlinuz-6.1.0-41-amd64" "$root/lib/modules/6.1.0-41-amd64/modules.order"
 cp -a /lib/systemd/system "$root/usr/lib/systemd/"
 recipe="$CCBAKE_SRC/tests/fixtures/check/guest-check-rootfs.yaml"
 

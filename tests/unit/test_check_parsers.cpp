@@ -1,5 +1,6 @@
 #include "check/parse_dcap.h"
 #include "check/parse_kernel.h"
+#include "util/kernel_release.h"
 #include "check/parse_nvidia.h"
 #include "check_fixture.h"
 
@@ -66,10 +67,12 @@ TEST_CASE("command line: swiotlb= counts 2 KiB slabs; the last one wins; force a
 }
 
 TEST_CASE("kernel releases compare by their numbers") {
-    CHECK(compare_versions(*release_numbers("6.8.0-1028-intel"), *release_numbers("6.6.0")) > 0);
-    CHECK(compare_versions(*release_numbers("5.15.0-125-generic"), *release_numbers("6.6.0")) < 0);
-    CHECK(compare_versions(*release_numbers("6.6"), *release_numbers("6.6.0")) == 0);
-    CHECK(!release_numbers("linux"));
+    CHECK(ccbake::util::compare_kernel_releases("6.8.0-1028-intel", "6.6.0") > 0);
+    CHECK(ccbake::util::compare_kernel_releases("5.15.0-125-generic", "6.6.0") < 0);
+    CHECK(ccbake::util::compare_kernel_releases("6.6", "6.6.0") == 0);
+    CHECK(ccbake::util::compare_kernel_releases("6.8.0-45-generic", "6.8.0-40-generic") > 0);
+    CHECK(ccbake::util::compare_kernel_releases("6.1.0-amd64", "6.1.0-1-amd64") < 0);
+    CHECK(!ccbake::util::is_kernel_release("linux"));
 }
 
 TEST_CASE("nvidia-smi -L: GPU lines are counted, 8 and 7 of 8") {

@@ -1,4 +1,4 @@
-#include "steps/image_files.h"
+#include "target/files.h"
 #include "test_steps_config_fixture.h"
 
 #include <doctest/doctest.h>
@@ -91,15 +91,15 @@ TEST_CASE("run: argv with env and cwd; network only while it runs; creates marks
                  {"cwd", "/opt/src"},
                  {"network", true},
                  {"creates", "/opt/done"}};
-    h.target.answer = [&](const std::vector<std::string>&) {
+    h.target.handler = [&](const std::vector<std::string>&, const ccbake::util::RunOptions&) {
         h.root.write("/opt/done", "");
         return ccbake::util::RunResult{0, false, "", ""};
     };
     auto r = h.apply("run", spec);
     REQUIRE(h.target.calls.size() == 1);
     CHECK(h.target.calls[0] == std::vector<std::string>{"make", "-C", "x"});
-    CHECK(h.target.last_options.env.at("SGX_DEBUG") == "1");
-    CHECK(h.target.last_options.cwd == "/opt/src");
+    CHECK(h.target.options.back().env.at("SGX_DEBUG") == "1");
+    CHECK(h.target.options.back().cwd == "/opt/src");
     CHECK(h.target.network_during == std::vector<bool>{true});
     CHECK(h.target.network_toggles == std::vector<bool>{true, false});
     CHECK(r.changes.size() == 1);
@@ -111,14 +111,14 @@ TEST_CASE("run: argv with env and cwd; network only while it runs; creates marks
 TEST_CASE(
     "run: a failure names the command and restores the network; a missing marker is an error") {
     StepHarness h;
-    h.target.answer = [](const std::vector<std::string>&) {
+    h.target.handler = [](const std::vector<std::string>&, const ccbake::util::RunOptions&) {
         return ccbake::util::RunResult{2, false, "", "boom"};
     };
     CHECK_THROWS_WITH(
         h.apply("run", {{"argv", {"false", "--flag"}}, {"env", json::object()}, {"network", true}}),
         doctest::Contains("false failed"));
     CHECK(h.target.network == false);
-    h.target.answer = nullptr;
+    h.target.handler = nullptr;
     CHECK_THROWS_WITH(
         h.apply("run", {{"argv", {"true"}}, {"env", json::object()}, {"creates", "/never"}}),
         doctest::Contains("did not create /never"));
@@ -129,7 +129,7 @@ TEST_CASE("resolve_in_root: relative and absolute links, .. never leaves the roo
     std::filesystem::create_directories(r.path("/usr/lib"));
     std::filesystem::create_symlink("usr/lib", r.path("/lib"));
     std::filesystem::create_symlink("/usr/lib", r.path("/etc/libdir"));
-    using ccbake::steps::resolve_in_root;
+    using ccbake::target::resolve_in_root;
     CHECK(resolve_in_root(r.dir, "/lib/x") == r.path("/usr/lib/x"));
     CHECK(resolve_in_root(r.dir, "/etc/libdir/y") == r.path("/usr/lib/y"));
     CHECK(resolve_in_root(r.dir, "/../../etc/z") == r.path("/etc/z"));

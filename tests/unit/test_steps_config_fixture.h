@@ -2,6 +2,7 @@
 // A scratch image root and a fake Target for step tests: commands are recorded and answered
 // by a callback instead of running in a chroot.
 #include "recipe/recipe.h"
+#include "fake_target.h"
 #include "steps/context.h"
 #include "steps/step.h"
 
@@ -40,35 +41,7 @@ struct ScratchRoot {
     }
 };
 
-class FakeTarget : public steps::Target {
-  public:
-    explicit FakeTarget(std::filesystem::path root) : root_(std::move(root)) {}
-    std::filesystem::path root() const override { return root_; }
-    util::RunResult run(const std::vector<std::string>& argv,
-                        const util::RunOptions& options) override {
-        calls.push_back(argv);
-        last_options = options;
-        network_during.push_back(network);
-        util::RunResult r;
-        r.exit_code = 0;
-        if (answer) r = answer(argv);
-        return r;
-    }
-    void set_network(bool on) override {
-        network = on;
-        network_toggles.push_back(on);
-    }
-
-    std::function<util::RunResult(const std::vector<std::string>&)> answer;
-    std::vector<std::vector<std::string>> calls;
-    std::vector<bool> network_during;
-    std::vector<bool> network_toggles;
-    util::RunOptions last_options;
-    bool network = false;
-
-  private:
-    std::filesystem::path root_;
-};
+using testing::FakeTarget;
 
 struct StepHarness {
     ScratchRoot root;

@@ -1,5 +1,5 @@
 #include "config/grub_defaults.h"
-#include "steps/kernel_cmdline.h"
+#include "config/cmdline.h"
 #include "test_steps_config_fixture.h"
 #include "util/process.h"
 
@@ -17,7 +17,7 @@ const char* kVendorLine = "console=tty1 console=ttyS0 console=hvc0 iommu=pt nocc
 // Runs the grub-defaults script on the host with the image paths mapped into the scratch root:
 // what a chroot would do, without needing one.
 void answer_on_host(StepHarness& h) {
-    h.target.answer = [&h](const std::vector<std::string>& argv) {
+    h.target.handler = [&h](const std::vector<std::string>& argv, const ccbake::util::RunOptions&) {
         std::vector<std::string> mapped = argv;
         for (size_t i = 4; i < mapped.size(); ++i)
             mapped[i] = h.root.path(mapped[i]).string();
@@ -83,7 +83,7 @@ TEST_CASE("kernel_cmdline: wins over 50-cloudimg-settings.cfg, keeps its argumen
     answer_on_host(h);
     ubuntu_like_tree(h);
     auto s = spec({{"swiotlb", 4ull << 30},
-                   {"add", ccbake::steps::split_cmdline(kVendorLine)},
+                   {"add", ccbake::config::split_cmdline(kVendorLine)},
                    {"remove", {"quiet"}}});
     auto r = h.apply("kernel_cmdline", s);
     REQUIRE(r.changes.size() == 1);
@@ -127,15 +127,15 @@ TEST_CASE("grub.cfg check: every entry by UUID, arguments on all but recovery en
         "\tmenuentry 'Debian GNU/Linux, with Linux 6.1.0-56-amd64 (recovery mode)' {\n"
         "\t\tlinux\t/boot/vmlinuz-6.1.0-56-amd64 root=/dev/loop0p2 ro single\n\t}\n"
         "}\n";
-    auto p = ccbake::steps::grub_cfg_problems(cfg, {"iommu=pt", "swiotlb=2097152"}, {"quiet"});
+    auto p = ccbake::config::grub_cfg_problems(cfg, {"iommu=pt", "swiotlb=2097152"}, {"quiet"});
     REQUIRE(p.size() == 3);
     CHECK(p[0] == "line 9 ('Debian GNU/Linux, with Linux 6.1.0-56-amd64') lacks swiotlb=2097152");
     CHECK(p[1].find("root=/dev/loop0p2, not root=UUID=") != std::string::npos);
     CHECK(p[2].find("names a loop device") != std::string::npos);
-    CHECK(ccbake::steps::grub_cfg_problems("menuentry 'x' {\n}\n", {}, {})
+    CHECK(ccbake::config::grub_cfg_problems("menuentry 'x' {\n}\n", {}, {})
               .front()
               .find("no Linux entry") != std::string::npos);
-    CHECK(ccbake::steps::grub_cfg_problems(
+    CHECK(ccbake::config::grub_cfg_problems(
               "menuentry 'x' {\n linux /vmlinuz root=UUID=1 quiet\n}\n", {}, {"quiet"})
               .front()
               .find("still has quiet") != std::string::npos);

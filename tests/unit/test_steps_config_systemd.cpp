@@ -30,7 +30,7 @@ json spec(json extra) {
 
 // systemctl as the fake target answers it: every unit is "disabled" until enabled.
 void fake_systemctl(StepHarness& h, std::vector<std::string>& enabled) {
-    h.target.answer = [&](const std::vector<std::string>& argv) {
+    h.target.handler = [&](const std::vector<std::string>& argv, const ccbake::util::RunOptions&) {
         ccbake::util::RunResult r{0, false, "", ""};
         if (argv.size() == 3 && argv[1] == "is-enabled") {
             bool on = std::find(enabled.begin(), enabled.end(), argv[2]) != enabled.end();
@@ -148,7 +148,7 @@ TEST_CASE("systemd: a drop-in that resets the order is caught; a static unit can
         h.apply("systemd",
                 spec({{"ordering", {{{"unit", "a.service"}, {"after", {"b.service"}}}}}})),
         doctest::Contains("systemd would not start b.service before a.service"));
-    h.target.answer = [](const std::vector<std::string>&) {
+    h.target.handler = [](const std::vector<std::string>&, const ccbake::util::RunOptions&) {
         return ccbake::util::RunResult{0, false, "static\n", ""};
     };
     CHECK_THROWS_WITH(h.apply("systemd", spec({{"enable", {"x.service"}}})),
@@ -157,7 +157,7 @@ TEST_CASE("systemd: a drop-in that resets the order is caught; a static unit can
 
 TEST_CASE("systemd: verify warnings fail the step even though systemd-analyze exits 0") {
     StepHarness h;
-    h.target.answer = [](const std::vector<std::string>& argv) {
+    h.target.handler = [](const std::vector<std::string>& argv, const ccbake::util::RunOptions&) {
         ccbake::util::RunResult r{0, false, "", ""};
         if (argv[0] == "systemd-analyze")
             r.output = "/etc/systemd/system/x.service:3: Unknown key name 'ExecStrat' in section "
@@ -174,8 +174,11 @@ TEST_CASE("systemd: verify warnings fail the step even though systemd-analyze ex
 TEST_CASE("modprobe: the file, then the initramfs of each kernel, only when the file changed") {
     StepHarness h;
     h.root.write("/usr/sbin/update-initramfs", "");
-    std::filesystem::create_directories(h.root.path("/lib/modules/6.8.0-1-generic"));
-    std::filesystem::create_directories(h.root.path("/lib/modules/6.1.0-2-old")); // no initramfs
+    for (const char* k : {"6.8.0-1-generic", "6.1.0-2-old"}) { // an installed kernel each
+        h.root.write(std::string("/boot/vmlinuz-") + k, "");
+        h.root.write(std::string("/lib/modules/") + k + "/modules.order", "");
+    }
+    h.root.write("/boot/initrd.img-6.1.0-2-old-unrelated", ""); // 6.1.0-2-old has none
     h.root.write("/boot/initrd.img-6.8.0-1-generic", "");
     json s = {{"file", "nvidia-lkca.conf"},
               {"softdeps", {{{"module", "nvidia"}, {"pre", {"ecdsa_generic", "ecdh"}}}}},

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "steps/kernel_cmdline.h"
+#include "config/cmdline.h"
 #include "util/size.h"
 
 using ccbake::util::parse_size;
@@ -22,6 +22,6 @@ TEST_CASE("nonsense sizes are refused with a reason") {
 }
 
 TEST_CASE("swiotlb counts 2 KiB slabs: MiB x 512") {
-    CHECK(ccbake::steps::swiotlb_slabs(4ull << 30) == 2097152);
-    CHECK(ccbake::steps::swiotlb_slabs(1ull << 30) == 524288);
+    CHECK(ccbake::config::swiotlb_slabs(4ull << 30) == 2097152);
+    CHECK(ccbake::config::swiotlb_slabs(1ull << 30) == 524288);
 }

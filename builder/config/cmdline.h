@@ -1,10 +1,11 @@
 #pragma once
-// Kernel command line arithmetic shared by the kernel_cmdline step, plan and the guest check.
+// The kernel command line as text: swiotlb arithmetic, splitting and merging arguments, and
+// what a generated grub.cfg must carry. Shared by the kernel_cmdline step and the post-checks.
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace ccbake::steps {
+namespace ccbake::config {
 
 // swiotlb= counts 2 KiB slabs: MiB x 512 (4 GiB -> 2097152).
 std::uint64_t swiotlb_slabs(std::uint64_t bytes);
@@ -26,4 +27,4 @@ std::vector<std::string> merge_cmdline(const std::vector<std::string>& existing,
 std::vector<std::string> grub_cfg_problems(const std::string& grub_cfg, const std::vector<std::string>& required,
                                            const std::vector<std::string>& removed);
 
-}  // namespace ccbake::steps
+}  // namespace ccbake::config
