@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <iostream>
 
+#include "fetch/lockfile.h"
 #include "util/error.h"
 #include "version.h"
 
@@ -34,9 +35,11 @@ std::map<std::string, std::string> parse_sets(const std::vector<std::string>& se
     return out;
 }
 
-recipe::Recipe load_or_die(const std::string& path, const std::vector<std::string>& sets) {
+recipe::Recipe load_or_die(const std::string& path, const std::vector<std::string>& sets,
+                           Pins pins) {
     recipe::Diagnostics diags;
     recipe::LoadOptions options{parse_sets(sets)};
+    if (pins == Pins::FromLock) options.pins = fetch::read_lock(fetch::lock_path_for(path)).pins();
     recipe::Recipe r = recipe::load_recipe(path, options, diags);
     if (!diags.empty()) {
         std::cerr << diags.render();

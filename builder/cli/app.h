@@ -24,8 +24,14 @@ struct Globals {
 void add_set_option(CLI::App& cmd, std::vector<std::string>& sets);
 // Parses the --set values; a malformed one is a usage error.
 std::map<std::string, std::string> parse_sets(const std::vector<std::string>& sets);
-// Loads a recipe or throws UsageError after printing every diagnostic to stderr.
-recipe::Recipe load_or_die(const std::string& path, const std::vector<std::string>& sets);
+// Whether a recipe is loaded with the pins of RECIPE.lock: every command but `lock --update`,
+// which pins anew.
+enum class Pins { FromLock, None };
+// Loads a recipe, RECIPE.lock's pins applied before hashing (the one place they are applied,
+// so plan, fetch, lock and bake agree), or throws UsageError after printing every diagnostic
+// to stderr.
+recipe::Recipe load_or_die(const std::string& path, const std::vector<std::string>& sets,
+                           Pins pins = Pins::FromLock);
 
 // Each command file registers itself at start-up (the core is linked as object files, so
 // no registration is dropped):  static const CommandRegistrar reg(20, register_plan);

@@ -22,13 +22,9 @@ struct Want {
     Expected expected;
 };
 
-Expected expected_for(const recipe::Artifact& a, const LockFile& lock) {
-    Expected e{a.md5, a.sha256, a.size, a.url};
-    if (auto pin = lock.pin(a)) {
-        if (e.sha256.empty()) e.sha256 = pin->sha256;
-        if (!e.size) e.size = pin->size;
-    }
-    return e;
+// The recipe's digests, RECIPE.lock's pins included (the loader applied them).
+Expected expected_for(const recipe::Artifact& a) {
+    return {a.md5, a.sha256, a.size, a.url};
 }
 
 // The cached file for `w`, re-hashed unless its stamp proves it unchanged. A cached file that
@@ -99,10 +95,9 @@ Request request_for(const Cache& cache, const Want& w, const std::string& partia
 
 void check_pinned(const recipe::Recipe& r, const Options& options) {
     if (options.allow_unpinned) return;
-    LockFile lock = read_lock(lock_path_for(r));
     std::vector<std::string> unpinned;
     for (const auto& a : r.artifacts)
-        if (a.md5.empty() && a.sha256.empty() && !lock.pin(a)) unpinned.push_back(a.name);
+        if (a.md5.empty() && a.sha256.empty()) unpinned.push_back(a.name);
     if (unpinned.empty()) return;
     throw UsageError(
         fmt::format("{} artifact{} with no checksum: {} (no md5 in the recipe and no entry in {})",
@@ -115,13 +110,12 @@ void check_pinned(const recipe::Recipe& r, const Options& options) {
 std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const Options& options) {
     auto t0 = std::chrono::steady_clock::now();
     if (!options.repin) check_pinned(r, options);
-    LockFile lock = options.repin ? LockFile{} : read_lock(lock_path_for(r));
     Cache cache(options.cache);
     auto progress = make_progress(options.json);
     std::map<std::string, Fetched> result;
     std::vector<Want> missing;
     for (const auto& a : r.artifacts) {
-        Want w{&a, expected_for(a, lock)};
+        Want w{&a, expected_for(a)};
         if (auto f = from_cache(cache, w, options, *progress)) result[a.name] = *f;
         else missing.push_back(w);
     }

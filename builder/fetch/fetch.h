@@ -4,10 +4,10 @@
 // and the file is renamed into place only when every known digest matches.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
-#include "plan/plan.h"
 #include "recipe/recipe.h"
 
 namespace ccbake::fetch {
@@ -22,7 +22,8 @@ struct Options {
     int tries = 4;                 // attempts per URL on network errors, 5xx and 429
     long low_speed_time = 30;      // seconds below 1 KiB/s that abort an attempt
     long connect_timeout = 30;     // seconds
-    bool repin = false;            // ignore RECIPE.lock; download again what only a URL names
+    bool repin = false;            // download again what only a URL names (lock --update, which
+                                   // loads the recipe without RECIPE.lock's pins)
 };
 
 struct Fetched {
@@ -34,7 +35,7 @@ struct Fetched {
 
 // Makes every artifact of the recipe available and verified; throws ccbake::Error naming
 // the artifact, URL, expected and actual digest on a mismatch. Expected digests come from the
-// recipe (md5, sha256, size) and from RECIPE.lock (sha256, size).
+// recipe as loaded: its md5, sha256 and size, RECIPE.lock's pins applied (cli/app.h).
 std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const Options& options);
 
 // Throws UsageError listing the artifacts with neither an md5 in the recipe nor an entry in
@@ -47,6 +48,6 @@ void check_pinned(const recipe::Recipe& r, const Options& options);
 std::map<std::string, Fetched> download_fresh(const recipe::Recipe& r, const Options& options);
 
 // For `plan`: "cached", "not cached", ...
-plan::CacheProbe cache_probe(const std::filesystem::path& cache);
+std::function<std::string(const recipe::Artifact&)> cache_probe(const std::filesystem::path& cache);
 
 }  // namespace ccbake::fetch

@@ -66,7 +66,7 @@ std::map<std::string, Fetched> download_fresh(const recipe::Recipe& r, const Opt
     return out;
 }
 
-plan::CacheProbe cache_probe(const fs::path& root) {
+std::function<std::string(const recipe::Artifact&)> cache_probe(const fs::path& root) {
     return [root](const recipe::Artifact& a) -> std::string {
         Cache cache(root);
         Expected e{a.md5, a.sha256, a.size, a.url};

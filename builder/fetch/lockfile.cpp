@@ -23,10 +23,21 @@ std::optional<LockEntry> LockFile::pin(const recipe::Artifact& a) const {
     return it->second;
 }
 
-fs::path lock_path_for(const recipe::Recipe& r) {
-    fs::path p = r.path;
+std::map<std::string, recipe::ArtifactPin> LockFile::pins() const {
+    std::map<std::string, recipe::ArtifactPin> out;
+    for (const auto& [name, e] : artifacts)
+        out[name] = {e.url, e.sha256, e.size};
+    return out;
+}
+
+fs::path lock_path_for(const fs::path& recipe_file) {
+    fs::path p = recipe_file;
     p += ".lock";
     return p;
+}
+
+fs::path lock_path_for(const recipe::Recipe& r) {
+    return lock_path_for(r.path);
 }
 
 LockFile read_lock(const fs::path& path) {

@@ -169,6 +169,15 @@ json artifact_identity(const Artifact& a) {
     return {{"name", a.name}, {"md5", a.md5}, {"sha256", a.sha256}, {"size", a.size}};
 }
 
+void apply_pins(Recipe& r, const std::map<std::string, ArtifactPin>& pins) {
+    for (auto& a : r.artifacts) {
+        auto it = pins.find(a.name);
+        if (it == pins.end() || it->second.url != a.url) continue;
+        if (a.sha256.empty()) a.sha256 = it->second.sha256;
+        if (!a.size) a.size = it->second.size;
+    }
+}
+
 void compute_hashes(Recipe& r) {
     json all_steps = json::array();
     for (auto& s : r.steps) {
@@ -253,6 +262,7 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
         };
         kind->check(r.steps[i], r, field_loc, diags);
     }
+    apply_pins(r, options.pins);
     compute_hashes(r);
     return r;
 }

@@ -56,8 +56,19 @@ struct Recipe {
     const Artifact* artifact(const std::string& name) const;
 };
 
+// A digest pinned for an artifact outside the recipe (RECIPE.lock, fetch/lockfile.h). It holds
+// only while the artifact keeps the URL it was pinned for, and fills what the recipe leaves
+// empty (a sha256 or size the recipe states wins).
+struct ArtifactPin {
+    std::string url, sha256;
+    std::uint64_t size = 0;
+};
+
 struct LoadOptions {
     std::map<std::string, std::string> overrides; // --set name=value
+    // Pins by artifact name, applied before the hashes are computed: `plan`, `fetch` and `bake`
+    // see the same digests and the same step hashes.
+    std::map<std::string, ArtifactPin> pins;
 };
 
 // Loads, merges, substitutes and validates. Every problem goes to `diags`; the returned

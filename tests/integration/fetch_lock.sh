@@ -30,6 +30,21 @@ PY
 
 capture "${cc[@]}" fetch "$work/r.yaml"
 assert_rc 0
+# The pins are applied where the recipe is loaded, before hashing: plan shows the pinned
+# digest, finds the file fetch cached, and its hash is the one a bake records.
+"${cc[@]}" plan --json "$work/r.yaml" >"$work/plan.json" || fail "plan failed"
+python3 - "$work/plan.json" "$(sha256_of "$srv/nvidia/driver.run")" <<'PY' || fail "plan with the lock: $(cat "$work/plan.json")"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+d = {a["name"]: a for a in plan["artifacts"]}["driver"]
+assert d["sha256"] == sys.argv[2] and d["size"] == 250000, d
+assert d["cache"] == "cached", d
+PY
+hash_with_lock="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["recipe"]["hash"])' "$work/plan.json")"
+mv "$lock" "$lock.away"
+hash_without="$("${cc[@]}" plan --json "$work/r.yaml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["recipe"]["hash"])')"
+mv "$lock.away" "$lock"
+[ "$hash_with_lock" != "$hash_without" ] || fail "the lock's pins did not reach the recipe hash"
 capture "${cc[@]}" lock --check "$work/r.yaml"
 assert_rc 0
 assert_contains "$out" "2 artifacts match"
