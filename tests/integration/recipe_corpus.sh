@@ -31,7 +31,7 @@ assert_rc 0
 capture "$CCBAKE" plan "$CCBAKE_SRC/recipes/ppcie-8gpu.yaml"
 assert_rc 0
 assert_contains "$out" "swiotlb=2097152"
-# Every MISSION.md step, in the vendor's order.
+# Every step of the vendor's procedure, in the vendor's order.
 expected_order=(kernel nvidia_driver deb_install apt_repo apt_install source_build vendor_installer
                 source_build json_edit python_venv kernel_cmdline systemd)
 steps="$(grep -E '^ +[0-9]+\. ' <<<"$out" | awk '{print $2}')"

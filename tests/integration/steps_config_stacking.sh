@@ -13,7 +13,7 @@
 #   5. a python_venv whose wheelhouse is refused leaves none of the folders it created.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/rootfs_lib.bash"
-# The vendor's persistenced unit as its example gives it: Before= under [Install] (MISSION.md).
+# The vendor's persistenced unit as its example gives it: Before= under [Install].
 cat > "$root/usr/lib/systemd/system/nvidia-persistenced.service" <<'UNIT'
 [Unit]
 Description=NVIDIA Persistence Daemon (vendor example)
