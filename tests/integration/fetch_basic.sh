@@ -49,6 +49,19 @@ assert_contains "$events" "summary"
 python3 -c 'import json,sys; assert set(json.load(open(sys.argv[1]))["artifacts"]) == {"driver", "repo"}' \
     "$work/fetch.json" || fail "fetch --json: no artifacts document on stdout: $(cat "$work/fetch.json")"
 
+# -v: each artifact's file in the cache; plan with whole digests and hashes; cache ls with paths.
+capture "${cc[@]}" -v fetch "$work/r.yaml"
+assert_contains "$out" "$cache/objects/sha256/$(sha256_of "$srv/repo.tgz")"
+step_hash="$("${cc[@]}" --json plan "$work/r.yaml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"][0]["hash"])')"
+capture "${cc[@]}" plan "$work/r.yaml"
+assert_not_contains "$out" "$step_hash"
+capture "${cc[@]}" -v plan "$work/r.yaml"
+assert_contains "$out" "$step_hash"
+capture "${cc[@]}" -v cache ls
+assert_contains "$out" "$cache/objects/sha256/$(sha256_of "$srv/repo.tgz")"
+capture "${cc[@]}" -v validate "$work/r.yaml"
+assert_contains "$out" "read $work/r.yaml"
+
 # --offline: the cache is enough; a missing artifact is named, nothing is downloaded.
 capture "${cc[@]}" fetch --offline "$work/r.yaml"
 assert_rc 0
