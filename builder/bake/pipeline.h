@@ -23,7 +23,8 @@ struct BakeOptions {
     std::uint64_t disk_size = 0;   // --disk-size: wins over the recipe's base.disk_size
     bool offline = false;
     bool allow_unpinned = false; // accept artifacts with neither md5 nor lock entry
-    bool json = false;
+    bool json = false;           // --json: JSON events
+    int verbose = 0;             // -v: each command a step runs, shown
 };
 
 // Each returns the exit code (0); failures throw ccbake::Error.

@@ -98,7 +98,7 @@ void rethrow_if_disk_full(const Error& e, const fs::path& output) {
 
 // The pipeline, phase by phase.
 static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
-    Report report(o.json);
+    Report report(o.json, o.verbose);
     const std::string in_name = o.image.string();
     const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
     const std::string compression = "zstd";

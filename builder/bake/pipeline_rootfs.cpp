@@ -23,7 +23,7 @@ namespace ccbake::bake {
 int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     // First, before any thread starts: mounts and commands of this bake stay private to it.
     image::isolate_bake();
-    Report report(o.json);
+    Report report(o.json, o.verbose);
     const fs::path root = fs::absolute(o.rootfs).lexically_normal();
     const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
 

@@ -1,7 +1,9 @@
 #include "bake/report.h"
 
+#include "util/strings.h"
+
+#include <cstdio>
 #include <fmt/format.h>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 namespace ccbake::bake {
@@ -11,40 +13,77 @@ double since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 void emit(const nlohmann::json& event) {
-    std::cout << event.dump() << "\n" << std::flush;
+    std::string text = event.dump() + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
 }
 } // namespace
+
+Report::Report(bool json, int verbose)
+    : style_(util::output_style(json, stdout)), verbose_(verbose) {}
+
+void Report::line(const std::string& text) {
+    if (style_ == util::Style::Live) {
+        live_.clear(); // a step's progress line ends with the next permanent line
+        live_.print(text);
+        return;
+    }
+    std::fputs(text.c_str(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
 
 void Report::begin(const std::string& name) {
     current_ = name;
     phase_started_ = std::chrono::steady_clock::now();
-    if (json_)
+    if (style_ == util::Style::Json)
         emit({{"event", "phase-start"}, {"phase", name}});
     else
-        std::cout << fmt::format("==> {}\n", name) << std::flush;
+        line(fmt::format("==> {}", name));
 }
 
 void Report::end() {
     double s = since(phase_started_);
     timings_.emplace_back(current_, s);
-    if (json_)
+    if (style_ == util::Style::Json)
         emit({{"event", "phase-end"}, {"phase", current_}, {"seconds", s}});
     else
-        std::cout << fmt::format("    {} took {:.2f}s\n", current_, s) << std::flush;
+        line(fmt::format("    {} took {:.2f}s", current_, s));
     current_.clear();
 }
 
 void Report::info(const std::string& text) {
-    if (json_)
+    if (style_ == util::Style::Json)
         emit({{"event", "info"}, {"phase", current_}, {"message", text}});
     else
-        std::cout << "    " << text << "\n" << std::flush;
+        line("    " + text);
+}
+
+void Report::starting(size_t index, size_t count, const std::string& name,
+                      const std::string& kind) {
+    if (style_ == util::Style::Live)
+        live_.show({fmt::format("    [{}/{}] {} ({}) ...", index, count, name, kind)});
+}
+
+void Report::progress(size_t index, size_t count, const std::string& step,
+                      const std::string& text) {
+    std::string message = fmt::format("[{}/{}] {}: {}", index, count, step, text);
+    if (style_ == util::Style::Live && !verbose_)
+        live_.show({"    " + message});
+    else
+        info(message); // JSON: an info event, as it always was
+}
+
+void Report::command(size_t index, size_t count, const std::string& step,
+                     const std::vector<std::string>& argv) {
+    if (!verbose_ || style_ == util::Style::Json) return;
+    line(fmt::format("    [{}/{}] {}: $ {}", index, count, step, util::join(argv, " ")));
 }
 
 void Report::step(size_t index, size_t count, const std::string& name, const std::string& kind,
                   const std::string& status, const std::vector<std::string>& changes,
                   double seconds) {
-    if (json_) {
+    if (style_ == util::Style::Json) {
         emit({{"event", "step"},
               {"index", index},
               {"count", count},
@@ -55,17 +94,16 @@ void Report::step(size_t index, size_t count, const std::string& name, const std
               {"seconds", seconds}});
         return;
     }
-    std::cout << fmt::format("    [{}/{}] {} ({}): {}", index, count, name, kind, status);
-    if (seconds > 0) std::cout << fmt::format(" in {:.2f}s", seconds);
-    std::cout << "\n";
+    std::string text = fmt::format("    [{}/{}] {} ({}): {}", index, count, name, kind, status);
+    if (seconds > 0) text += fmt::format(" in {:.2f}s", seconds);
+    line(text);
     for (const auto& c : changes)
-        std::cout << "          " << c << "\n";
-    std::cout << std::flush;
+        line("          " + c);
 }
 
 void Report::summary(const std::string& result) {
     double total = since(bake_started_);
-    if (json_) {
+    if (style_ == util::Style::Json) {
         nlohmann::json phases = nlohmann::json::object();
         for (const auto& [n, s] : timings_)
             phases[n] = s;
@@ -75,7 +113,7 @@ void Report::summary(const std::string& result) {
     std::string parts;
     for (const auto& [n, s] : timings_)
         parts += fmt::format("{}{} {:.2f}s", parts.empty() ? "" : ", ", n, s);
-    std::cout << fmt::format("{} in {:.2f}s ({})\n", result, total, parts) << std::flush;
+    line(fmt::format("{} in {:.2f}s ({})", result, total, parts));
 }
 
 } // namespace ccbake::bake

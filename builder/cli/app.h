@@ -1,20 +1,21 @@
 #pragma once
 // The command line: global options shared by every command, and one register function per
 // command (each in cli/cmd_NAME.cpp). A command's callback stores its exit code in `exit_code`.
+#include "fetch/fetch.h"
+#include "recipe/recipe.h"
+
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "recipe/recipe.h"
-
 namespace ccbake::cli {
 
 struct Globals {
-    std::string cache;  // --cache; empty: the default of cache_dir()
-    bool json = false;  // --json: machine-readable events and results
-    int verbose = 0;    // -v, -vv
+    std::string cache; // --cache; empty: the default of cache_dir()
+    bool json = false; // --json: machine-readable events and results
+    int verbose = 0;   // -v: more detail for people (see README); never changes --json output
     int exit_code = 0;
 
     std::filesystem::path cache_dir() const;
@@ -24,6 +25,8 @@ struct Globals {
 void add_set_option(CLI::App& cmd, std::vector<std::string>& sets);
 // Parses the --set values; a malformed one is a usage error.
 std::map<std::string, std::string> parse_sets(const std::vector<std::string>& sets);
+// -v of fetch and lock: each artifact's name and its file in the cache, on stdout.
+void print_artifact_paths(const std::map<std::string, fetch::Fetched>& fetched);
 // Whether a recipe is loaded with the pins of RECIPE.lock: every command but `lock --update`,
 // which pins anew.
 enum class Pins { FromLock, None };
@@ -44,4 +47,4 @@ struct CommandRegistrar {
 // Builds the whole command line.
 void build_app(CLI::App& app, Globals& g);
 
-}  // namespace ccbake::cli
+} // namespace ccbake::cli

@@ -68,6 +68,7 @@ void register_bake(CLI::App& app, Globals& g) {
         recipe::Recipe r = load_or_die(recipe_path, sets);
         o.cache = g.cache_dir();
         o.json = g.json;
+        o.verbose = g.verbose;
         if (!o.rootfs.empty()) {
             g.exit_code = bake::bake_rootfs(r, o);
         } else {

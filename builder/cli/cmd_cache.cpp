@@ -1,16 +1,16 @@
 // ccbake cache ls | gc [--max-size SIZE]: what the artifact cache holds, and trimming it.
-#include <chrono>
-#include <ctime>
-#include <fmt/format.h>
-#include <iostream>
-#include <nlohmann/json.hpp>
-
 #include "cli/app.h"
 #include "fetch/cache.h"
 #include "fetch/gc.h"
 #include "util/error.h"
 #include "util/size.h"
 #include "util/strings.h"
+
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 namespace ccbake::cli {
 
@@ -30,40 +30,62 @@ void list(const Globals& g) {
     fetch::Cache cache(g.cache_dir());
     auto objects = cache.list();
     std::uint64_t total = 0;
-    for (const auto& s : objects) total += s.size;
+    for (const auto& s : objects)
+        total += s.size;
     if (g.json) {
-        nlohmann::json out = {{"cache", cache.root().string()}, {"total", total}, {"objects", nlohmann::json::array()}};
+        nlohmann::json out = {{"cache", cache.root().string()},
+                              {"total", total},
+                              {"objects", nlohmann::json::array()}};
         for (const auto& s : objects)
-            out["objects"].push_back({{"sha256", s.sha256}, {"md5", s.md5}, {"size", s.size},
-                                      {"last_used", s.used}, {"names", s.names},
+            out["objects"].push_back({{"sha256", s.sha256},
+                                      {"md5", s.md5},
+                                      {"size", s.size},
+                                      {"last_used", s.used},
+                                      {"names", s.names},
                                       {"path", cache.object(s.sha256).string()}});
         std::cout << out.dump(2) << "\n";
         return;
     }
-    std::cout << fmt::format("{:<16}  {:>10}  {:<16}  {}\n", "SHA256", "SIZE", "LAST USED (UTC)", "ARTIFACTS");
-    for (const auto& s : objects)
-        std::cout << fmt::format("{:<16}  {:>10}  {:<16}  {}\n", s.sha256.substr(0, 16), util::human_bytes(s.size),
-                                 when(s.used), s.names.empty() ? "-" : util::join(s.names, ", "));
-    std::cout << fmt::format("{} file{}, {} in {}\n", objects.size(), objects.size() == 1 ? "" : "s",
-                             util::human_bytes(total), cache.root().string());
+    std::cout << fmt::format("{:<16}  {:>10}  {:<16}  {}\n", "SHA256", "SIZE", "LAST USED (UTC)",
+                             "ARTIFACTS");
+    for (const auto& s : objects) {
+        std::cout << fmt::format("{:<16}  {:>10}  {:<16}  {}\n", s.sha256.substr(0, 16),
+                                 util::human_bytes(s.size), when(s.used),
+                                 s.names.empty() ? "-" : util::join(s.names, ", "));
+        if (g.verbose) // the whole digest and the file, e.g. to compare or copy it
+            std::cout << fmt::format("{:<16}  {}\n{:<16}  {}\n", "", s.sha256, "",
+                                     cache.object(s.sha256).string());
+    }
+    std::cout << fmt::format("{} file{}, {} in {}\n", objects.size(),
+                             objects.size() == 1 ? "" : "s", util::human_bytes(total),
+                             cache.root().string());
 }
 
 void gc(const Globals& g, const std::string& max_size) {
     std::optional<std::uint64_t> limit;
     if (!max_size.empty()) {
         auto p = util::parse_size(max_size);
-        if (!p.bytes) throw UsageError(fmt::format("--max-size '{}': {}", max_size, p.error), "e.g. --max-size 20GiB");
+        if (!p.bytes)
+            throw UsageError(fmt::format("--max-size '{}': {}", max_size, p.error),
+                             "e.g. --max-size 20GiB");
         limit = *p.bytes;
     }
     fetch::Cache cache(g.cache_dir());
     auto r = fetch::collect_garbage(cache, limit);
     if (g.json) {
-        std::cout << nlohmann::json{{"removed", r.removed}, {"freed", r.freed}, {"kept", r.kept}}.dump(2) << "\n";
+        std::cout
+            << nlohmann::json{{"removed", r.removed}, {"freed", r.freed}, {"kept", r.kept}}.dump(2)
+            << "\n";
         return;
     }
-    for (const auto& line : r.removed) std::cout << "removed " << line << "\n";
+    for (const auto& line : r.removed)
+        std::cout << "removed " << line << "\n";
     std::cout << fmt::format("freed {}; {} of artifacts kept in {}\n", util::human_bytes(r.freed),
                              util::human_bytes(r.kept), cache.root().string());
+    if (g.verbose) { // what was kept, as `cache ls -v` lists it
+        std::cout << "\n";
+        list(g);
+    }
 }
 
 void register_cache(CLI::App& app, Globals& g) {
@@ -75,17 +97,19 @@ void register_cache(CLI::App& app, Globals& g) {
         g.exit_code = 0;
     });
     static std::string max_size;
-    auto* gcc = cmd->add_subcommand("gc", "Remove abandoned partial downloads; with --max-size, also the least "
-                                          "recently used artifacts until the cache fits");
-    gcc->add_option("--max-size", max_size, "Largest size the cache may keep, e.g. 20GiB")->type_name("SIZE");
+    auto* gcc = cmd->add_subcommand(
+        "gc", "Remove abandoned partial downloads; with --max-size, also the least "
+              "recently used artifacts until the cache fits");
+    gcc->add_option("--max-size", max_size, "Largest size the cache may keep, e.g. 20GiB")
+        ->type_name("SIZE");
     gcc->callback([&g] {
         gc(g, max_size);
         g.exit_code = 0;
     });
 }
 
-}  // namespace
+} // namespace
 
 static const CommandRegistrar registered(80, register_cache);
 
-}  // namespace ccbake::cli
+} // namespace ccbake::cli

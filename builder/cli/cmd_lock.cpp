@@ -1,21 +1,21 @@
 // ccbake lock RECIPE [--check]: pin the sha256 and size of every artifact in RECIPE.lock, or
 // download everything again and report where upstream drifted from the pins.
-#include <fmt/format.h>
-#include <iostream>
-#include <nlohmann/json.hpp>
-
 #include "cli/app.h"
 #include "fetch/fetch.h"
 #include "fetch/lockfile.h"
 #include "util/error.h"
 #include "util/interrupt.h"
 
+#include <fmt/format.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 namespace ccbake::cli {
 
 namespace {
 
 int write_pins(const recipe::Recipe& r, fetch::Options o, const Globals& g) {
-    o.allow_unpinned = true;  // pinning is what this command is for
+    o.allow_unpinned = true; // pinning is what this command is for
     auto path = fetch::lock_path_for(r);
     fetch::LockFile old = fetch::read_lock(path);
     auto fetched = fetch::ensure_artifacts(r, o);
@@ -25,18 +25,25 @@ int write_pins(const recipe::Recipe& r, fetch::Options o, const Globals& g) {
         const auto& f = fetched.at(a.name);
         lock.artifacts[a.name] = {a.url, f.sha256, f.md5, f.size};
         auto it = old.artifacts.find(a.name);
-        if (it == old.artifacts.end()) added++;
-        else if (it->second.url != a.url || it->second.sha256 != f.sha256) changed++;
+        if (it == old.artifacts.end())
+            added++;
+        else if (it->second.url != a.url || it->second.sha256 != f.sha256)
+            changed++;
     }
     fetch::write_lock(path, lock, r);
     if (g.json)
-        std::cout << nlohmann::json{{"lock", path.string()}, {"artifacts", lock.artifacts.size()},
-                                    {"added", added}, {"changed", changed}}
+        std::cout << nlohmann::json{{"lock", path.string()},
+                                    {"artifacts", lock.artifacts.size()},
+                                    {"added", added},
+                                    {"changed", changed}}
                          .dump(2)
                   << "\n";
-    else
+    else {
+        if (g.verbose) print_artifact_paths(fetched);
         std::cout << fmt::format("{}: {} artifact{} pinned ({} new, {} changed)\n", path.string(),
-                                 lock.artifacts.size(), lock.artifacts.size() == 1 ? "" : "s", added, changed);
+                                 lock.artifacts.size(), lock.artifacts.size() == 1 ? "" : "s",
+                                 added, changed);
+    }
     return 0;
 }
 
@@ -58,41 +65,57 @@ int check_drift(const recipe::Recipe& r, const fetch::Options& o, const Globals&
             detail = fmt::format("no entry for this URL in {}", path.filename().string());
         } else if (pin->sha256 != f.sha256 || pin->size != f.size) {
             state = "drift";
-            detail = fmt::format("sha256 is now {} ({} bytes), the lock has {} ({} bytes)", f.sha256, f.size,
-                                 pin->sha256, pin->size);
+            detail = fmt::format("sha256 is now {} ({} bytes), the lock has {} ({} bytes)",
+                                 f.sha256, f.size, pin->sha256, pin->size);
         }
         if (state != "ok") problems++;
-        report.push_back({{"artifact", a.name}, {"url", a.url}, {"state", state}, {"detail", detail},
-                          {"sha256", f.sha256}, {"size", f.size}});
-        if (!g.json)
-            std::cout << fmt::format("{:<8} {:<24} {}{}\n", state, a.name, a.url, detail.empty() ? "" : "\n         " + detail);
+        report.push_back({{"artifact", a.name},
+                          {"url", a.url},
+                          {"state", state},
+                          {"detail", detail},
+                          {"sha256", f.sha256},
+                          {"size", f.size}});
+        if (!g.json) {
+            std::cout << fmt::format("{:<8} {:<24} {}{}\n", state, a.name, a.url,
+                                     detail.empty() ? "" : "\n         " + detail);
+            if (g.verbose)
+                std::cout << fmt::format("         sha256 {}, {} bytes\n", f.sha256, f.size);
+        }
     }
-    if (g.json) std::cout << nlohmann::json{{"lock", path.string()}, {"artifacts", report}}.dump(2) << "\n";
+    if (g.json)
+        std::cout << nlohmann::json{{"lock", path.string()}, {"artifacts", report}}.dump(2) << "\n";
     if (problems) {
-        std::cerr << fmt::format("ccbake: error: {} of {} artifacts differ from {}\n", problems, r.artifacts.size(),
-                                 path.string())
-                  << "  hint: if the change upstream is expected, review it and run `ccbake lock --update "
+        std::cerr << fmt::format("ccbake: error: {} of {} artifacts differ from {}\n", problems,
+                                 r.artifacts.size(), path.string())
+                  << "  hint: if the change upstream is expected, review it and run `ccbake lock "
+                     "--update "
                   << r.path.string() << "` to pin the new files\n";
         return kExitFailed;
     }
-    if (!g.json) std::cout << fmt::format("{} artifacts match {}\n", r.artifacts.size(), path.string());
+    if (!g.json)
+        std::cout << fmt::format("{} artifacts match {}\n", r.artifacts.size(), path.string());
     return 0;
 }
 
 void register_lock(CLI::App& app, Globals& g) {
-    auto* cmd = app.add_subcommand("lock", "Pin the sha256 and size of every artifact in RECIPE.lock");
+    auto* cmd =
+        app.add_subcommand("lock", "Pin the sha256 and size of every artifact in RECIPE.lock");
     static std::string recipe_path;
     static std::vector<std::string> sets;
     static bool check = false;
     static bool update = false;
     static fetch::Options o;
     cmd->add_option("RECIPE", recipe_path, "Recipe file")->required()->check(CLI::ExistingFile);
-    cmd->add_flag("--check", check,
-                  "Download every artifact again and report drift from the lock (exit 1 on any difference)");
-    cmd->add_flag("--update", update,
-                  "Pin what upstream serves now, replacing existing entries (after a reviewed change)")
+    cmd->add_flag(
+        "--check", check,
+        "Download every artifact again and report drift from the lock (exit 1 on any difference)");
+    cmd->add_flag(
+           "--update", update,
+           "Pin what upstream serves now, replacing existing entries (after a reviewed change)")
         ->excludes("--check");
-    cmd->add_option("-j,--jobs", o.jobs, "Parallel downloads")->default_val(4)->check(CLI::Range(1, 64));
+    cmd->add_option("-j,--jobs", o.jobs, "Parallel downloads")
+        ->default_val(4)
+        ->check(CLI::Range(1, 64));
     cmd->add_option("--tries", o.tries, "Attempts per URL on network errors, 5xx and 429")
         ->default_val(4)
         ->check(CLI::Range(1, 20));
@@ -109,8 +132,8 @@ void register_lock(CLI::App& app, Globals& g) {
     });
 }
 
-}  // namespace
+} // namespace
 
 static const CommandRegistrar registered(35, register_lock);
 
-}  // namespace ccbake::cli
+} // namespace ccbake::cli

@@ -75,6 +75,8 @@ void register_render(CLI::App& app, Globals& g) {
                       << fmt::format("  {}\n  {}\n  {}  (NoCloud seed, volume label cidata)\n",
                                      (dir / "user-data").string(), (dir / "meta-data").string(),
                                      (dir / "seed.iso").string());
+            if (g.verbose) // what the guest will run at first boot
+                std::cout << "\n" << files.user_data;
         }
         g.exit_code = 0;
     });

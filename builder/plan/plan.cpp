@@ -54,7 +54,7 @@ json to_json(const recipe::Recipe& r, const CacheProbe& probe) {
     return out;
 }
 
-std::string to_text(const recipe::Recipe& r, const CacheProbe& probe) {
+std::string to_text(const recipe::Recipe& r, const CacheProbe& probe, bool detailed) {
     std::string out;
     out += fmt::format("recipe   {} ({})\n", r.name, r.path.string());
     if (r.files.size() > 1) {
@@ -66,20 +66,30 @@ std::string to_text(const recipe::Recipe& r, const CacheProbe& probe) {
                        r.base.firmware, r.base.min_kernel,
                        r.base.disk_size ? ", disk grown to " + util::human_bytes(r.base.disk_size)
                                         : "");
+    if (detailed && !r.variables.empty()) {
+        out += fmt::format("variables ({})\n", r.variables.size());
+        for (const auto& [name, value] : r.variables)
+            out += fmt::format("  {:<22} {}\n", name, value);
+        out += "\n";
+    }
     out += fmt::format("artifacts ({})\n", r.artifacts.size());
     for (const auto& a : r.artifacts) {
-        std::string digest = !a.sha256.empty() ? "sha256 " + a.sha256.substr(0, 16) + "…"
-                             : !a.md5.empty()  ? "md5 " + a.md5
-                                               : "no published checksum (pinned by `ccbake lock`)";
+        std::string digest = !a.sha256.empty()
+                                 ? "sha256 " + (detailed ? a.sha256 : a.sha256.substr(0, 16) + "…")
+                             : !a.md5.empty() ? "md5 " + a.md5
+                                              : "no published checksum (pinned by `ccbake lock`)";
         std::string state = probe ? probe(a) : "";
         out += fmt::format("  {:<22} {}\n  {:<22} {}{}\n", a.name, a.url, "", digest,
                            state.empty() ? "" : "  [" + state + "]");
+        if (detailed)
+            for (const auto& m : a.mirrors)
+                out += fmt::format("  {:<22} mirror {}\n", "", m);
     }
     out += fmt::format("\nsteps ({})\n", r.steps.size());
     for (size_t i = 0; i < r.steps.size(); ++i) {
         const auto& s = r.steps[i];
-        out +=
-            fmt::format("  {:>2}. {:<17} {:<28} {}\n", i + 1, s.kind, s.name, s.hash.substr(0, 12));
+        out += fmt::format("  {:>2}. {:<17} {:<28} {}\n", i + 1, s.kind, s.name,
+                           detailed ? s.hash : s.hash.substr(0, 12));
         for (const auto& line : describe(s, r))
             out += fmt::format("        {}\n", line);
     }

@@ -18,7 +18,7 @@ capture "${cc[@]}" fetch "$work/a.yaml"
 assert_rc 0
 chmod u+w "$obj"
 printf 'X' | dd of="$obj" bs=1 seek=1000 conv=notrunc status=none
-capture "${cc[@]}" fetch "$work/a.yaml"
+capture "${cc[@]}" --json fetch "$work/a.yaml"
 assert_rc 0
 assert_contains "$out" '"event":"corrupt"'
 assert_eq "$(requests /a.bin)" 2 "downloads of a.bin"
@@ -38,7 +38,7 @@ PY
 capture "${cc[@]}" fetch "$work/a.yaml"
 assert_rc 0
 assert_eq "$(requests /a.bin)" 2 "downloads with a fresh stamp"
-capture "${cc[@]}" fetch --reverify "$work/a.yaml"
+capture "${cc[@]}" --json fetch --reverify "$work/a.yaml"
 assert_rc 0
 assert_contains "$out" '"event":"corrupt"'
 assert_eq "$(requests /a.bin)" 3 "downloads after --reverify"
@@ -66,8 +66,8 @@ grep -q "\"range\": \"bytes=$kept-\", \"status\": 206" "$LOG" || fail "no resume
 echo "-- two processes fetching one artifact into one cache download it once"
 fault /shared.bin trickle:400000
 write_recipe "$work/s.yaml" "shared=$BASE/shared.bin"
-"${cc[@]}" fetch "$work/s.yaml" 2>"$work/p1.log" & p1=$!
-"${cc[@]}" fetch "$work/s.yaml" 2>"$work/p2.log" & p2=$!
+"${cc[@]}" --json fetch "$work/s.yaml" 2>"$work/p1.log" & p1=$!
+"${cc[@]}" --json fetch "$work/s.yaml" 2>"$work/p2.log" & p2=$!
 set +e; wait "$p1"; rc1=$?; wait "$p2"; rc2=$?; set -e
 assert_eq "$rc1:$rc2" "0:0" "exit statuses of the two fetches"
 assert_eq "$(requests /shared.bin)" 1 "downloads of the shared artifact"

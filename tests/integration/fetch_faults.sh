@@ -19,7 +19,7 @@ fetch_one() {
 
 echo "-- connection closed mid-body: resumed with Range, digests cover the whole file"
 fault /drop.bin drop:1
-fetch_one drop
+fetch_one drop --json
 assert_rc 0
 assert_cached "$srv/drop.bin"
 assert_eq "$(requests /drop.bin 206)" 1 "Range requests after the drop"

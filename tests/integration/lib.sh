@@ -16,6 +16,23 @@ assert_contains() {  # haystack needle [what]
 assert_not_contains() {
     ! grep -qF -- "$2" <<<"$1" || fail "${3:-output} contains '$2'; got:"$'\n'"$1"
 }
+# Output for a log that is not a terminal: human text, one line per event, with no JSON object,
+# no carriage return and no escape sequence.
+assert_plain_log() {  # text [what]
+    ! grep -q '^[[:space:]]*{' <<<"$1" || fail "${2:-output} has JSON lines; got:"$'\n'"$1"
+    [[ "$1" != *$'\r'* ]] || fail "${2:-output} has carriage returns; got:"$'\n'"$1"
+    [[ "$1" != *$'\e'* ]] || fail "${2:-output} has escape sequences; got:"$'\n'"$1"
+}
+# --json progress: every line one JSON object with an "event"; prints the events' names.
+json_events() {  # file
+    python3 - "$1" <<'PY' || fail "not JSON events, one per line: $(cat "$1")"
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    assert isinstance(e, dict) and "event" in e, line
+    print(e["event"])
+PY
+}
 # Runs a command, capturing stdout+stderr in $out and its exit status in $rc.
 capture() { set +e; out="$("$@" 2>&1)"; rc=$?; set -e; }
 assert_rc() { [ "$rc" -eq "$1" ] || fail "expected exit $1, got $rc; output:"$'\n'"$out"; }
