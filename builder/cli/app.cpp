@@ -1,19 +1,20 @@
 #include "cli/app.h"
 
+#include "util/error.h"
+#include "version.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
-
-#include "util/error.h"
-#include "version.h"
 
 namespace ccbake::cli {
 
 std::filesystem::path Globals::cache_dir() const {
     if (!cache.empty()) return cache;
     if (const char* env = std::getenv("CCBAKE_CACHE"); env && *env) return env;
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "ccbake";
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+        return std::filesystem::path(xdg) / "ccbake";
     return "/var/cache/ccbake";
 }
 
@@ -28,7 +29,8 @@ std::map<std::string, std::string> parse_sets(const std::vector<std::string>& se
     for (const auto& s : sets) {
         auto eq = s.find('=');
         if (eq == std::string::npos || eq == 0)
-            throw UsageError(fmt::format("--set '{}' is not NAME=VALUE", s), "e.g. --set cublas_version=12.4.5.8-1");
+            throw UsageError(fmt::format("--set '{}' is not NAME=VALUE", s),
+                             "e.g. --set cublas_version=12.4.5.8-1");
         out[s.substr(0, eq)] = s.substr(eq + 1);
     }
     return out;
@@ -40,7 +42,8 @@ recipe::Recipe load_or_die(const std::string& path, const std::vector<std::strin
     recipe::Recipe r = recipe::load_recipe(path, options, diags);
     if (!diags.empty()) {
         std::cerr << diags.render();
-        throw UsageError(fmt::format("{}: {} error{} in the recipe", path, diags.size(), diags.size() == 1 ? "" : "s"),
+        throw UsageError(fmt::format("{}: {} error{} in the recipe", path, diags.size(),
+                                     diags.size() == 1 ? "" : "s"),
                          "fix them, then run `ccbake validate " + path + "`");
     }
     return r;
@@ -51,9 +54,11 @@ std::vector<std::pair<int, RegisterFn>>& registry() {
     static std::vector<std::pair<int, RegisterFn>> commands;
     return commands;
 }
-}  // namespace
+} // namespace
 
-CommandRegistrar::CommandRegistrar(int order, RegisterFn fn) { registry().emplace_back(order, fn); }
+CommandRegistrar::CommandRegistrar(int order, RegisterFn fn) {
+    registry().emplace_back(order, fn);
+}
 
 void build_app(CLI::App& app, Globals& g) {
     app.description(
@@ -61,7 +66,8 @@ void build_app(CLI::App& app, Globals& g) {
         "Protected PCIe) from declarative YAML recipes, and proves what they contain.");
     app.set_version_flag("--version", std::string("ccbake ") + CCBAKE_VERSION);
     app.add_option("--cache", g.cache,
-                   "Artifact cache (default $CCBAKE_CACHE, else $XDG_CACHE_HOME/ccbake, else /var/cache/ccbake)")
+                   "Artifact cache (default $CCBAKE_CACHE, else $XDG_CACHE_HOME/ccbake, else "
+                   "/var/cache/ccbake)")
         ->type_name("DIR");
     app.add_flag("--json", g.json, "Machine-readable output (JSON events and results)");
     app.add_flag("-v,--verbose", g.verbose, "More detail; repeat for even more");
@@ -74,7 +80,8 @@ void build_app(CLI::App& app, Globals& g) {
     auto commands = registry();
     std::stable_sort(commands.begin(), commands.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [order, fn] : commands) fn(app, g);
+    for (const auto& [order, fn] : commands)
+        fn(app, g);
 }
 
-}  // namespace ccbake::cli
+} // namespace ccbake::cli

@@ -1,10 +1,10 @@
 // ccbake validate RECIPE...: every problem of every recipe, then exit 2 if there was any.
+#include "cli/app.h"
+#include "util/error.h"
+
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
-
-#include "cli/app.h"
-#include "util/error.h"
 
 namespace ccbake::cli {
 
@@ -24,14 +24,19 @@ void register_validate(CLI::App& app, Globals& g) {
             if (!diags.empty()) {
                 ++failed;
                 std::cerr << diags.render();
-                std::cerr << fmt::format("{}: {} error{}\n", path, diags.size(), diags.size() == 1 ? "" : "s");
+                std::cerr << fmt::format("{}: {} error{}\n", path, diags.size(),
+                                         diags.size() == 1 ? "" : "s");
             } else if (!g.json) {
-                std::cout << fmt::format("{}: ok ({} steps, {} artifacts)\n", path, r.steps.size(), r.artifacts.size());
+                std::cout << fmt::format("{}: ok ({} steps, {} artifacts)\n", path, r.steps.size(),
+                                         r.artifacts.size());
             }
             nlohmann::json errors = nlohmann::json::array();
             for (const auto& d : diags.list())
-                errors.push_back({{"file", d.where.file}, {"line", d.where.line}, {"column", d.where.column},
-                                  {"message", d.message}, {"note", d.note}});
+                errors.push_back({{"file", d.where.file},
+                                  {"line", d.where.line},
+                                  {"column", d.where.column},
+                                  {"message", d.message},
+                                  {"note", d.note}});
             results.push_back({{"recipe", path}, {"ok", diags.empty()}, {"errors", errors}});
         }
         if (g.json) std::cout << results.dump(2) << "\n";
@@ -39,8 +44,8 @@ void register_validate(CLI::App& app, Globals& g) {
     });
 }
 
-}  // namespace
+} // namespace
 
 static const CommandRegistrar registered(10, register_validate);
 
-}  // namespace ccbake::cli
+} // namespace ccbake::cli

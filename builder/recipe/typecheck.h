@@ -2,13 +2,13 @@
 // Turns a YAML node into typed JSON according to a schema table (recipe/schema.h):
 // unknown keys ("did you mean"), missing required keys, wrong types, bad digests, URLs,
 // sizes, durations and versions are all diagnosed; defaults are filled in.
+#include "recipe/node.h"
+#include "recipe/schema.h"
+
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include "recipe/node.h"
-#include "recipe/schema.h"
 
 namespace ccbake::recipe {
 
@@ -19,10 +19,11 @@ struct ArtifactRef {
 
 struct TypeChecker {
     Diagnostics& diags;
-    std::vector<ArtifactRef> artifact_refs;  // every Artifact-typed value seen
+    std::vector<ArtifactRef> artifact_refs; // every Artifact-typed value seen
 
     // `what` names the mapping in messages, e.g. "step 'apt_repo'".
-    nlohmann::json check_map(const Node& n, const std::vector<Field>& fields, const std::string& what);
+    nlohmann::json check_map(const Node& n, const std::vector<Field>& fields,
+                             const std::string& what);
     nlohmann::json check_value(const Node& n, const Field& f, const std::string& what);
 };
 
@@ -32,4 +33,4 @@ int compare_versions(const std::vector<int>& a, const std::vector<int>& b);
 // "10m" -> 600; -1 on failure.
 long long parse_duration(const std::string& text);
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

@@ -1,14 +1,14 @@
 // json_edit: structured edits of a JSON (with // comments) config file in the image,
 // e.g. Intel's /etc/sgx_default_qcnl.conf. Never a sed on the vendor's file.
-#include <fmt/format.h>
-#include <sys/stat.h>
-
 #include "config/jsonc.h"
 #include "steps/context.h"
 #include "steps/image_files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 namespace ccbake::steps {
 
@@ -29,11 +29,14 @@ StepResult apply_json_edit(StepContext& ctx, const recipe::Step& s) {
     auto before = read_text(host);
     if (!before)
         throw Error(fmt::format("{} does not exist in the image", path),
-                    "install the package that provides it in an earlier step (qcnl: libsgx-dcap-default-qpl)");
-    config::JsoncDocument doc(*before, path);  // throws PATH:LINE:COL on a broken file, which stays as it was
+                    "install the package that provides it in an earlier step (qcnl: "
+                    "libsgx-dcap-default-qpl)");
+    config::JsoncDocument doc(*before,
+                              path); // throws PATH:LINE:COL on a broken file, which stays as it was
     std::vector<std::string> changes;
     for (const auto& [key, value] : s.spec["set"].items())
-        if (doc.set(pointer_of(key), value)) changes.push_back(fmt::format("{}: {} = {}", path, key, value.dump()));
+        if (doc.set(pointer_of(key), value))
+            changes.push_back(fmt::format("{}: {} = {}", path, key, value.dump()));
     for (const auto& [key, host_port] : s.spec["replace_host"].items()) {
         auto ptr = pointer_of(key);
         if (!doc.value().contains(ptr) || !doc.value().at(ptr).is_string())
@@ -41,7 +44,8 @@ StepResult apply_json_edit(StepContext& ctx, const recipe::Step& s) {
                         "replace_host changes the host of an existing URL; use 'set' to add a key");
         std::string old = doc.value().at(ptr).get<std::string>();
         std::string now = config::replace_url_host(old, host_port.get<std::string>());
-        if (doc.set(ptr, now)) changes.push_back(fmt::format("{}: {} {} -> {}", path, key, old, now));
+        if (doc.set(ptr, now))
+            changes.push_back(fmt::format("{}: {} {} -> {}", path, key, old, now));
     }
     if (changes.empty()) return {};
     struct stat st {};
@@ -54,7 +58,7 @@ StepResult apply_json_edit(StepContext& ctx, const recipe::Step& s) {
     return {changes};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& json_edit_kind() {
     static const StepKind kind{
@@ -75,7 +79,8 @@ const StepKind& json_edit_kind() {
         },
         "json_edit:\n  path: /etc/sgx_default_qcnl.conf\n  set: {use_secure_cert: true}\n"
         "  replace_host: {pccs_url: \"pccs.baidubce.com:8081\"}\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             if (!s.spec["set"].is_object())
                 d.error(loc("set"), "'set' must be a mapping of key: value");
             if (s.spec["set"].empty() && s.spec["replace_host"].empty())
@@ -83,11 +88,13 @@ const StepKind& json_edit_kind() {
             for (const auto& [k, v] : s.spec["replace_host"].items()) {
                 std::string hp = v.get<std::string>();
                 auto colon = hp.rfind(':');
-                bool ok = !hp.empty() && hp.find('/') == std::string::npos && hp.find(' ') == std::string::npos;
+                bool ok = !hp.empty() && hp.find('/') == std::string::npos &&
+                          hp.find(' ') == std::string::npos;
                 if (ok && colon != std::string::npos) {
                     std::string port = hp.substr(colon + 1);
                     ok = !port.empty() && port.size() <= 5 && util::is_hex(port) &&
-                         std::all_of(port.begin(), port.end(), ::isdigit) && std::stoi(port) <= 65535;
+                         std::all_of(port.begin(), port.end(), ::isdigit) &&
+                         std::stoi(port) <= 65535;
                 }
                 if (!ok)
                     d.error(loc("replace_host"), fmt::format("'{}' is not HOST or HOST:PORT", hp),
@@ -99,8 +106,8 @@ const StepKind& json_edit_kind() {
             for (const auto& [k, v] : s.spec["set"].items())
                 out.push_back(fmt::format("{}: set {} = {}", text(s.spec, "path"), k, v.dump()));
             for (const auto& [k, v] : s.spec["replace_host"].items())
-                out.push_back(fmt::format("{}: {} host:port -> {} (scheme and path kept)", text(s.spec, "path"), k,
-                                          v.get<std::string>()));
+                out.push_back(fmt::format("{}: {} host:port -> {} (scheme and path kept)",
+                                          text(s.spec, "path"), k, v.get<std::string>()));
             return out;
         },
         apply_json_edit,
@@ -108,4 +115,4 @@ const StepKind& json_edit_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,11 +1,11 @@
 // run: the generic extension point — one argv in the image's chroot, never a shell string.
-#include <fmt/format.h>
-
 #include "steps/context.h"
 #include "steps/image_files.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::steps {
 
@@ -15,12 +15,13 @@ namespace {
 
 bool exists_in_image(const StepContext& ctx, const std::string& inside) {
     std::error_code ec;
-    return std::filesystem::exists(std::filesystem::symlink_status(resolve_in_root(ctx.target.root(), inside), ec));
+    return std::filesystem::exists(
+        std::filesystem::symlink_status(resolve_in_root(ctx.target.root(), inside), ec));
 }
 
 // Gives the target the host's DNS only while the command runs, whatever happens.
 class NetworkWhile {
-public:
+  public:
     NetworkWhile(Target& t, bool on) : target_(t), on_(on) {
         if (on_) target_.set_network(true);
     }
@@ -30,7 +31,7 @@ public:
     NetworkWhile(const NetworkWhile&) = delete;
     NetworkWhile& operator=(const NetworkWhile&) = delete;
 
-private:
+  private:
     Target& target_;
     bool on_;
 };
@@ -40,7 +41,8 @@ StepResult apply_run(StepContext& ctx, const recipe::Step& s) {
     const std::string creates = text(s.spec, "creates");
     if (!creates.empty() && exists_in_image(ctx, creates)) return {};
     util::RunOptions options;
-    for (const auto& [k, v] : s.spec["env"].items()) options.env[k] = v.get<std::string>();
+    for (const auto& [k, v] : s.spec["env"].items())
+        options.env[k] = v.get<std::string>();
     options.cwd = text(s.spec, "cwd").empty() ? "/" : text(s.spec, "cwd");
     ctx.progress(util::join(argv, " "));
     {
@@ -53,7 +55,7 @@ StepResult apply_run(StepContext& ctx, const recipe::Step& s) {
     return {{"ran " + util::join(argv, " ")}};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& run_kind() {
     static const StepKind kind{
@@ -64,21 +66,29 @@ const StepKind& run_kind() {
         "`argv: [/bin/sh, -c, ...]`.",
         {
             {"argv", FieldType::StringList, true, {}, "The program and its arguments."},
-            {"creates", FieldType::Path, false, {}, "Path the command creates; present means done."},
+            {"creates",
+             FieldType::Path,
+             false,
+             {},
+             "Path the command creates; present means done."},
             {"cwd", FieldType::Path, false, "/", "Working directory."},
             {"env", FieldType::StringMap, false, nlohmann::json::object(), "Extra environment."},
-            {"network", FieldType::Bool, false, false, "Give the command the host's DNS configuration."},
+            {"network", FieldType::Bool, false, false,
+             "Give the command the host's DNS configuration."},
         },
         "run:\n  argv: [update-initramfs, -u]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
-            if (texts(s.spec, "argv").empty()) d.error(loc("argv"), "'argv' is empty", "give the program to run");
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
+            if (texts(s.spec, "argv").empty())
+                d.error(loc("argv"), "'argv' is empty", "give the program to run");
             for (const auto& [k, v] : s.spec["env"].items())
                 if (k.empty() || k.find('=') != std::string::npos)
                     d.error(loc("env"), fmt::format("'{}' is not an environment variable name", k));
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> out = {"run: " + util::join(texts(s.spec, "argv"), " ")};
-            if (s.spec.contains("creates")) out.push_back("skipped when " + text(s.spec, "creates") + " exists");
+            if (s.spec.contains("creates"))
+                out.push_back("skipped when " + text(s.spec, "creates") + " exists");
             return out;
         },
         apply_run,
@@ -86,4 +96,4 @@ const StepKind& run_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

@@ -1,11 +1,11 @@
 // vendor_installer: run a self-extracting installer (.bin) with arguments or standard-input
 // answers, only while its marker file is absent.
-#include <fmt/format.h>
-
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::steps {
 
@@ -18,29 +18,37 @@ StepResult apply_vendor_installer(StepContext& ctx, const recipe::Step& s) {
     if (install::exists(ctx, creates)) return {};
     install::Staging staging(ctx);
     const auto* art = ctx.recipe.artifact(artifact);
-    std::string file = staging.copy_artifact(artifact, art && !art->filename.empty() ? art->filename : "installer");
+    std::string file = staging.copy_artifact(artifact, art && !art->filename.empty() ? art->filename
+                                                                                     : "installer");
     std::filesystem::permissions(install::host(ctx, file), std::filesystem::perms::owner_all);
     std::vector<std::string> argv = {file};
-    for (const auto& a : texts(s.spec, "args")) argv.push_back(a);
+    for (const auto& a : texts(s.spec, "args"))
+        argv.push_back(a);
     util::RunOptions o;
     std::string answers;
-    for (const auto& a : texts(s.spec, "answers")) answers += a + "\n";
+    for (const auto& a : texts(s.spec, "answers"))
+        answers += a + "\n";
     o.stdin_data = answers;
-    for (const auto& [k, v] : s.spec["env"].items()) o.env[k] = v.get<std::string>();
+    for (const auto& [k, v] : s.spec["env"].items())
+        o.env[k] = v.get<std::string>();
     o.cwd = staging.inside();
     o.timeout = std::chrono::seconds(3600);
     ctx.progress("running " + artifact);
     ctx.run_or_fail(argv, fmt::format("the installer {} failed", artifact), o);
     if (!install::exists(ctx, creates))
-        throw Error(fmt::format("the installer {} exited 0 but did not create {}", artifact, creates),
-                    "check 'args' and 'answers' (the installer may have installed elsewhere), or fix 'creates'");
+        throw Error(
+            fmt::format("the installer {} exited 0 but did not create {}", artifact, creates),
+            "check 'args' and 'answers' (the installer may have installed elsewhere), or fix "
+            "'creates'");
     std::vector<std::string> shown = {artifact};
-    for (const auto& a : texts(s.spec, "args")) shown.push_back(a);
-    if (!answers.empty()) shown.push_back(fmt::format("({} answers on stdin)", texts(s.spec, "answers").size()));
+    for (const auto& a : texts(s.spec, "args"))
+        shown.push_back(a);
+    if (!answers.empty())
+        shown.push_back(fmt::format("({} answers on stdin)", texts(s.spec, "answers").size()));
     return {{fmt::format("ran {}: created {}", util::join(shown, " "), creates)}};
 }
 
-}  // namespace
+} // namespace
 
 const StepKind& vendor_installer_kind() {
     static const StepKind kind{
@@ -51,18 +59,25 @@ const StepKind& vendor_installer_kind() {
         "exists, and must create it: an installer that exits 0 without creating it is an error.",
         {
             {"artifact", FieldType::Artifact, true, {}, "The installer (.bin, .sh, .run)."},
-            {"args", FieldType::StringList, false, nlohmann::json::array(), "Arguments to the installer."},
+            {"args", FieldType::StringList, false, nlohmann::json::array(),
+             "Arguments to the installer."},
             {"answers", FieldType::StringList, false, nlohmann::json::array(),
              "Lines written to the installer's standard input."},
-            {"creates", FieldType::Path, true, {}, "File the installer creates; present means done."},
+            {"creates",
+             FieldType::Path,
+             true,
+             {},
+             "File the installer creates; present means done."},
             {"env", FieldType::StringMap, false, nlohmann::json::object(), "Extra environment."},
         },
         "vendor_installer:\n  artifact: sgx_sdk_bin\n  args: [--prefix=/opt/intel]\n"
         "  creates: /opt/intel/sgxsdk/environment\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc, recipe::Diagnostics& d) {
+        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+           recipe::Diagnostics& d) {
             for (const auto& a : texts(s.spec, "answers"))
                 if (a.find('\n') != std::string::npos)
-                    d.error(loc("answers"), "each answer is one line; list several answers instead");
+                    d.error(loc("answers"),
+                            "each answer is one line; list several answers instead");
         },
         [](const recipe::Step& s, const recipe::Recipe&) {
             std::vector<std::string> out = {fmt::format("run {} {}", text(s.spec, "artifact"),
@@ -77,4 +92,4 @@ const StepKind& vendor_installer_kind() {
     return kind;
 }
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps
