@@ -85,7 +85,7 @@ void read_artifacts(const Node& doc, TypeChecker& tc, Recipe& r) {
         if (spec.contains("mirrors")) a.mirrors = spec["mirrors"].get<std::vector<std::string>>();
         if (const Node* mirrors = v.find("mirrors"); mirrors && mirrors->is_seq())
             for (const auto& m : mirrors->seq) {
-                Field url_field{"mirrors", FieldType::Url};
+                Field url_field{.name = "mirrors", .type = FieldType::Url};
                 tc.check_value(m, url_field, fmt::format("artifact '{}'", k.scalar));
             }
         a.filename = spec.value("filename", last_url_part(a.url));

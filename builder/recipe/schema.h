@@ -1,7 +1,9 @@
 #pragma once
 // The one table that describes the recipe language: each field's name, type, default and
 // help. Parsing, validation, `plan`, `docs/recipe.md` and the cloud-init renderer all read
-// these tables; nothing else lists the recipe's keys.
+// these tables; nothing else lists the recipe's keys. Rows name their members (designated
+// initialisers, in declaration order) and leave out those at their default, e.g.
+// {.name = "path", .type = FieldType::Path, .required = true, .help = "..."}.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>

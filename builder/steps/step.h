@@ -3,7 +3,8 @@
 // schema once (fields, types, defaults, help); the recipe validator, `plan`, the docs and the
 // renderer read that schema. `check` adds rules one field's type cannot express, `describe`
 // gives the lines `plan` shows (including derived values), and `apply` performs the step in a
-// target root: it must be idempotent and report what it changed.
+// target root: it must be idempotent and report what it changed. A kind is defined with
+// designated initialisers (.name = ..., .fields = ..., .check = ...), as its field rows are.
 #include "recipe/diagnostics.h"
 #include "recipe/recipe.h"
 #include "recipe/schema.h"
