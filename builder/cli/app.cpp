@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include "steps/step.h"
 #include "util/error.h"
 #include "version.h"
 
@@ -39,7 +40,7 @@ std::map<std::string, std::string> parse_sets(const std::vector<std::string>& se
 recipe::Recipe load_or_die(const std::string& path, const std::vector<std::string>& sets) {
     recipe::Diagnostics diags;
     recipe::LoadOptions options{parse_sets(sets)};
-    recipe::Recipe r = recipe::load_recipe(path, options, diags);
+    recipe::Recipe r = recipe::load_recipe(path, steps::schemas(), options, diags);
     if (!diags.empty()) {
         std::cerr << diags.render();
         throw UsageError(fmt::format("{}: {} error{} in the recipe", path, diags.size(),

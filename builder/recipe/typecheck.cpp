@@ -63,6 +63,22 @@ std::vector<std::string> field_names(const std::vector<Field>& fields) {
     return out;
 }
 
+// The values of the Artifact-typed fields of `spec`, nested ones included, in field order.
+void collect_artifacts(const json& spec, const std::vector<Field>& fields,
+                       std::vector<std::string>& out) {
+    for (const auto& f : fields) {
+        if (!spec.is_object() || !spec.contains(f.name)) continue;
+        const json& v = spec[f.name];
+        if (f.type == FieldType::Artifact && v.is_string())
+            out.push_back(v.get<std::string>());
+        else if (f.type == FieldType::Object)
+            collect_artifacts(v, f.fields, out);
+        else if (f.type == FieldType::ObjectList && v.is_array())
+            for (const auto& item : v)
+                collect_artifacts(item, f.fields, out);
+    }
+}
+
 bool valid_url(const std::string& s) {
     for (const char* scheme : {"http://", "https://"}) {
         if (util::starts_with(s, scheme)) {
@@ -346,6 +362,17 @@ json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields,
             out[f.name] = f.default_value;
     }
     return out;
+}
+
+Step check_step(TypeChecker& tc, const StepSchema& kind, const Node& body, const Location& where) {
+    std::vector<Field> fields = common_step_fields();
+    fields.insert(fields.end(), kind.fields.begin(), kind.fields.end());
+    Step s;
+    s.kind = kind.kind;
+    s.where = where;
+    s.spec = tc.check_map(body, fields, fmt::format("step '{}'", kind.kind));
+    collect_artifacts(s.spec, kind.fields, s.artifacts);
+    return s;
 }
 
 } // namespace ccbake::recipe

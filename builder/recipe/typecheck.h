@@ -3,6 +3,7 @@
 // unknown keys ("did you mean"), missing required keys, wrong types, bad digests, URLs,
 // sizes, durations and versions are all diagnosed; defaults are filled in.
 #include "recipe/node.h"
+#include "recipe/recipe.h"
 #include "recipe/schema.h"
 
 #include <functional>
@@ -26,6 +27,11 @@ struct TypeChecker {
                              const std::string& what);
     nlohmann::json check_value(const Node& n, const Field& f, const std::string& what);
 };
+
+// One step's fields (`body`: a mapping, or null for none) checked against its kind's schema:
+// the fields every step accepts, then the kind's own. The Step has its kind, where, spec
+// (defaults filled in) and artifacts; naming it and hashing it are the loader's.
+Step check_step(TypeChecker& tc, const StepSchema& kind, const Node& body, const Location& where);
 
 // Version "6.8.0-45-generic" -> {6, 8, 0}; empty on failure.
 std::vector<int> parse_version(const std::string& text);

@@ -23,10 +23,9 @@ struct StepResult {
 };
 
 // Locates a field of the step in the recipe's text, for diagnostics.
-using FieldLoc = std::function<recipe::Location(const std::string&)>;
+using FieldLoc = recipe::FieldLoc;
 // Cross-field checks the field types cannot express.
-using CheckFn = std::function<void(const recipe::Step&, const recipe::Recipe&, const FieldLoc&,
-                                   recipe::Diagnostics&)>;
+using CheckFn = recipe::CheckFn;
 using DescribeFn =
     std::function<std::vector<std::string>(const recipe::Step&, const recipe::Recipe&)>;
 using ApplyFn = std::function<StepResult(StepContext&, const recipe::Step&)>;
@@ -73,5 +72,8 @@ void refuse_same_target(const recipe::Recipe& r, const recipe::Step& s, const Fi
 // All step kinds, in the order the docs list them.
 const std::vector<const StepKind*>& all_kinds();
 const StepKind* find_kind(const std::string& name);
+// What the recipe loader validates steps against: every kind's fields and check, in the
+// order of all_kinds(). Pass it to recipe::load_recipe.
+const recipe::StepSchemas& schemas();
 
 } // namespace ccbake::steps

@@ -30,8 +30,11 @@ TEST_CASE("docs/bake.md lists the allowance of every step kind, as the code has 
 TEST_CASE("the estimate counts allowances and artifacts; a refusal asks for enough") {
     recipe::Recipe r;
     r.artifacts.push_back({"drv", "http://x/drv.run", {}, "", "", 100u << 20, "drv.run", {}});
-    recipe::Step driver{"nvidia_driver", "driver", {{"artifact", "drv"}}, {}, ""};
-    recipe::Step kernel{"kernel", "kernel", nlohmann::json::object(), {}, ""};
+    recipe::Step driver{.kind = "nvidia_driver",
+                        .name = "driver",
+                        .spec = {{"artifact", "drv"}},
+                        .artifacts = {"drv"}};
+    recipe::Step kernel{.kind = "kernel", .name = "kernel", .spec = nlohmann::json::object()};
     auto e = bake::estimate_space(r, {&driver, &kernel}, true);
     // 512 MiB + 2 x 100 MiB, the kernel's headers, and apt's lists.
     CHECK(e.bytes == (512ull << 20) + (200ull << 20) + bake::kKernelHeadersAllowance +

@@ -25,7 +25,7 @@ struct TempDir {
 };
 
 Recipe load(const fs::path& p, Diagnostics& d, std::map<std::string, std::string> sets = {}) {
-    return load_recipe(p, LoadOptions{std::move(sets)}, d);
+    return load_recipe(p, ccbake::steps::schemas(), LoadOptions{std::move(sets)}, d);
 }
 
 } // namespace
