@@ -2,6 +2,7 @@
 // A scratch image root and a fake Target for step tests: commands are recorded and answered
 // by a callback instead of running in a chroot.
 #include "recipe/recipe.h"
+#include "schema_step.h"
 #include "steps/context.h"
 #include "steps/step.h"
 
@@ -83,12 +84,9 @@ struct StepHarness {
         std::filesystem::remove(ctx.log, ec);
     }
 
-    steps::StepResult apply(const std::string& kind, nlohmann::json spec) {
-        recipe::Step s;
-        s.kind = kind;
-        s.name = kind;
-        s.spec = std::move(spec);
-        return steps::find_kind(kind)->apply(ctx, s);
+    // Applies a step of `kind` whose spec went through the kind's schema (schema_step.h).
+    steps::StepResult apply(const std::string& kind, const nlohmann::json& spec) {
+        return steps::find_kind(kind)->apply(ctx, schema_step(kind, spec, kind));
     }
 };
 
