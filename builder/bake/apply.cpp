@@ -28,7 +28,7 @@ std::string log_name(size_t index, const recipe::Step& s) {
 StepOutcome apply_one(steps::Target& target, const recipe::Recipe& r, const recipe::Step& s,
                       size_t index, const ApplyOptions& options, Report& report) {
     const steps::StepKind* kind = steps::find_kind(s.kind);
-    std::chrono::seconds budget{s.spec.value("timeout", 0)};
+    std::chrono::seconds budget{s.spec.at("timeout").get<std::chrono::seconds::rep>()};
     TimedTarget timed(target, s.name, budget);
     steps::StepContext ctx{timed, r, options.artifact, options.log_dir / log_name(index, s)};
     // What a long step is doing now ("apt-get update", "compiler: CC=gcc-12 ..."), for people.

@@ -22,7 +22,7 @@ std::pair<std::string, std::string> split_pin(const std::string& p) {
 
 StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
     const auto packages = texts(s.spec, "packages");
-    const bool hermetic = s.spec.value("hermetic", false), update = s.spec.value("update", false);
+    const bool hermetic = flag(s.spec, "hermetic"), update = flag(s.spec, "update");
     const auto before = install::installed_packages(ctx);
     bool satisfied = true;
     for (const auto& p : packages) {
@@ -46,8 +46,7 @@ StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
     auto args = sources;
     for (const char* a : {"-o", "APT::Install-Suggests=false", "install"})
         args.push_back(a);
-    args.push_back(s.spec.value("recommends", true) ? "--install-recommends"
-                                                    : "--no-install-recommends");
+    args.push_back(flag(s.spec, "recommends") ? "--install-recommends" : "--no-install-recommends");
     args.insert(args.end(), packages.begin(), packages.end());
     ctx.progress("apt-get install " + util::join(packages, " "));
     install::apt_get(ctx, args,
@@ -107,8 +106,8 @@ const StepKind& apt_install_kind() {
             [](const recipe::Step& s, const recipe::Recipe&) {
                 return std::vector<std::string>{
                     fmt::format("apt-get install{}{} {}",
-                                s.spec["recommends"].get<bool>() ? "" : " --no-install-recommends",
-                                s.spec["hermetic"].get<bool>() ? " (local repositories only)" : "",
+                                flag(s.spec, "recommends") ? "" : " --no-install-recommends",
+                                flag(s.spec, "hermetic") ? " (local repositories only)" : "",
                                 util::join(texts(s.spec, "packages"), " "))};
             },
         .apply = apply_apt_install,

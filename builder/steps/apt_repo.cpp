@@ -35,8 +35,8 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     const std::string new_dir = install::topmost_missing(ctx, dest);
     bool extracted = false;
     try {
-        extracted = install::extract_artifact(
-            ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
+        extracted = install::extract_artifact(ctx, artifact, dest,
+                                              s.spec.at("strip_components").get<unsigned>());
     } catch (...) {
         std::error_code ec;
         if (!new_dir.empty()) std::filesystem::remove_all(install::host(ctx, new_dir), ec);
@@ -77,7 +77,7 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     if (install::write_if_changed(ctx, list,
                                   fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
         result.changes.push_back(fmt::format("{}: {}", list, line));
-    if (s.spec.value("update", true) && !result.changes.empty()) {
+    if (flag(s.spec, "update") && !result.changes.empty()) {
         // Only this source is refreshed: a local repository needs no network.
         try {
             install::Staging staging(ctx);

@@ -23,12 +23,12 @@ check::Config guest_check_config(const recipe::Step& s, const recipe::Recipe& r)
     for (const auto& step : r.steps)
         if (step.kind == "kernel_cmdline" && step.spec.contains("swiotlb"))
             c.swiotlb_bytes = step.spec["swiotlb"].get<std::uint64_t>();
-    c.persistenced_timeout_s = s.spec.value("persistenced_timeout", 600);
-    c.attestation_timeout_s = s.spec.value("attestation_timeout", 300);
-    c.gpu_mode = s.spec.value("gpu_mode", std::string("cc"));
-    c.gpus = s.spec.value("gpus", 0);
-    c.switches = s.spec.value("switches", 0);
-    c.set_ready_state = s.spec.value("set_ready_state", false);
+    c.persistenced_timeout_s = s.spec.at("persistenced_timeout").get<int>();
+    c.attestation_timeout_s = s.spec.at("attestation_timeout").get<int>();
+    c.gpu_mode = text(s.spec, "gpu_mode");
+    c.gpus = s.spec.at("gpus").get<int>();
+    c.switches = s.spec.at("switches").get<int>();
+    c.set_ready_state = flag(s.spec, "set_ready_state");
     c.tools.tdx_attest = text(s.spec, "tdx_attest");
     c.tools.quote_verify = text(s.spec, "quote_verify");
     c.tools.ppcie_python = text(s.spec, "ppcie_python");
@@ -197,8 +197,7 @@ const StepKind& guest_check_kind() {
                 for (const auto& entry : texts(s.spec, "required"))
                     if (auto err = check::required_entry_error(entry); !err.empty())
                         d.error(loc("required"), err, "check ids are listed in docs/check.md");
-                if (s.spec.value("set_ready_state", false) &&
-                    s.spec.value("gpu_mode", std::string("cc")) != "cc")
+                if (flag(s.spec, "set_ready_state") && text(s.spec, "gpu_mode") != "cc")
                     d.error(loc("set_ready_state"), "set_ready_state applies to gpu_mode cc only",
                             "in PPCIe mode the verifier sets the ready state after attestation");
             },

@@ -30,7 +30,7 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
     StepResult result;
     const std::string min = text(s.spec, "min_version").empty() ? ctx.recipe.base.min_kernel
                                                                 : text(s.spec, "min_version");
-    const bool headers = s.spec.value("headers", true);
+    const bool headers = flag(s.spec, "headers");
     auto kernels = install::kernels_at_least(ctx, min);
     if (kernels.empty()) {
         std::vector<std::string> packages = {text(s.spec, "package")};
@@ -58,7 +58,7 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
                 "check that the headers package matches the kernel");
     }
     // grub lists the newest kernel first; entry 0 is the newest, which meets the minimum.
-    if (s.spec.value("default_boot", true) &&
+    if (flag(s.spec, "default_boot") &&
         install::write_if_changed(
             ctx, kGrubDefault,
             fmt::format("# Written by ccbake: boot the newest kernel ({} at bake time, "
@@ -66,7 +66,7 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
                         kernel, min)))
         result.changes.push_back(
             fmt::format("{}: GRUB_DEFAULT=0 (kernel {})", kGrubDefault, kernel));
-    if (s.spec.value("block_reboot", true) &&
+    if (flag(s.spec, "block_reboot") &&
         install::write_if_changed(ctx, kNoReboot,
                                   "// Written by ccbake: in-guest reboot is unsupported on TDX.\n"
                                   "Unattended-Upgrade::Automatic-Reboot \"false\";\n"
@@ -131,10 +131,10 @@ const StepKind& kernel_kind() {
                 std::vector<std::string> out = {fmt::format(
                     "kernel >= {}: else install {}{}", min.empty() ? r.base.min_kernel : min,
                     text(s.spec, "package"),
-                    s.spec.value("headers", true) ? " " + text(s.spec, "headers_package") : "")};
-                if (s.spec.value("default_boot", true))
+                    flag(s.spec, "headers") ? " " + text(s.spec, "headers_package") : "")};
+                if (flag(s.spec, "default_boot"))
                     out.push_back("default grub entry: newest kernel >= minimum");
-                if (s.spec.value("block_reboot", true))
+                if (flag(s.spec, "block_reboot"))
                     out.push_back("/etc/apt/apt.conf.d/99-ccbake-no-reboot: "
                                   "Unattended-Upgrade::Automatic-Reboot \"false\"");
                 return out;

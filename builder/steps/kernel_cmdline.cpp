@@ -156,7 +156,7 @@ void update_grub(StepContext& ctx) {
 StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     const auto root = ctx.target.root();
     const std::string dropin = "/etc/default/grub.d/" + text(s.spec, "dropin");
-    const bool with_grub = s.spec.value("update_grub", true);
+    const bool with_grub = flag(s.spec, "update_grub");
     std::error_code ec;
     if (with_grub && !std::filesystem::exists(resolve_in_root(root, "/usr/sbin/update-grub"), ec))
         throw Error("the image has no grub: update-grub is not installed",
@@ -354,7 +354,7 @@ const StepKind& kernel_cmdline_kind() {
                                 text(s.spec, "dropin"), util::join(args, " ")));
                 auto removed = texts(s.spec, "remove");
                 if (!removed.empty()) out.push_back("remove: " + util::join(removed, " "));
-                if (s.spec.value("update_grub", true))
+                if (flag(s.spec, "update_grub"))
                     out.push_back("update-grub; check every Linux entry");
                 // The last kernel_cmdline step shows what all of them compose, and who added what.
                 const SameKind stack = same_kind_steps(r, s);

@@ -77,7 +77,7 @@ void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& k
                                      // The build host's kernel stays untouched: no test load of
                                      // the new modules, no unloading of nouveau.
                                      "--skip-module-load", "--no-nouveau-check"};
-    if (s.spec.value("dkms", true)) argv.push_back("--dkms");
+    if (flag(s.spec, "dkms")) argv.push_back("--dkms");
     for (const auto& a : texts(s.spec, "extra_args"))
         argv.push_back(a);
     ctx.progress(fmt::format("NVIDIA installer for kernel {}", kernel));
@@ -124,7 +124,7 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
         const std::string cc = install::ensure_kernel_compiler(ctx, kernel, setup);
         // With --dkms and no dkms in the image, nvidia-installer only warns and installs the
         // modules unregistered: a later kernel would boot without them.
-        const bool dkms = s.spec.value("dkms", true);
+        const bool dkms = flag(s.spec, "dkms");
         if (dkms)
             for (auto& c : install::ensure_packages(ctx, {"dkms"}, "for --dkms"))
                 setup.push_back(c);
@@ -145,20 +145,20 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
             text(s.spec, "module_type"), dkms ? ", dkms" : "", kernel));
         result.changes.insert(result.changes.end(), setup.begin(), setup.end());
     }
-    if (s.spec.value("blacklist_nouveau", true) &&
+    if (flag(s.spec, "blacklist_nouveau") &&
         install::write_if_changed(ctx, "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
                                   "# Written by ccbake: the NVIDIA driver needs nouveau unloaded.\n"
                                   "blacklist nouveau\noptions nouveau modeset=0\n"))
         result.changes.push_back(
             "/etc/modprobe.d/nvidia-blacklist-nouveau.conf: blacklist nouveau");
-    if (s.spec.value("lkca", true) &&
+    if (flag(s.spec, "lkca") &&
         install::write_if_changed(
             ctx, "/etc/modprobe.d/nvidia-lkca.conf",
             "# Written by ccbake: LKCA (confidential computing) needs these crypto modules\n"
             "# before nvidia.\nsoftdep nvidia pre: ecdsa_generic ecdh\n"))
         result.changes.push_back(
             "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
-    if (s.spec.value("update_initramfs", true) && !result.changes.empty()) {
+    if (flag(s.spec, "update_initramfs") && !result.changes.empty()) {
         const bool exists = install::exists(ctx, "/boot/initrd.img-" + kernel);
         ctx.run_or_fail({"update-initramfs", exists ? "-u" : "-c", "-k", kernel},
                         fmt::format("update-initramfs failed for kernel {}", kernel));
@@ -253,17 +253,17 @@ const StepKind& nvidia_driver_kind() {
                     "--kernel-name=" + (text(s.spec, "kernel") == "auto"
                                             ? "<image kernel >= " + r.base.min_kernel + ">"
                                             : text(s.spec, "kernel"))};
-                if (s.spec.value("dkms", true)) args.push_back("--dkms");
+                if (flag(s.spec, "dkms")) args.push_back("--dkms");
                 for (const auto& a : texts(s.spec, "extra_args"))
                     args.push_back(a);
                 std::vector<std::string> out = {
                     fmt::format("driver {}: {} {}", text(s.spec, "version"),
                                 text(s.spec, "artifact"), util::join(args, " "))};
-                if (s.spec.value("lkca", true))
+                if (flag(s.spec, "lkca"))
                     out.push_back(
                         "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
-                if (s.spec.value("blacklist_nouveau", true)) out.push_back("blacklist nouveau");
-                if (s.spec.value("update_initramfs", true))
+                if (flag(s.spec, "blacklist_nouveau")) out.push_back("blacklist nouveau");
+                if (flag(s.spec, "update_initramfs"))
                     out.push_back("update-initramfs -u -k <kernel>");
                 return out;
             },

@@ -43,10 +43,10 @@ StepResult apply_run(StepContext& ctx, const recipe::Step& s) {
     util::RunOptions options;
     for (const auto& [k, v] : s.spec["env"].items())
         options.env[k] = v.get<std::string>();
-    options.cwd = text(s.spec, "cwd").empty() ? "/" : text(s.spec, "cwd");
+    options.cwd = text(s.spec, "cwd");
     ctx.progress(util::join(argv, " "));
     {
-        NetworkWhile network(ctx.target, s.spec.value("network", false));
+        NetworkWhile network(ctx.target, flag(s.spec, "network"));
         ctx.run_or_fail(argv, fmt::format("{} failed", argv.front()), options);
     }
     if (!creates.empty() && !exists_in_image(ctx, creates))

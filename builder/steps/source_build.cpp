@@ -161,7 +161,7 @@ const StepKind& source_build_kind() {
                     d.error(loc("dir"), "'dir' must be inside 'extract_to'");
                 bool dcap_sample =
                     text(s.spec, "dir").find("QuoteVerificationSample") != std::string::npos;
-                for (const auto& argv : s.spec.value("make", nlohmann::json::array()))
+                for (const auto& argv : s.spec.at("make"))
                     for (const auto& a : argv)
                         if (dcap_sample && a.get<std::string>() == "DEBUG=1")
                             d.error(

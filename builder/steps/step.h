@@ -41,7 +41,12 @@ struct StepKind {
     ApplyFn apply; // empty until the kind can run
 };
 
-// Field access on a checked spec: a missing or non-string field reads as empty.
+// Field access on a checked spec. A field the schema gives a default is in every checked spec,
+// so code reads it without a fallback of its own: the default is stated once, in the table.
+// text/texts: a missing or non-string field (one without a default) reads as empty.
+inline bool flag(const nlohmann::json& spec, const char* key) {
+    return spec.at(key).get<bool>();
+}
 inline std::string text(const nlohmann::json& spec, const char* key) {
     return spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>()
                                                        : std::string();

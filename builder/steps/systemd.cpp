@@ -31,14 +31,14 @@ bool valid_unit_name(const std::string& n) {
 std::map<std::string, std::set<std::string>> ordering_graph(const nlohmann::json& spec) {
     std::map<std::string, std::set<std::string>> before;
     auto words = [](const std::string& v) { return util::split(util::trim(v), ' '); };
-    for (const auto& o : spec.value("ordering", nlohmann::json::array())) {
+    for (const auto& o : spec.at("ordering")) {
         std::string unit = text(o, "unit");
         for (const auto& a : texts(o, "after"))
             before[a].insert(unit);
         for (const auto& b : texts(o, "before"))
             before[unit].insert(b);
     }
-    for (const auto& u : spec.value("units", nlohmann::json::array())) {
+    for (const auto& u : spec.at("units")) {
         std::string unit = text(u, "name"), section;
         for (const auto& raw : util::split(text(u, "content"), '\n')) {
             std::string line = util::trim(raw);
@@ -95,6 +95,8 @@ nlohmann::json composed_spec(const recipe::Recipe& r, const recipe::Step& s,
                           {"units", nlohmann::json::array()}};
     for (size_t i = 0; i < same.index + upto_extra && i < same.steps.size(); ++i)
         for (const char* key : {"ordering", "units"})
+            // value(), not at(): `validate` composes with earlier steps whose fields may not
+            // have type-checked (and so lack the key).
             for (const auto& e : same.steps[i]->spec.value(key, nlohmann::json::array()))
                 out[key].push_back(e);
     return out;
@@ -153,7 +155,7 @@ void add_unique(std::vector<std::string>& to, const std::vector<std::string>& fr
 
 std::vector<UnitDeps> merged_ordering(const nlohmann::json& spec) {
     std::vector<UnitDeps> out;
-    for (const auto& o : spec.value("ordering", nlohmann::json::array())) {
+    for (const auto& o : spec.at("ordering")) {
         std::string unit = text(o, "unit");
         auto it =
             std::find_if(out.begin(), out.end(), [&](const UnitDeps& d) { return d.unit == unit; });
@@ -329,7 +331,7 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
     // systemd step up to this one asks for their units.
     const nlohmann::json composed = composed_spec(ctx.recipe, s);
     std::set<std::string> mine;
-    for (const auto& o : s.spec.value("ordering", nlohmann::json::array()))
+    for (const auto& o : s.spec.at("ordering"))
         mine.insert(text(o, "unit"));
     const auto all_deps = merged_ordering(composed);
     std::vector<UnitDeps> deps;
@@ -375,7 +377,7 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
             ctx.progress(d.unit + " is not installed yet: its drop-in applies once it is");
     }
     enable_units(ctx, texts(s.spec, "enable"), changes);
-    if (s.spec.value("verify", true)) verify_units(ctx, verify, corrected);
+    if (flag(s.spec, "verify")) verify_units(ctx, verify, corrected);
     prove_ordering(ctx, composed);
     // What systemd will see: the image's own units and drop-ins too.
     std::vector<std::string> named;
@@ -460,11 +462,12 @@ const StepKind& systemd_kind() {
                recipe::Diagnostics& d) {
                 refuse_same_target(r, s, loc, "units", d, [](const recipe::Step& t) {
                     std::vector<std::string> out;
+                    // t may be a step whose fields did not type-check (no 'units').
                     for (const auto& u : t.spec.value("units", nlohmann::json::array()))
                         out.push_back("/etc/systemd/system/" + text(u, "name"));
                     return out;
                 });
-                for (const auto& u : s.spec.value("units", nlohmann::json::array())) {
+                for (const auto& u : s.spec.at("units")) {
                     std::string name = text(u, "name");
                     if (!valid_unit_name(name))
                         d.error(loc("units"), fmt::format("'{}' is not a systemd unit name", name),
@@ -482,7 +485,7 @@ const StepKind& systemd_kind() {
                                         "ordering belongs in [Unit]");
                     }
                 }
-                for (const auto& o : s.spec.value("ordering", nlohmann::json::array())) {
+                for (const auto& o : s.spec.at("ordering")) {
                     for (const char* list : {"after", "before", "wants", "requires"})
                         for (const auto& n : texts(o, list))
                             if (!valid_unit_name(n))
@@ -533,15 +536,14 @@ const StepKind& systemd_kind() {
                 }
                 auto enable = texts(s.spec, "enable");
                 if (!enable.empty()) out.push_back("enable " + util::join(enable, " "));
-                if (s.spec.value("verify", true))
-                    out.push_back("systemd-analyze verify (warnings fail)");
+                if (flag(s.spec, "verify")) out.push_back("systemd-analyze verify (warnings fail)");
                 // The last systemd step shows what all of them compose per unit, and who asked.
                 const auto same = same_kind_steps(r, s);
                 if (same.steps.size() > 1 && same.index + 1 == same.steps.size()) {
                     std::map<std::string, std::vector<std::string>>
                         parts; // unit -> "after X (step)"
                     for (const auto* t : same.steps)
-                        for (const auto& o : t->spec.value("ordering", nlohmann::json::array()))
+                        for (const auto& o : t->spec.at("ordering"))
                             for (const char* key : {"after", "before", "wants", "requires"})
                                 for (const auto& v : texts(o, key))
                                     parts[text(o, "unit")].push_back(
