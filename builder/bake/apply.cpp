@@ -48,7 +48,7 @@ class ShownTarget : public target::Target {
 StepOutcome apply_one(target::Target& target, const recipe::Recipe& r, const recipe::Step& s,
                       size_t index, const ApplyOptions& options, Report& report) {
     const steps::StepKind* kind = steps::find_kind(s.kind);
-    std::chrono::seconds budget{s.spec.value("timeout", 0)};
+    std::chrono::seconds budget{s.spec.at("timeout").get<std::chrono::seconds::rep>()};
     const size_t count = r.steps.size();
     TimedTarget timed(target, s.name, budget);
     ShownTarget shown(timed, [&](const std::vector<std::string>& argv) {

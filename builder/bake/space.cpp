@@ -54,7 +54,7 @@ SpaceEstimate estimate_space(const recipe::Recipe& r, const std::vector<const re
     for (const auto* s : steps) {
         std::uint64_t n = s->kind == "kernel" && kernel_present ? kKernelHeadersAllowance
                                                                 : kind_allowance(s->kind);
-        for (const auto& name : s->artifacts())
+        for (const auto& name : s->artifacts)
             if (const auto* a = r.artifact(name)) n += 2 * a->size;
         apt = apt || uses_apt(s->kind);
         e.bytes += n;

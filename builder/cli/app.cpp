@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include "fetch/lockfile.h"
+#include "steps/step.h"
 #include "util/error.h"
 #include "version.h"
 
@@ -47,7 +48,7 @@ recipe::Recipe load_or_die(const std::string& path, const std::vector<std::strin
     recipe::Diagnostics diags;
     recipe::LoadOptions options{parse_sets(sets)};
     if (pins == Pins::FromLock) options.pins = fetch::read_lock(fetch::lock_path_for(path)).pins();
-    recipe::Recipe r = recipe::load_recipe(path, options, diags);
+    recipe::Recipe r = recipe::load_recipe(path, steps::schemas(), options, diags);
     if (!diags.empty()) {
         std::cerr << diags.render();
         throw UsageError(fmt::format("{}: {} error{} in the recipe", path, diags.size(),

@@ -1,5 +1,6 @@
 // ccbake validate RECIPE...: every problem of every recipe, then exit 2 if there was any.
 #include "cli/app.h"
+#include "steps/step.h"
 #include "util/error.h"
 
 #include <fmt/format.h>
@@ -20,7 +21,8 @@ void register_validate(CLI::App& app, Globals& g) {
         nlohmann::json results = nlohmann::json::array();
         for (const auto& path : recipes) {
             recipe::Diagnostics diags;
-            recipe::Recipe r = recipe::load_recipe(path, {parse_sets(sets)}, diags);
+            recipe::Recipe r =
+                recipe::load_recipe(path, steps::schemas(), {parse_sets(sets)}, diags);
             if (!diags.empty()) {
                 ++failed;
                 std::cerr << diags.render();

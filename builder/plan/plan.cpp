@@ -48,7 +48,7 @@ json to_json(const recipe::Recipe& r, const CacheProbe& probe) {
                                 {"kind", s.kind},
                                 {"hash", s.hash},
                                 {"spec", s.spec},
-                                {"artifacts", s.artifacts()},
+                                {"artifacts", s.artifacts},
                                 {"describe", describe(s, r)}});
     }
     return out;

@@ -1,10 +1,10 @@
-// load_recipe: merge includes, substitute variables, type-check against the schema tables,
-// then run the cross-field checks of each step kind and compute content hashes.
+// load_recipe: merge includes, substitute variables, type-check against the schema tables
+// (the steps against the StepSchemas the caller passes), then run the cross-field checks of
+// each step kind and compute content hashes.
 #include "recipe/merge.h"
 #include "recipe/recipe.h"
 #include "recipe/typecheck.h"
 #include "recipe/variables.h"
-#include "steps/step.h"
 #include "util/digest.h"
 #include "util/strings.h"
 
@@ -27,26 +27,10 @@ const Artifact* Recipe::artifact(const std::string& name) const {
     return nullptr;
 }
 
-std::vector<std::string> Step::artifacts() const {
-    std::vector<std::string> out;
-    const auto* kind = steps::find_kind(this->kind);
-    if (!kind) return out;
-    std::function<void(const json&, const std::vector<Field>&)> walk =
-        [&](const json& spec, const std::vector<Field>& fields) {
-            for (const auto& f : fields) {
-                if (!spec.is_object() || !spec.contains(f.name)) continue;
-                const json& v = spec[f.name];
-                if (f.type == FieldType::Artifact && v.is_string())
-                    out.push_back(v.get<std::string>());
-                else if (f.type == FieldType::Object)
-                    walk(v, f.fields);
-                else if (f.type == FieldType::ObjectList && v.is_array())
-                    for (const auto& item : v)
-                        walk(item, f.fields);
-            }
-        };
-    walk(spec, kind->fields);
-    return out;
+const StepSchema* StepSchemas::find(const std::string& kind) const {
+    for (const auto& k : kinds)
+        if (k.kind == kind) return &k;
+    return nullptr;
 }
 
 namespace {
@@ -85,7 +69,7 @@ void read_artifacts(const Node& doc, TypeChecker& tc, Recipe& r) {
         if (spec.contains("mirrors")) a.mirrors = spec["mirrors"].get<std::vector<std::string>>();
         if (const Node* mirrors = v.find("mirrors"); mirrors && mirrors->is_seq())
             for (const auto& m : mirrors->seq) {
-                Field url_field{"mirrors", FieldType::Url};
+                Field url_field{.name = "mirrors", .type = FieldType::Url};
                 tc.check_value(m, url_field, fmt::format("artifact '{}'", k.scalar));
             }
         a.filename = spec.value("filename", last_url_part(a.url));
@@ -100,8 +84,15 @@ void read_artifacts(const Node& doc, TypeChecker& tc, Recipe& r) {
     }
 }
 
-void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const Node*>& step_nodes,
-                std::vector<bool>& well_typed) {
+// Per step of the recipe, what its cross-field checks need.
+struct ReadStep {
+    const StepSchema* kind;
+    const Node* body;
+    bool well_typed; // its fields passed the type checker
+};
+
+void read_steps(const Node& doc, const StepSchemas& kinds, TypeChecker& tc, Recipe& r,
+                std::vector<ReadStep>& read) {
     const Node* steps = doc.find("steps");
     if (!steps) return;
     if (!steps->is_seq()) {
@@ -111,8 +102,8 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
         return;
     }
     std::vector<std::string> kind_names;
-    for (const auto* k : steps::all_kinds())
-        kind_names.push_back(k->name);
+    for (const auto& k : kinds.kinds)
+        kind_names.push_back(k.kind);
     std::map<std::string, int> counters;
     std::set<std::string> names;
     for (const auto& item : steps->seq) {
@@ -131,7 +122,7 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
             continue;
         }
         const auto& [key, body] = item.map.front();
-        const steps::StepKind* kind = steps::find_kind(key.scalar);
+        const StepSchema* kind = kinds.find(key.scalar);
         if (!kind) {
             std::string hint = util::closest(key.scalar, kind_names);
             tc.diags.error(key.where, fmt::format("unknown step kind '{}'", key.scalar),
@@ -145,20 +136,14 @@ void read_steps(const Node& doc, TypeChecker& tc, Recipe& r, std::vector<const N
                                        key.scalar, body.kind_name()));
             continue;
         }
-        std::vector<Field> fields = common_step_fields();
-        fields.insert(fields.end(), kind->fields.begin(), kind->fields.end());
-        Step s;
-        s.kind = kind->name;
-        s.where = key.where;
         const size_t problems_before = tc.diags.size();
-        s.spec = tc.check_map(body, fields, fmt::format("step '{}'", key.scalar));
-        int n = ++counters[kind->name];
-        s.name = s.spec.value("name", fmt::format("{}-{}", kind->name, n));
+        Step s = check_step(tc, *kind, body, key.where);
+        int n = ++counters[kind->kind];
+        s.name = s.spec.value("name", fmt::format("{}-{}", kind->kind, n));
         if (!names.insert(s.name).second && !s.spec.contains("name"))
-            s.name = fmt::format("{}-{}", kind->name, n); // generated names never collide
+            s.name = fmt::format("{}-{}", kind->kind, n); // generated names never collide
         r.steps.push_back(std::move(s));
-        step_nodes.push_back(&body);
-        well_typed.push_back(tc.diags.size() == problems_before);
+        read.push_back({kind, &body, tc.diags.size() == problems_before});
     }
 }
 
@@ -185,7 +170,7 @@ void compute_hashes(Recipe& r) {
         spec.erase("name");
         spec.erase("timeout");
         json doc = {{"kind", s.kind}, {"spec", spec}, {"artifacts", json::array()}};
-        for (const auto& name : s.artifacts())
+        for (const auto& name : s.artifacts)
             if (const auto* a = r.artifact(name)) doc["artifacts"].push_back(artifact_identity(*a));
         s.hash = util::sha256_hex(doc.dump());
         all_steps.push_back(s.hash);
@@ -201,8 +186,8 @@ void compute_hashes(Recipe& r) {
 
 } // namespace
 
-Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options,
-                   Diagnostics& diags) {
+Recipe load_recipe(const std::filesystem::path& path, const StepSchemas& kinds,
+                   const LoadOptions& options, Diagnostics& diags) {
     Recipe r;
     r.path = path;
     std::optional<Node> doc = load_merged(path, r.files, diags);
@@ -232,9 +217,8 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
             r.base.disk_size = b["disk_size"].get<std::uint64_t>();
     }
     read_artifacts(*doc, tc, r);
-    std::vector<const Node*> step_nodes;
-    std::vector<bool> well_typed; // per step: its fields passed the type checker
-    read_steps(*doc, tc, r, step_nodes, well_typed);
+    std::vector<ReadStep> read; // one per step of r.steps
+    read_steps(*doc, kinds, tc, r, read);
     if (const Node* steps = doc->find("steps"); steps && steps->is_seq() && steps->seq.empty())
         diags.error(steps->where, "the recipe has no steps",
                     "add at least one step under 'steps:'");
@@ -251,11 +235,11 @@ Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options
                                  : fmt::format("did you mean '{}'?", hint));
     }
     for (size_t i = 0; i < r.steps.size(); ++i) {
-        const auto* kind = steps::find_kind(r.steps[i].kind);
+        const StepSchema* kind = read[i].kind;
         // A kind's own checks read its fields as the schema types them; a step whose fields
         // did not type-check has its errors already, and a field may be missing.
-        if (!kind->check || !well_typed[i]) continue;
-        const Node* body = step_nodes[i];
+        if (!kind->check || !read[i].well_typed) continue;
+        const Node* body = read[i].body;
         auto field_loc = [&](const std::string& name) {
             const Node* f = body->is_map() ? body->find(name) : nullptr;
             return f ? f->where : r.steps[i].where;

@@ -1,9 +1,13 @@
 #pragma once
 // A resolved recipe: includes merged, variables substituted, every field type-checked
-// and defaults filled in. This is what `plan`, `fetch` and `bake` work from.
+// and defaults filled in. This is what `plan`, `fetch` and `bake` work from. The recipe layer
+// knows no step kind: the loader validates steps against the StepSchemas its caller passes
+// (the step registry's, steps::schemas()).
 #include "recipe/diagnostics.h"
+#include "recipe/schema.h"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -38,8 +42,8 @@ struct Step {
     nlohmann::json spec; // typed fields with defaults filled in (sizes in bytes, durations in s)
     Location where;
     std::string hash; // sha256 of kind, spec and the digests of the artifacts it uses
-
-    std::vector<std::string> artifacts() const; // names of the artifacts the step uses
+    std::vector<std::string> artifacts; // names of the artifacts the step uses (its schema's
+                                        // Artifact fields), in field order
 };
 
 struct Recipe {
@@ -54,6 +58,24 @@ struct Recipe {
     std::string hash; // sha256 over the resolved content
 
     const Artifact* artifact(const std::string& name) const;
+};
+
+// Locates a field of a step in the recipe's text, for diagnostics.
+using FieldLoc = std::function<Location(const std::string&)>;
+// Cross-field checks of a step kind that its fields' types cannot express.
+using CheckFn = std::function<void(const Step&, const Recipe&, const FieldLoc&, Diagnostics&)>;
+
+// What the loader validates the steps of one kind against.
+struct StepSchema {
+    std::string kind;          // the YAML key, e.g. "apt_repo"
+    std::vector<Field> fields; // the kind's own; common_step_fields() come before them
+    CheckFn check;             // may be empty; runs only on a step whose fields type-checked
+};
+
+// Every step kind a recipe may use, in the order an unknown kind's diagnostic lists them.
+struct StepSchemas {
+    std::vector<StepSchema> kinds;
+    const StepSchema* find(const std::string& kind) const; // nullptr: no such kind
 };
 
 // A digest pinned for an artifact outside the recipe (RECIPE.lock, fetch/lockfile.h). It holds
@@ -71,9 +93,9 @@ struct LoadOptions {
     std::map<std::string, ArtifactPin> pins;
 };
 
-// Loads, merges, substitutes and validates. Every problem goes to `diags`; the returned
-// recipe is only meaningful when `diags.empty()`.
-Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& options,
-                   Diagnostics& diags);
+// Loads, merges, substitutes and validates, the steps against `kinds`. Every problem goes to
+// `diags`; the returned recipe is only meaningful when `diags.empty()`.
+Recipe load_recipe(const std::filesystem::path& path, const StepSchemas& kinds,
+                   const LoadOptions& options, Diagnostics& diags);
 
 } // namespace ccbake::recipe

@@ -1,9 +1,9 @@
 #include "recipe/typecheck.h"
 
-#include <fmt/format.h>
-
 #include "util/size.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
 
 namespace ccbake::recipe {
 
@@ -21,18 +21,12 @@ std::vector<int> parse_version(const std::string& text) {
             ++i;
         }
         out.push_back(static_cast<int>(v));
-        if (i < text.size() && text[i] == '.') ++i;
-        else break;
+        if (i < text.size() && text[i] == '.')
+            ++i;
+        else
+            break;
     }
     return out;
-}
-
-int compare_versions(const std::vector<int>& a, const std::vector<int>& b) {
-    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
-        int x = i < a.size() ? a[i] : 0, y = i < b.size() ? b[i] : 0;
-        if (x != y) return x < y ? -1 : 1;
-    }
-    return 0;
 }
 
 long long parse_duration(const std::string& text) {
@@ -56,8 +50,25 @@ namespace {
 
 std::vector<std::string> field_names(const std::vector<Field>& fields) {
     std::vector<std::string> out;
-    for (const auto& f : fields) out.push_back(f.name);
+    for (const auto& f : fields)
+        out.push_back(f.name);
     return out;
+}
+
+// The values of the Artifact-typed fields of `spec`, nested ones included, in field order.
+void collect_artifacts(const json& spec, const std::vector<Field>& fields,
+                       std::vector<std::string>& out) {
+    for (const auto& f : fields) {
+        if (!spec.is_object() || !spec.contains(f.name)) continue;
+        const json& v = spec[f.name];
+        if (f.type == FieldType::Artifact && v.is_string())
+            out.push_back(v.get<std::string>());
+        else if (f.type == FieldType::Object)
+            collect_artifacts(v, f.fields, out);
+        else if (f.type == FieldType::ObjectList && v.is_array())
+            for (const auto& item : v)
+                collect_artifacts(item, f.fields, out);
+    }
 }
 
 bool valid_url(const std::string& s) {
@@ -70,7 +81,7 @@ bool valid_url(const std::string& s) {
     return util::starts_with(s, "file:///") && s.find(' ') == std::string::npos;
 }
 
-}  // namespace
+} // namespace
 
 json TypeChecker::check_value(const Node& n, const Field& f, const std::string& what) {
     auto wrong = [&](const std::string& expected) {
@@ -94,8 +105,10 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         auto s = scalar();
         if (!s) return {};
         if (s->empty() || (*s)[0] != '/') {
-            diags.error(n.where, fmt::format("'{}' must be an absolute path inside the image, got '{}'",
-                                             f.name, *s), "start it with '/'");
+            diags.error(
+                n.where,
+                fmt::format("'{}' must be an absolute path inside the image, got '{}'", f.name, *s),
+                "start it with '/'");
             return {};
         }
         for (const auto& part : util::split(*s, '/'))
@@ -111,14 +124,16 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         std::string v = util::to_lower(*s);
         if (v == "true" || v == "yes") return true;
         if (v == "false" || v == "no") return false;
-        diags.error(n.where, fmt::format("'{}' in {} must be true or false, not '{}'", f.name, what, *s));
+        diags.error(n.where,
+                    fmt::format("'{}' in {} must be true or false, not '{}'", f.name, what, *s));
         return {};
     }
     case FieldType::Int: {
         auto s = scalar();
         if (!s) return {};
         if (s->empty() || s->size() > 18 || !std::all_of(s->begin(), s->end(), ::isdigit)) {
-            diags.error(n.where, fmt::format("'{}' in {} must be a whole number, not '{}'", f.name, what, *s));
+            diags.error(n.where, fmt::format("'{}' in {} must be a whole number, not '{}'", f.name,
+                                             what, *s));
             return {};
         }
         return std::stoll(*s);
@@ -128,7 +143,8 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         if (!s) return {};
         auto parsed = util::parse_size(*s);
         if (!parsed.bytes) {
-            diags.error(n.where, fmt::format("'{}' is not a size: '{}' ({})", f.name, *s, parsed.error),
+            diags.error(n.where,
+                        fmt::format("'{}' is not a size: '{}' ({})", f.name, *s, parsed.error),
                         "write a whole number with a unit, e.g. 4GiB or 512MiB");
             return {};
         }
@@ -150,9 +166,10 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         if (!s) return {};
         if (std::find(f.choices.begin(), f.choices.end(), *s) == f.choices.end()) {
             std::string hint = util::closest(*s, f.choices);
-            diags.error(n.where, fmt::format("'{}' in {} must be {}, not '{}'", f.name, what,
-                                             type_name(f), *s),
-                        hint.empty() ? "" : fmt::format("did you mean '{}'?", hint));
+            diags.error(
+                n.where,
+                fmt::format("'{}' in {} must be {}, not '{}'", f.name, what, type_name(f), *s),
+                hint.empty() ? "" : fmt::format("did you mean '{}'?", hint));
             return {};
         }
         return *s;
@@ -174,9 +191,9 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         size_t want = f.type == FieldType::Md5 ? 32 : 64;
         const char* algo = f.type == FieldType::Md5 ? "md5" : "sha256";
         if (s->size() != want || !util::is_hex(*s)) {
-            diags.error(n.where, fmt::format("{} must be {} hex digits, got {} characters{}", algo,
-                                             want, s->size(),
-                                             util::is_hex(*s) ? "" : " with non-hex ones"),
+            diags.error(n.where,
+                        fmt::format("{} must be {} hex digits, got {} characters{}", algo, want,
+                                    s->size(), util::is_hex(*s) ? "" : " with non-hex ones"),
                         f.type == FieldType::Md5 && s->size() == 64 && util::is_hex(*s)
                             ? "this looks like a sha256: put it under 'sha256:'"
                             : "");
@@ -189,7 +206,8 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         if (!s) return {};
         auto v = parse_version(*s);
         if (v.empty() || fmt::format("{}", fmt::join(v, ".")) != *s) {
-            diags.error(n.where, fmt::format("'{}' must be a dotted version like 6.6.0, not '{}'", f.name, *s));
+            diags.error(n.where, fmt::format("'{}' must be a dotted version like 6.6.0, not '{}'",
+                                             f.name, *s));
             return {};
         }
         return *s;
@@ -219,13 +237,16 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         for (const auto& argv : n.seq) {
             if (!argv.is_seq()) {
                 diags.error(argv.where, fmt::format("each item of '{}' must be an argument list "
-                                                    "like [make, clean], not {}", f.name, argv.kind_name()));
+                                                    "like [make, clean], not {}",
+                                                    f.name, argv.kind_name()));
                 continue;
             }
             json args = json::array();
             for (const auto& a : argv.seq) {
-                if (!a.is_scalar()) diags.error(a.where, "an argument must be a string");
-                else args.push_back(a.scalar);
+                if (!a.is_scalar())
+                    diags.error(a.where, "an argument must be a string");
+                else
+                    args.push_back(a.scalar);
             }
             out.push_back(args);
         }
@@ -250,12 +271,14 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
             if (x.is_null()) return nullptr;
             if (x.is_seq()) {
                 json a = json::array();
-                for (const auto& i : x.seq) a.push_back(to_json(i));
+                for (const auto& i : x.seq)
+                    a.push_back(to_json(i));
                 return a;
             }
             if (x.is_map()) {
                 json o = json::object();
-                for (const auto& [k, v] : x.map) o[k.scalar] = to_json(v);
+                for (const auto& [k, v] : x.map)
+                    o[k.scalar] = to_json(v);
                 return o;
             }
             if (!x.quoted) {
@@ -279,8 +302,8 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
         json out = json::array();
         for (const auto& item : n.seq) {
             if (!item.is_map()) {
-                diags.error(item.where, fmt::format("items of '{}' must be mappings, not {}", f.name,
-                                                    item.kind_name()));
+                diags.error(item.where, fmt::format("items of '{}' must be mappings, not {}",
+                                                    f.name, item.kind_name()));
                 continue;
             }
             out.push_back(check_map(item, f.fields, fmt::format("an item of '{}'", f.name)));
@@ -291,9 +314,10 @@ json TypeChecker::check_value(const Node& n, const Field& f, const std::string& 
     return {};
 }
 
-json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields, const std::string& what) {
+json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields,
+                            const std::string& what) {
     json out = json::object();
-    std::vector<std::string> suggested;  // a typo already reported as "did you mean"
+    std::vector<std::string> suggested; // a typo already reported as "did you mean"
     for (const auto& [k, v] : n.map) {
         auto f = std::find_if(fields.begin(), fields.end(),
                               [&name = k.scalar](const Field& x) { return x.name == name; });
@@ -321,7 +345,7 @@ json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields, con
                         f.help);
         else if (f.default_value.is_string() &&
                  (f.type == FieldType::Size || f.type == FieldType::Duration)) {
-            Node text;  // defaults are written like the user would write them
+            Node text; // defaults are written like the user would write them
             text.kind = Node::Kind::Scalar;
             text.scalar = f.default_value.get<std::string>();
             text.where = n.where;
@@ -332,4 +356,15 @@ json TypeChecker::check_map(const Node& n, const std::vector<Field>& fields, con
     return out;
 }
 
-}  // namespace ccbake::recipe
+Step check_step(TypeChecker& tc, const StepSchema& kind, const Node& body, const Location& where) {
+    std::vector<Field> fields = common_step_fields();
+    fields.insert(fields.end(), kind.fields.begin(), kind.fields.end());
+    Step s;
+    s.kind = kind.kind;
+    s.where = where;
+    s.spec = tc.check_map(body, fields, fmt::format("step '{}'", kind.kind));
+    collect_artifacts(s.spec, kind.fields, s.artifacts);
+    return s;
+}
+
+} // namespace ccbake::recipe

@@ -22,7 +22,7 @@ std::pair<std::string, std::string> split_pin(const std::string& p) {
 
 StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
     const auto packages = texts(s.spec, "packages");
-    const bool hermetic = s.spec.value("hermetic", false), update = s.spec.value("update", false);
+    const bool hermetic = flag(s.spec, "hermetic"), update = flag(s.spec, "update");
     const auto before = install::installed_packages(ctx);
     bool satisfied = true;
     for (const auto& p : packages) {
@@ -46,8 +46,7 @@ StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
     auto args = sources;
     for (const char* a : {"-o", "APT::Install-Suggests=false", "install"})
         args.push_back(a);
-    args.push_back(s.spec.value("recommends", true) ? "--install-recommends"
-                                                    : "--no-install-recommends");
+    args.push_back(flag(s.spec, "recommends") ? "--install-recommends" : "--no-install-recommends");
     args.insert(args.end(), packages.begin(), packages.end());
     ctx.progress("apt-get install " + util::join(packages, " "));
     install::apt_get(ctx, args,
@@ -59,48 +58,59 @@ StepResult apply_apt_install(StepContext& ctx, const recipe::Step& s) {
 
 const StepKind& apt_install_kind() {
     static const StepKind kind{
-        "apt_install",
-        "Install Debian packages with apt-get in the image.",
-        "Runs `apt-get install -y` with the packages listed. `NAME=VERSION` pins a version "
-        "(e.g. the cuBLAS pin of single-GPU images). A package apt does not know is an error "
-        "that names it. With `hermetic: true` only the image's local `file:` repositories are "
-        "consulted.",
-        {
-            {"packages",
-             FieldType::StringList,
-             true,
-             {},
-             "Package names, optionally NAME=VERSION."},
-            {"recommends", FieldType::Bool, false, true, "Install recommended packages too."},
-            {"hermetic", FieldType::Bool, false, false,
-             "Use only the local file: repositories in the image, never the network."},
-            {"update", FieldType::Bool, false, false,
-             "Run apt-get update first even if an earlier step of this bake did. Without it "
-             "the image's lists are refreshed once per bake, before the first step that "
-             "installs from them."},
-        },
-        "apt_install:\n  packages: [libtdx-attest, libtdx-attest-dev]\n  recommends: false\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            static const std::regex name(
-                R"(^[a-z0-9][a-z0-9+.\-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:\-]+)?$)");
-            if (!s.spec.contains("packages")) return; // missing or mistyped: already reported
-            auto packages = texts(s.spec, "packages");
-            if (packages.empty()) d.error(loc("packages"), "'packages' lists no package");
-            for (const auto& p : packages)
-                if (!std::regex_match(p, name))
-                    d.error(
-                        loc("packages"), fmt::format("'{}' is not a Debian package name", p),
-                        "names are lower case letters, digits and + - . ; pin with NAME=VERSION");
-        },
-        [](const recipe::Step& s, const recipe::Recipe&) {
-            return std::vector<std::string>{
-                fmt::format("apt-get install{}{} {}",
-                            s.spec["recommends"].get<bool>() ? "" : " --no-install-recommends",
-                            s.spec["hermetic"].get<bool>() ? " (local repositories only)" : "",
-                            util::join(texts(s.spec, "packages"), " "))};
-        },
-        apply_apt_install,
+        .name = "apt_install",
+        .summary = "Install Debian packages with apt-get in the image.",
+        .details = "Runs `apt-get install -y` with the packages listed. `NAME=VERSION` pins a "
+                   "version (e.g. the cuBLAS pin of single-GPU images). A package apt does not "
+                   "know is an error that names it. With `hermetic: true` only the image's local "
+                   "`file:` repositories are consulted.",
+        .fields =
+            {
+                {.name = "packages",
+                 .type = FieldType::StringList,
+                 .required = true,
+                 .help = "Package names, optionally NAME=VERSION."},
+                {.name = "recommends",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Install recommended packages too."},
+                {.name = "hermetic",
+                 .type = FieldType::Bool,
+                 .default_value = false,
+                 .help = "Use only the local file: repositories in the image, never the network."},
+                {.name = "update",
+                 .type = FieldType::Bool,
+                 .default_value = false,
+                 .help = "Run apt-get update first even if an earlier step of this bake did. "
+                         "Without it the image's lists are refreshed once per bake, before the "
+                         "first step that installs from them."},
+            },
+        .example =
+            "apt_install:\n  packages: [libtdx-attest, libtdx-attest-dev]\n  recommends: false\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                static const std::regex name(
+                    R"(^[a-z0-9][a-z0-9+.\-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:\-]+)?$)");
+                if (!s.spec.contains("packages")) return; // missing or mistyped: already reported
+                auto packages = texts(s.spec, "packages");
+                if (packages.empty()) d.error(loc("packages"), "'packages' lists no package");
+                for (const auto& p : packages)
+                    if (!std::regex_match(p, name))
+                        d.error(loc("packages"),
+                                fmt::format("'{}' is not a Debian package name", p),
+                                "names are lower case letters, digits and + - . ; pin with "
+                                "NAME=VERSION");
+            },
+        .describe =
+            [](const recipe::Step& s, const recipe::Recipe&) {
+                return std::vector<std::string>{
+                    fmt::format("apt-get install{}{} {}",
+                                flag(s.spec, "recommends") ? "" : " --no-install-recommends",
+                                flag(s.spec, "hermetic") ? " (local repositories only)" : "",
+                                util::join(texts(s.spec, "packages"), " "))};
+            },
+        .apply = apply_apt_install,
     };
     return kind;
 }

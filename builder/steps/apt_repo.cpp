@@ -35,8 +35,8 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     const std::string new_dir = target::topmost_missing(ctx.target.root(), dest);
     bool extracted = false;
     try {
-        extracted = install::extract_artifact(
-            ctx, artifact, dest, static_cast<unsigned>(s.spec.value("strip_components", 1)));
+        extracted = install::extract_artifact(ctx, artifact, dest,
+                                              s.spec.at("strip_components").get<unsigned>());
     } catch (...) {
         std::error_code ec;
         if (!new_dir.empty()) std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
@@ -73,7 +73,7 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     if (target::write_if_changed(ctx.target.root(), list,
                                   fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
         result.changes.push_back(fmt::format("{}: {}", list, line));
-    if (s.spec.value("update", true) && !result.changes.empty()) {
+    if (flag(s.spec, "update") && !result.changes.empty()) {
         // Only this source is refreshed: a local repository needs no network.
         try {
             install::Staging staging(ctx);
@@ -93,62 +93,78 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
 
 const StepKind& apt_repo_kind() {
     static const StepKind kind{
-        "apt_repo",
-        "Unpack an apt repository archive into the image and add it as an apt source.",
-        "The archive is extracted confined to `dest` (absolute paths, `..`, writes through "
-        "symlinks and device nodes are refused) and only when `dest` does not exist yet. The "
-        "source line `deb [OPTIONS] file:DEST SUITE COMPONENTS` goes to "
-        "`/etc/apt/sources.list.d/LIST.list`, then `apt-get update` runs.",
-        {
-            {"artifact", FieldType::Artifact, true, {}, "The repository archive (.tgz, .tar.*)."},
-            {"dest", FieldType::Path, true, {}, "Where the repository root lands in the image."},
-            {"strip_components", FieldType::Int, false, 1,
-             "Leading path components removed from each archive entry (Intel's archive has one "
-             "top-level folder)."},
-            {"list",
-             FieldType::String,
-             true,
-             {},
-             "Name of the sources.list.d file, without .list."},
-            {"suite", FieldType::String, false, "jammy", "Suite (distribution) of the repository."},
-            {"components", FieldType::StringList, false, nlohmann::json::array({"main"}),
-             "Components of the repository."},
-            {"options", FieldType::StringList, false, nlohmann::json::array(),
-             "Options in the source line's brackets, e.g. [trusted=yes, arch=amd64]."},
-            {"signed_by",
-             FieldType::String,
-             false,
-             {},
-             "Key file inside the archive (relative to dest); adds signed-by= instead of "
-             "trusting the repository blindly."},
-            {"update", FieldType::Bool, false, true, "Run apt-get update afterwards."},
-        },
-        "apt_repo:\n  artifact: sgx_local_repo\n  dest: /srv/sgx_debian_local_repo\n"
-        "  list: sgx_debian_local_repo\n  options: [trusted=yes, arch=amd64]\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            refuse_same_target(r, s, loc, "list", d, [](const recipe::Step& t) {
-                return std::vector<std::string>{"/etc/apt/sources.list.d/" + text(t.spec, "list") +
-                                                ".list"};
-            });
-            const std::string list = s.spec.value("list", "");
-            if (list.find('/') != std::string::npos || util::starts_with(list, "."))
-                d.error(loc("list"),
-                        fmt::format("'list' must be a plain file name, not '{}'", list));
-            if (s.spec.contains("signed_by"))
-                for (const auto& o : s.spec["options"])
-                    if (util::starts_with(o.get<std::string>(), "trusted="))
-                        d.error(loc("options"), "'trusted=' and 'signed_by' contradict each other",
-                                "keep signed_by and drop trusted=yes");
-        },
-        [](const recipe::Step& s, const recipe::Recipe&) {
-            return std::vector<std::string>{
-                fmt::format("extract {} to {}", text(s.spec, "artifact"), text(s.spec, "dest")),
-                fmt::format("/etc/apt/sources.list.d/{}.list: {}", text(s.spec, "list"),
-                            source_line(s)),
-            };
-        },
-        apply_apt_repo,
+        .name = "apt_repo",
+        .summary = "Unpack an apt repository archive into the image and add it as an apt source.",
+        .details = "The archive is extracted confined to `dest` (absolute paths, `..`, writes "
+                   "through symlinks and device nodes are refused) and only when `dest` does not "
+                   "exist yet. The source line `deb [OPTIONS] file:DEST SUITE COMPONENTS` goes to "
+                   "`/etc/apt/sources.list.d/LIST.list`, then `apt-get update` runs.",
+        .fields =
+            {
+                {.name = "artifact",
+                 .type = FieldType::Artifact,
+                 .required = true,
+                 .help = "The repository archive (.tgz, .tar.*)."},
+                {.name = "dest",
+                 .type = FieldType::Path,
+                 .required = true,
+                 .help = "Where the repository root lands in the image."},
+                {.name = "strip_components",
+                 .type = FieldType::Int,
+                 .default_value = 1,
+                 .help = "Leading path components removed from each archive entry (Intel's archive "
+                         "has one top-level folder)."},
+                {.name = "list",
+                 .required = true,
+                 .help = "Name of the sources.list.d file, without .list."},
+                {.name = "suite",
+                 .default_value = "jammy",
+                 .help = "Suite (distribution) of the repository."},
+                {.name = "components",
+                 .type = FieldType::StringList,
+                 .default_value = nlohmann::json::array({"main"}),
+                 .help = "Components of the repository."},
+                {.name = "options",
+                 .type = FieldType::StringList,
+                 .default_value = nlohmann::json::array(),
+                 .help = "Options in the source line's brackets, e.g. [trusted=yes, arch=amd64]."},
+                {.name = "signed_by",
+                 .help = "Key file inside the archive (relative to dest); adds signed-by= instead "
+                         "of trusting the repository blindly."},
+                {.name = "update",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Run apt-get update afterwards."},
+            },
+        .example = "apt_repo:\n  artifact: sgx_local_repo\n  dest: /srv/sgx_debian_local_repo\n"
+                   "  list: sgx_debian_local_repo\n  options: [trusted=yes, arch=amd64]\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                refuse_same_target(r, s, loc, "list", d, [](const recipe::Step& t) {
+                    return std::vector<std::string>{"/etc/apt/sources.list.d/" +
+                                                    text(t.spec, "list") + ".list"};
+                });
+                const std::string list = s.spec.value("list", "");
+                if (list.find('/') != std::string::npos || util::starts_with(list, "."))
+                    d.error(loc("list"),
+                            fmt::format("'list' must be a plain file name, not '{}'", list));
+                if (s.spec.contains("signed_by"))
+                    for (const auto& o : s.spec["options"])
+                        if (util::starts_with(o.get<std::string>(), "trusted="))
+                            d.error(loc("options"),
+                                    "'trusted=' and 'signed_by' contradict each other",
+                                    "keep signed_by and drop trusted=yes");
+            },
+        .describe =
+            [](const recipe::Step& s, const recipe::Recipe&) {
+                return std::vector<std::string>{
+                    fmt::format("extract {} to {}", text(s.spec, "artifact"), text(s.spec, "dest")),
+                    fmt::format("/etc/apt/sources.list.d/{}.list: {}", text(s.spec, "list"),
+                                source_line(s)),
+                };
+            },
+        .apply = apply_apt_repo,
     };
     return kind;
 }

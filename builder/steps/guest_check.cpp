@@ -23,12 +23,12 @@ check::Config guest_check_config(const recipe::Step& s, const recipe::Recipe& r)
     for (const auto& step : r.steps)
         if (step.kind == "kernel_cmdline" && step.spec.contains("swiotlb"))
             c.swiotlb_bytes = step.spec["swiotlb"].get<std::uint64_t>();
-    c.persistenced_timeout_s = s.spec.value("persistenced_timeout", 600);
-    c.attestation_timeout_s = s.spec.value("attestation_timeout", 300);
-    c.gpu_mode = s.spec.value("gpu_mode", std::string("cc"));
-    c.gpus = s.spec.value("gpus", 0);
-    c.switches = s.spec.value("switches", 0);
-    c.set_ready_state = s.spec.value("set_ready_state", false);
+    c.persistenced_timeout_s = s.spec.at("persistenced_timeout").get<int>();
+    c.attestation_timeout_s = s.spec.at("attestation_timeout").get<int>();
+    c.gpu_mode = text(s.spec, "gpu_mode");
+    c.gpus = s.spec.at("gpus").get<int>();
+    c.switches = s.spec.at("switches").get<int>();
+    c.set_ready_state = flag(s.spec, "set_ready_state");
     c.tools.tdx_attest = text(s.spec, "tdx_attest");
     c.tools.quote_verify = text(s.spec, "quote_verify");
     c.tools.ppcie_python = text(s.spec, "ppcie_python");
@@ -130,57 +130,78 @@ std::vector<std::string> describe_guest_check(const recipe::Step& s, const recip
 const StepKind& guest_check_kind() {
     static const check::Tools tools;
     static const StepKind kind{
-        "guest_check",
-        "Bake the in-guest checker and run it at every boot (TDX, kernel, GPU, attestation).",
-        "Copies `ccbake-check` (a static program built beside ccbake) to /usr/lib/ccbake/, writes "
-        "what to check to /etc/ccbake/check.json (with the recipe's min_kernel and the "
-        "kernel_cmdline step's swiotlb size) and enables `ccbake-check.service`, a oneshot ordered "
-        "after nvidia-persistenced.service and nvidia-fabricmanager.service (Wants=, so a missing "
-        "unit does not stop it). At every boot it writes /var/lib/ccbake/check.json and prints a "
-        "table on the serial console; the unit fails when a required check failed. It never "
-        "reboots. See docs/check.md for every check.",
-        {
-            {"required", FieldType::StringList, false,
-             nlohmann::json::array({"tdx", "kernel", "gpu", "attest"}),
-             "Checks that must pass: ids (tdx.device) or groups (tdx, kernel, gpu, attest)."},
-            {"gpu_mode",
-             FieldType::Enum,
-             false,
-             "cc",
-             "none (no GPU checks), cc (each GPU in CC mode) or ppcie (Protected PCIe, 8 GPUs + "
-             "NVSwitches).",
-             {"none", "cc", "ppcie"}},
-            {"gpus", FieldType::Int, false, 0,
-             "Expected GPU count; 0: at least one (8 for ppcie)."},
-            {"switches", FieldType::Int, false, 0,
-             "Expected NVSwitch count; 0: any (4 for ppcie)."},
-            {"set_ready_state", FieldType::Bool, false, false,
-             "cc mode: set the GPU ready state once every other required check passed (PPCIe: the "
-             "verifier does)."},
-            {"persistenced_timeout", FieldType::Duration, false, "10m",
-             "How long to wait for nvidia-persistenced (8 GPUs take about 5 minutes)."},
-            {"attestation_timeout", FieldType::Duration, false, "5m",
-             "Limit for each attestation tool."},
-            {"tdx_attest", FieldType::Path, false, tools.tdx_attest, "The quote generator."},
-            {"quote_verify", FieldType::Path, false, tools.quote_verify,
-             "DCAP QuoteVerificationSample's app."},
-            {"ppcie_python", FieldType::Path, false, tools.ppcie_python,
-             "Python of the nvtrust venv: the PPCIe verifier (ppcie) or the local GPU verifier "
-             "(cc)."},
-        },
-        "guest_check:\n  gpu_mode: ppcie\n  required: [tdx, kernel, gpu, attest]\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            for (const auto& entry : texts(s.spec, "required"))
-                if (auto err = check::required_entry_error(entry); !err.empty())
-                    d.error(loc("required"), err, "check ids are listed in docs/check.md");
-            if (s.spec.value("set_ready_state", false) &&
-                s.spec.value("gpu_mode", std::string("cc")) != "cc")
-                d.error(loc("set_ready_state"), "set_ready_state applies to gpu_mode cc only",
-                        "in PPCIe mode the verifier sets the ready state after attestation");
-        },
-        describe_guest_check,
-        apply_guest_check,
+        .name = "guest_check",
+        .summary =
+            "Bake the in-guest checker and run it at every boot (TDX, kernel, GPU, attestation).",
+        .details =
+            "Copies `ccbake-check` (a static program built beside ccbake) to /usr/lib/ccbake/, "
+            "writes what to check to /etc/ccbake/check.json (with the recipe's min_kernel and the "
+            "kernel_cmdline step's swiotlb size) and enables `ccbake-check.service`, a oneshot "
+            "ordered after nvidia-persistenced.service and nvidia-fabricmanager.service (Wants=, "
+            "so a missing unit does not stop it). At every boot it writes "
+            "/var/lib/ccbake/check.json and prints a table on the serial console; the unit fails "
+            "when a required check failed. It never reboots. See docs/check.md for every check.",
+        .fields =
+            {
+                {.name = "required",
+                 .type = FieldType::StringList,
+                 .default_value = nlohmann::json::array({"tdx", "kernel", "gpu", "attest"}),
+                 .help = "Checks that must pass: ids (tdx.device) or groups (tdx, kernel, gpu, "
+                         "attest)."},
+                {.name = "gpu_mode",
+                 .type = FieldType::Enum,
+                 .default_value = "cc",
+                 .help = "none (no GPU checks), cc (each GPU in CC mode) or ppcie (Protected PCIe, "
+                         "8 GPUs + NVSwitches).",
+                 .choices = {"none", "cc", "ppcie"}},
+                {.name = "gpus",
+                 .type = FieldType::Int,
+                 .default_value = 0,
+                 .help = "Expected GPU count; 0: at least one (8 for ppcie)."},
+                {.name = "switches",
+                 .type = FieldType::Int,
+                 .default_value = 0,
+                 .help = "Expected NVSwitch count; 0: any (4 for ppcie)."},
+                {.name = "set_ready_state",
+                 .type = FieldType::Bool,
+                 .default_value = false,
+                 .help = "cc mode: set the GPU ready state once every other required check passed "
+                         "(PPCIe: the verifier does)."},
+                {.name = "persistenced_timeout",
+                 .type = FieldType::Duration,
+                 .default_value = "10m",
+                 .help = "How long to wait for nvidia-persistenced (8 GPUs take about 5 minutes)."},
+                {.name = "attestation_timeout",
+                 .type = FieldType::Duration,
+                 .default_value = "5m",
+                 .help = "Limit for each attestation tool."},
+                {.name = "tdx_attest",
+                 .type = FieldType::Path,
+                 .default_value = tools.tdx_attest,
+                 .help = "The quote generator."},
+                {.name = "quote_verify",
+                 .type = FieldType::Path,
+                 .default_value = tools.quote_verify,
+                 .help = "DCAP QuoteVerificationSample's app."},
+                {.name = "ppcie_python",
+                 .type = FieldType::Path,
+                 .default_value = tools.ppcie_python,
+                 .help = "Python of the nvtrust venv: the PPCIe verifier (ppcie) or the local GPU "
+                         "verifier (cc)."},
+            },
+        .example = "guest_check:\n  gpu_mode: ppcie\n  required: [tdx, kernel, gpu, attest]\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                for (const auto& entry : texts(s.spec, "required"))
+                    if (auto err = check::required_entry_error(entry); !err.empty())
+                        d.error(loc("required"), err, "check ids are listed in docs/check.md");
+                if (flag(s.spec, "set_ready_state") && text(s.spec, "gpu_mode") != "cc")
+                    d.error(loc("set_ready_state"), "set_ready_state applies to gpu_mode cc only",
+                            "in PPCIe mode the verifier sets the ready state after attestation");
+            },
+        .describe = describe_guest_check,
+        .apply = apply_guest_check,
     };
     return kind;
 }

@@ -69,7 +69,7 @@ void update_grub(StepContext& ctx) {
 StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
     const auto root = ctx.target.root();
     const std::string dropin = "/etc/default/grub.d/" + text(s.spec, "dropin");
-    const bool with_grub = s.spec.value("update_grub", true);
+    const bool with_grub = flag(s.spec, "update_grub");
     std::error_code ec;
     if (with_grub && !target::exists(root, "/usr/sbin/update-grub"))
         throw Error("the image has no grub: update-grub is not installed",
@@ -162,125 +162,136 @@ StepResult apply_kernel_cmdline(StepContext& ctx, const recipe::Step& s) {
 
 const StepKind& kernel_cmdline_kind() {
     static const StepKind kind{
-        "kernel_cmdline",
-        "Set the kernel command line through a grub drop-in, swiotlb from a size.",
-        "Writes `GRUB_CMDLINE_LINUX_DEFAULT` to `/etc/default/grub.d/DROPIN`; the default "
-        "`99-ccbake.cfg` sorts after Ubuntu's `50-cloudimg-settings.cfg`, which otherwise silently "
-        "overrides an edit of `/etc/default/grub`. The value starts from what the image's files "
-        "give, removes `remove`, applies `add` without duplicates and sets `swiotlb=` to the size "
-        "in 2 KiB slabs (MiB x 512: 4GiB -> 2097152). The effective value is proven by sourcing "
-        "grub's files in grub's order, then `update-grub` runs and every Linux entry of grub.cfg "
-        "is checked to carry the arguments and a root=UUID. Stacking: the command line is "
-        "composed from every kernel_cmdline step in recipe order (included files first), each "
-        "starting from what the earlier ones gave, so a later step keeps an earlier step's "
-        "arguments unless it removes or replaces them; `plan` shows the composed line and which "
-        "step added each part. Steps may share a drop-in; a later step whose drop-in sorts "
-        "before an earlier step's is refused by `validate`.",
-        {
-            {"swiotlb",
-             FieldType::Size,
-             false,
-             {},
-             "Bounce buffer size, e.g. 4GiB (platform default 1GiB)."},
-            {"add", FieldType::StringList, false, nlohmann::json::array(),
-             "Arguments to add or replace."},
-            {"remove", FieldType::StringList, false, nlohmann::json::array(),
-             "Arguments to remove; a bare key removes every key=value."},
-            {"dropin", FieldType::String, false, "99-ccbake.cfg",
-             "File name under /etc/default/grub.d/."},
-            {"update_grub", FieldType::Bool, false, true, "Run update-grub and check grub.cfg."},
-        },
-        "kernel_cmdline:\n  swiotlb: 4GiB\n  add: [console=ttyS0, iommu=pt]\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            // Stacking: a later step's drop-in must not sort before an earlier step's other
-            // drop-in, or grub would read the earlier (and so lose this step's arguments).
-            const SameKind stack = same_kind_steps(r, s);
-            for (size_t i = 0; i < stack.index; ++i) {
-                const auto& e = *stack.steps[i];
-                if (text(e.spec, "dropin") != text(s.spec, "dropin") &&
-                    text(s.spec, "dropin") < text(e.spec, "dropin"))
-                    d.error(
-                        loc("dropin"),
-                        fmt::format(
-                            "kernel_cmdline steps '{}' and '{}' clash: '{}' writes {}, which "
-                            "grub reads before '{}''s {}, so the earlier step's value would win",
-                            e.name, s.name, s.name, text(s.spec, "dropin"), e.name,
-                            text(e.spec, "dropin")),
-                        "use the same drop-in for both (their arguments accumulate in recipe "
-                        "order) or "
-                        "name the later step's drop-in so it sorts after");
-            }
-            if (s.spec.contains("swiotlb")) {
-                std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
-                if (bytes < (64ull << 20) || bytes > (64ull << 30))
-                    d.error(loc("swiotlb"),
+        .name = "kernel_cmdline",
+        .summary = "Set the kernel command line through a grub drop-in, swiotlb from a size.",
+        .details =
+            "Writes `GRUB_CMDLINE_LINUX_DEFAULT` to `/etc/default/grub.d/DROPIN`; the default "
+            "`99-ccbake.cfg` sorts after Ubuntu's `50-cloudimg-settings.cfg`, which otherwise "
+            "silently overrides an edit of `/etc/default/grub`. The value starts from what the "
+            "image's files give, removes `remove`, applies `add` without duplicates and sets "
+            "`swiotlb=` to the size in 2 KiB slabs (MiB x 512: 4GiB -> 2097152). The effective "
+            "value is proven by sourcing grub's files in grub's order, then `update-grub` runs and "
+            "every Linux entry of grub.cfg is checked to carry the arguments and a root=UUID. "
+            "Stacking: the command line is composed from every kernel_cmdline step in recipe order "
+            "(included files first), each starting from what the earlier ones gave, so a later "
+            "step keeps an earlier step's arguments unless it removes or replaces them; `plan` "
+            "shows the composed line and which step added each part. Steps may share a drop-in; a "
+            "later step whose drop-in sorts before an earlier step's is refused by `validate`.",
+        .fields =
+            {
+                {.name = "swiotlb",
+                 .type = FieldType::Size,
+                 .help = "Bounce buffer size, e.g. 4GiB (platform default 1GiB)."},
+                {.name = "add",
+                 .type = FieldType::StringList,
+                 .default_value = nlohmann::json::array(),
+                 .help = "Arguments to add or replace."},
+                {.name = "remove",
+                 .type = FieldType::StringList,
+                 .default_value = nlohmann::json::array(),
+                 .help = "Arguments to remove; a bare key removes every key=value."},
+                {.name = "dropin",
+                 .default_value = "99-ccbake.cfg",
+                 .help = "File name under /etc/default/grub.d/."},
+                {.name = "update_grub",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Run update-grub and check grub.cfg."},
+            },
+        .example = "kernel_cmdline:\n  swiotlb: 4GiB\n  add: [console=ttyS0, iommu=pt]\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                // Stacking: a later step's drop-in must not sort before an earlier step's other
+                // drop-in, or grub would read the earlier (and so lose this step's arguments).
+                const SameKind stack = same_kind_steps(r, s);
+                for (size_t i = 0; i < stack.index; ++i) {
+                    const auto& e = *stack.steps[i];
+                    if (text(e.spec, "dropin") != text(s.spec, "dropin") &&
+                        text(s.spec, "dropin") < text(e.spec, "dropin"))
+                        d.error(loc("dropin"),
+                                fmt::format("kernel_cmdline steps '{}' and '{}' clash: '{}' writes "
+                                            "{}, which grub reads before '{}''s {}, so the earlier "
+                                            "step's value would win",
+                                            e.name, s.name, s.name, text(s.spec, "dropin"), e.name,
+                                            text(e.spec, "dropin")),
+                                "use the same drop-in for both (their arguments accumulate in "
+                                "recipe order) or name the later step's drop-in so it sorts after");
+                }
+                if (s.spec.contains("swiotlb")) {
+                    std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
+                    if (bytes < (64ull << 20) || bytes > (64ull << 30))
+                        d.error(
+                            loc("swiotlb"),
                             fmt::format("swiotlb of {} makes no sense", util::human_bytes(bytes)),
                             "the bounce buffer is between 64MiB and 64GiB (platform default 1GiB)");
-                else if (bytes % (1ull << 20))
-                    d.error(loc("swiotlb"), "swiotlb must be a whole number of MiB",
-                            "the kernel counts 2 KiB slabs: MiB x 512");
-            }
-            for (const auto& list : {"add", "remove"})
-                for (const auto& a : texts(s.spec, list)) {
-                    if (a.empty() || a.find_first_of(" \t\n'\\$`") != std::string::npos)
-                        d.error(loc(list), fmt::format("'{}' is not a single kernel argument", a),
-                                "list each argument separately, without spaces or quotes");
-                    if (s.spec.contains("swiotlb") && util::starts_with(a, "swiotlb"))
-                        d.error(loc(list), "swiotlb is set by the 'swiotlb' size field",
-                                "remove it from this list");
+                    else if (bytes % (1ull << 20))
+                        d.error(loc("swiotlb"), "swiotlb must be a whole number of MiB",
+                                "the kernel counts 2 KiB slabs: MiB x 512");
                 }
-            if (text(s.spec, "dropin").find('/') != std::string::npos ||
-                text(s.spec, "dropin").size() < 5 ||
-                text(s.spec, "dropin").substr(text(s.spec, "dropin").size() - 4) != ".cfg")
-                d.error(loc("dropin"), "'dropin' must be a file name ending in .cfg",
-                        "grub only reads /etc/default/grub.d/*.cfg");
-            else if (text(s.spec, "dropin") < "50-cloudimg-settings.cfg")
-                d.error(
-                    loc("dropin"),
-                    fmt::format("{} sorts before 50-cloudimg-settings.cfg, which would override it",
+                for (const auto& list : {"add", "remove"})
+                    for (const auto& a : texts(s.spec, list)) {
+                        if (a.empty() || a.find_first_of(" \t\n'\\$`") != std::string::npos)
+                            d.error(loc(list),
+                                    fmt::format("'{}' is not a single kernel argument", a),
+                                    "list each argument separately, without spaces or quotes");
+                        if (s.spec.contains("swiotlb") && util::starts_with(a, "swiotlb"))
+                            d.error(loc(list), "swiotlb is set by the 'swiotlb' size field",
+                                    "remove it from this list");
+                    }
+                if (text(s.spec, "dropin").find('/') != std::string::npos ||
+                    text(s.spec, "dropin").size() < 5 ||
+                    text(s.spec, "dropin").substr(text(s.spec, "dropin").size() - 4) != ".cfg")
+                    d.error(loc("dropin"), "'dropin' must be a file name ending in .cfg",
+                            "grub only reads /etc/default/grub.d/*.cfg");
+                else if (text(s.spec, "dropin") < "50-cloudimg-settings.cfg")
+                    d.error(loc("dropin"),
+                            fmt::format(
+                                "{} sorts before 50-cloudimg-settings.cfg, which would override it",
                                 text(s.spec, "dropin")),
-                    "name it 99-....cfg so it is read last");
-        },
-        [](const recipe::Step& s, const recipe::Recipe& r) {
-            std::vector<std::string> args = texts(s.spec, "add");
-            std::vector<std::string> out;
-            if (s.spec.contains("swiotlb")) {
-                std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
-                args.push_back(fmt::format("swiotlb={}", swiotlb_slabs(bytes)));
-                out.push_back(fmt::format("swiotlb={} ({} = {} MiB x 512 slabs of 2 KiB)",
-                                          swiotlb_slabs(bytes), util::human_bytes(bytes),
-                                          bytes >> 20));
-            }
-            out.push_back(fmt::format("/etc/default/grub.d/{}: GRUB_CMDLINE_LINUX_DEFAULT += {}",
-                                      text(s.spec, "dropin"), util::join(args, " ")));
-            auto removed = texts(s.spec, "remove");
-            if (!removed.empty()) out.push_back("remove: " + util::join(removed, " "));
-            if (s.spec.value("update_grub", true))
-                out.push_back("update-grub; check every Linux entry");
-            // The last kernel_cmdline step shows what all of them compose, and who added what.
-            const SameKind stack = same_kind_steps(r, s);
-            if (stack.steps.size() > 1 && stack.index + 1 == stack.steps.size()) {
-                std::vector<std::string> composed;
-                std::map<std::string, std::string> from;
-                for (const auto* t : stack.steps) {
-                    auto next =
-                        merge_cmdline(composed, requested_args(*t), texts(t->spec, "remove"));
-                    for (const auto& a : next)
-                        if (std::find(composed.begin(), composed.end(), a) == composed.end())
-                            from[a] = t->name;
-                    composed = next;
+                            "name it 99-....cfg so it is read last");
+            },
+        .describe =
+            [](const recipe::Step& s, const recipe::Recipe& r) {
+                std::vector<std::string> args = texts(s.spec, "add");
+                std::vector<std::string> out;
+                if (s.spec.contains("swiotlb")) {
+                    std::uint64_t bytes = s.spec["swiotlb"].get<std::uint64_t>();
+                    args.push_back(fmt::format("swiotlb={}", swiotlb_slabs(bytes)));
+                    out.push_back(fmt::format("swiotlb={} ({} = {} MiB x 512 slabs of 2 KiB)",
+                                              swiotlb_slabs(bytes), util::human_bytes(bytes),
+                                              bytes >> 20));
                 }
-                std::vector<std::string> parts;
-                for (const auto& a : composed)
-                    parts.push_back(fmt::format("{} ({})", a, from[a]));
                 out.push_back(
-                    fmt::format("composed by {} kernel_cmdline steps, after the image's own: {}",
-                                stack.steps.size(), util::join(parts, " ")));
-            }
-            return out;
-        },
-        apply_kernel_cmdline,
+                    fmt::format("/etc/default/grub.d/{}: GRUB_CMDLINE_LINUX_DEFAULT += {}",
+                                text(s.spec, "dropin"), util::join(args, " ")));
+                auto removed = texts(s.spec, "remove");
+                if (!removed.empty()) out.push_back("remove: " + util::join(removed, " "));
+                if (flag(s.spec, "update_grub"))
+                    out.push_back("update-grub; check every Linux entry");
+                // The last kernel_cmdline step shows what all of them compose, and who added what.
+                const SameKind stack = same_kind_steps(r, s);
+                if (stack.steps.size() > 1 && stack.index + 1 == stack.steps.size()) {
+                    std::vector<std::string> composed;
+                    std::map<std::string, std::string> from;
+                    for (const auto* t : stack.steps) {
+                        auto next =
+                            merge_cmdline(composed, requested_args(*t), texts(t->spec, "remove"));
+                        for (const auto& a : next)
+                            if (std::find(composed.begin(), composed.end(), a) == composed.end())
+                                from[a] = t->name;
+                        composed = next;
+                    }
+                    std::vector<std::string> parts;
+                    for (const auto& a : composed)
+                        parts.push_back(fmt::format("{} ({})", a, from[a]));
+                    out.push_back(fmt::format(
+                        "composed by {} kernel_cmdline steps, after the image's own: {}",
+                        stack.steps.size(), util::join(parts, " ")));
+                }
+                return out;
+            },
+        .apply = apply_kernel_cmdline,
     };
     return kind;
 }

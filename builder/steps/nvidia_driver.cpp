@@ -76,7 +76,7 @@ void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& k
                                      // The build host's kernel stays untouched: no test load of
                                      // the new modules, no unloading of nouveau.
                                      "--skip-module-load", "--no-nouveau-check"};
-    if (s.spec.value("dkms", true)) argv.push_back("--dkms");
+    if (flag(s.spec, "dkms")) argv.push_back("--dkms");
     for (const auto& a : texts(s.spec, "extra_args"))
         argv.push_back(a);
     ctx.progress(fmt::format("NVIDIA installer for kernel {}", kernel));
@@ -123,7 +123,7 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
         const std::string cc = install::ensure_kernel_compiler(ctx, kernel, setup);
         // With --dkms and no dkms in the image, nvidia-installer only warns and installs the
         // modules unregistered: a later kernel would boot without them.
-        const bool dkms = s.spec.value("dkms", true);
+        const bool dkms = flag(s.spec, "dkms");
         if (dkms)
             for (auto& c : install::ensure_packages(ctx, {"dkms"}, "for --dkms"))
                 setup.push_back(c);
@@ -144,19 +144,19 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
             text(s.spec, "module_type"), dkms ? ", dkms" : "", kernel));
         result.changes.insert(result.changes.end(), setup.begin(), setup.end());
     }
-    if (s.spec.value("blacklist_nouveau", true) &&
+    if (flag(s.spec, "blacklist_nouveau") &&
         target::write_if_changed(ctx.target.root(), "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
                                   "# Written by ccbake: the NVIDIA driver needs nouveau unloaded.\n"
                                   "blacklist nouveau\noptions nouveau modeset=0\n"))
         result.changes.push_back(
             "/etc/modprobe.d/nvidia-blacklist-nouveau.conf: blacklist nouveau");
-    if (s.spec.value("lkca", true) &&
+    if (flag(s.spec, "lkca") &&
         target::write_if_changed(ctx.target.root(), "/etc/modprobe.d/nvidia-lkca.conf",
             "# Written by ccbake: LKCA (confidential computing) needs these crypto modules\n"
             "# before nvidia.\nsoftdep nvidia pre: ecdsa_generic ecdh\n"))
         result.changes.push_back(
             "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
-    if (s.spec.value("update_initramfs", true) && !result.changes.empty()) {
+    if (flag(s.spec, "update_initramfs") && !result.changes.empty()) {
         const bool exists = target::exists(ctx.target.root(), "/boot/initrd.img-" + kernel);
         ctx.run_or_fail({"update-initramfs", exists ? "-u" : "-c", "-k", kernel},
                         fmt::format("update-initramfs failed for kernel {}", kernel));
@@ -170,85 +170,102 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
 
 const StepKind& nvidia_driver_kind() {
     static const StepKind kind{
-        "nvidia_driver",
-        "Install the NVIDIA driver from its .run installer for the image's kernel.",
-        "Run offline with no GPU visible, the installer would pick the proprietary modules; "
-        "confidential computing needs the open ones. ccbake always passes `--silent "
-        "--kernel-module-type=open --kernel-name=KERNEL` (the image's kernel, never the host's), "
-        "`--skip-module-load --no-nouveau-check` (the build host's kernel stays untouched) "
-        "and `--dkms` unless disabled (dkms is installed first when the image lacks it, and the "
-        "modules must end up registered with it), with `CC` set to the compiler the kernel was "
-        "built with (from its headers' `CONFIG_CC_VERSION_TEXT`; installed when the image lacks "
-        "it). "
-        "The kernel's headers must be installed first. Nouveau is "
-        "blacklisted, the LKCA modprobe config written and `update-initramfs -u -k KERNEL` run.",
-        {
-            {"artifact",
-             FieldType::Artifact,
-             true,
-             {},
-             "The NVIDIA-Linux-x86_64-VERSION.run file."},
-            {"version", FieldType::String, true, {}, "Driver version, e.g. 570.195.03."},
-            {"kernel", FieldType::String, false, "auto",
-             "Kernel release to build for; `auto` is the newest kernel in the image that meets "
-             "base.min_kernel."},
-            {"module_type",
-             FieldType::Enum,
-             false,
-             "open",
-             "Kernel module flavour; confidential computing supports only the open modules.",
-             {"open"}},
-            {"dkms", FieldType::Bool, false, true, "Register the modules with DKMS."},
-            {"extra_args", FieldType::StringList, false, nlohmann::json::array(),
-             "Further installer arguments."},
-            {"blacklist_nouveau", FieldType::Bool, false, true, "Write a nouveau blacklist."},
-            {"lkca", FieldType::Bool, false, true,
-             "Write /etc/modprobe.d/nvidia-lkca.conf so ecdsa_generic and ecdh load before "
-             "nvidia."},
-            {"update_initramfs", FieldType::Bool, false, true, "Rebuild the kernel's initramfs."},
-        },
-        "nvidia_driver:\n  artifact: driver_run\n  version: 570.195.03\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            for (const auto& a : texts(s.spec, "extra_args")) {
-                for (const char* owned :
-                     {"--kernel-module-type", "--kernel-name", "--silent", "-m="})
-                    if (util::starts_with(a, owned))
-                        d.error(loc("extra_args"), fmt::format("'{}' is set by ccbake itself", a),
-                                "use 'kernel' or 'module_type' instead");
-                if (a.empty() || a[0] != '-')
-                    d.error(loc("extra_args"),
-                            fmt::format("installer argument '{}' is not an option", a));
-            }
-            const auto* art = r.artifact(text(s.spec, "artifact"));
-            std::string version = text(s.spec, "version");
-            if (art && !version.empty() && art->filename.find(version) == std::string::npos)
-                d.error(loc("version"),
-                        fmt::format("version {} does not appear in the installer's name {}",
-                                    version, art->filename),
-                        "the .run file is named NVIDIA-Linux-x86_64-VERSION.run");
-        },
-        [](const recipe::Step& s, const recipe::Recipe& r) {
-            std::vector<std::string> args = {
-                "--silent", "--kernel-module-type=open",
-                "--kernel-name=" + (text(s.spec, "kernel") == "auto"
-                                        ? "<image kernel >= " + r.base.min_kernel + ">"
-                                        : text(s.spec, "kernel"))};
-            if (s.spec.value("dkms", true)) args.push_back("--dkms");
-            for (const auto& a : texts(s.spec, "extra_args"))
-                args.push_back(a);
-            std::vector<std::string> out = {fmt::format("driver {}: {} {}", text(s.spec, "version"),
-                                                        text(s.spec, "artifact"),
-                                                        util::join(args, " "))};
-            if (s.spec.value("lkca", true))
-                out.push_back(
-                    "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
-            if (s.spec.value("blacklist_nouveau", true)) out.push_back("blacklist nouveau");
-            if (s.spec.value("update_initramfs", true))
-                out.push_back("update-initramfs -u -k <kernel>");
-            return out;
-        },
-        apply_nvidia_driver,
+        .name = "nvidia_driver",
+        .summary = "Install the NVIDIA driver from its .run installer for the image's kernel.",
+        .details = "Run offline with no GPU visible, the installer would pick the proprietary "
+                   "modules; confidential computing needs the open ones. ccbake always passes "
+                   "`--silent --kernel-module-type=open --kernel-name=KERNEL` (the image's kernel, "
+                   "never the host's), `--skip-module-load --no-nouveau-check` (the build host's "
+                   "kernel stays untouched) and `--dkms` unless disabled (dkms is installed first "
+                   "when the image lacks it, and the modules must end up registered with it), with "
+                   "`CC` set to the compiler the kernel was built with (from its headers' "
+                   "`CONFIG_CC_VERSION_TEXT`; installed when the image lacks it). The kernel's "
+                   "headers must be installed first. Nouveau is blacklisted, the LKCA modprobe "
+                   "config written and `update-initramfs -u -k KERNEL` run.",
+        .fields =
+            {
+                {.name = "artifact",
+                 .type = FieldType::Artifact,
+                 .required = true,
+                 .help = "The NVIDIA-Linux-x86_64-VERSION.run file."},
+                {.name = "version", .required = true, .help = "Driver version, e.g. 570.195.03."},
+                {.name = "kernel",
+                 .default_value = "auto",
+                 .help = "Kernel release to build for; `auto` is the newest kernel in the image "
+                         "that meets base.min_kernel."},
+                {.name = "module_type",
+                 .type = FieldType::Enum,
+                 .default_value = "open",
+                 .help = "Kernel module flavour; confidential computing supports only the open "
+                         "modules.",
+                 .choices = {"open"}},
+                {.name = "dkms",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Register the modules with DKMS."},
+                {.name = "extra_args",
+                 .type = FieldType::StringList,
+                 .default_value = nlohmann::json::array(),
+                 .help = "Further installer arguments."},
+                {.name = "blacklist_nouveau",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Write a nouveau blacklist."},
+                {.name = "lkca",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Write /etc/modprobe.d/nvidia-lkca.conf so ecdsa_generic and ecdh load "
+                         "before nvidia."},
+                {.name = "update_initramfs",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Rebuild the kernel's initramfs."},
+            },
+        .example = "nvidia_driver:\n  artifact: driver_run\n  version: 570.195.03\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                for (const auto& a : texts(s.spec, "extra_args")) {
+                    for (const char* owned :
+                         {"--kernel-module-type", "--kernel-name", "--silent", "-m="})
+                        if (util::starts_with(a, owned))
+                            d.error(loc("extra_args"),
+                                    fmt::format("'{}' is set by ccbake itself", a),
+                                    "use 'kernel' or 'module_type' instead");
+                    if (a.empty() || a[0] != '-')
+                        d.error(loc("extra_args"),
+                                fmt::format("installer argument '{}' is not an option", a));
+                }
+                const auto* art = r.artifact(text(s.spec, "artifact"));
+                std::string version = text(s.spec, "version");
+                if (art && !version.empty() && art->filename.find(version) == std::string::npos)
+                    d.error(loc("version"),
+                            fmt::format("version {} does not appear in the installer's name {}",
+                                        version, art->filename),
+                            "the .run file is named NVIDIA-Linux-x86_64-VERSION.run");
+            },
+        .describe =
+            [](const recipe::Step& s, const recipe::Recipe& r) {
+                std::vector<std::string> args = {
+                    "--silent", "--kernel-module-type=open",
+                    "--kernel-name=" + (text(s.spec, "kernel") == "auto"
+                                            ? "<image kernel >= " + r.base.min_kernel + ">"
+                                            : text(s.spec, "kernel"))};
+                if (flag(s.spec, "dkms")) args.push_back("--dkms");
+                for (const auto& a : texts(s.spec, "extra_args"))
+                    args.push_back(a);
+                std::vector<std::string> out = {
+                    fmt::format("driver {}: {} {}", text(s.spec, "version"),
+                                text(s.spec, "artifact"), util::join(args, " "))};
+                if (flag(s.spec, "lkca"))
+                    out.push_back(
+                        "/etc/modprobe.d/nvidia-lkca.conf: softdep nvidia pre: ecdsa_generic ecdh");
+                if (flag(s.spec, "blacklist_nouveau")) out.push_back("blacklist nouveau");
+                if (flag(s.spec, "update_initramfs"))
+                    out.push_back("update-initramfs -u -k <kernel>");
+                return out;
+            },
+        .apply = apply_nvidia_driver,
     };
     return kind;
 }

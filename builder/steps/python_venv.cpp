@@ -139,81 +139,97 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
 
 const StepKind& python_venv_kind() {
     static const StepKind kind{
-        "python_venv",
-        "Create a Python venv and pip-install into it (e.g. NVIDIA's PPCIe verifier).",
-        "The source tarball (optional) is unpacked confined to `extract_to`; `install` entries "
-        "are pip requirement specifiers or paths relative to `extract_to`, installed one pip "
-        "run each, in order (a later project's exact pins on an earlier one are then met). With "
-        "`wheelhouse` (an archive of wheels, build backends included) pip runs with `--no-index "
-        "--find-links`, so the bake needs no network; otherwise pip reaches `index_url`, or "
-        "pip's default index, during the bake. The build host's proxy variables never reach "
-        "pip: a proxy is used only when `proxy` names one.",
-        {
-            {"venv", FieldType::Path, true, {}, "Where the virtual environment is created."},
-            {"artifact", FieldType::Artifact, false, {}, "Source tarball to unpack first."},
-            {"extract_to", FieldType::Path, false, {}, "Where the source is unpacked."},
-            {"install",
-             FieldType::StringList,
-             true,
-             {},
-             "What pip installs: paths relative to extract_to (starting with ./) or specifiers."},
-            {"wheelhouse",
-             FieldType::Artifact,
-             false,
-             {},
-             "Archive of wheels for offline installs."},
-            {"index_url", FieldType::String, false, "",
-             "Package index pip uses (`--index-url`) when there is no wheelhouse; empty: pip's "
-             "default."},
-            {"proxy", FieldType::String, false, "",
-             "Proxy for pip (`--proxy`), e.g. `${pip_proxy}` set with --set; empty: none."},
-            {"python", FieldType::String, false, "python3", "Interpreter that creates the venv."},
-        },
-        "python_venv:\n  artifact: nvtrust_source\n  extract_to: /opt/nvtrust/src\n"
-        "  venv: /opt/nvtrust/venv\n  install:\n"
-        "    - ./nvtrust-2025.7.17.001/guest_tools/gpu_verifiers/local_gpu_verifier\n"
-        "    - ./nvtrust-2025.7.17.001/guest_tools/attestation_sdk\n"
-        "    - ./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            if (s.spec.contains("wheelhouse") && !text(s.spec, "index_url").empty())
-                d.error(loc("index_url"), "'index_url' and 'wheelhouse' exclude each other",
-                        "a wheelhouse installs offline (--no-index); drop one of them");
-            for (const char* url : {"index_url", "proxy"}) {
-                const std::string v = text(s.spec, url);
-                if (!v.empty() && !util::starts_with(v, "http://") &&
-                    !util::starts_with(v, "https://"))
-                    d.error(loc(url), fmt::format("{} '{}' is not an http(s) URL", url, v));
-            }
-            if (s.spec.contains("artifact") != s.spec.contains("extract_to"))
-                d.error(loc(s.spec.contains("artifact") ? "artifact" : "extract_to"),
-                        "'artifact' and 'extract_to' go together");
-            for (const auto& i : texts(s.spec, "install"))
-                if (util::starts_with(i, "./") && !s.spec.contains("extract_to"))
-                    d.error(loc("install"),
-                            fmt::format("'{}' is a path but nothing is unpacked", i));
-                else if (util::starts_with(i, "/") || i.find("..") != std::string::npos)
-                    d.error(loc("install"),
-                            fmt::format("'{}' must be relative to extract_to (./...)", i));
-        },
-        [](const recipe::Step& s, const recipe::Recipe&) {
-            std::vector<std::string> out;
-            if (s.spec.contains("artifact"))
-                out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"),
-                                          text(s.spec, "extract_to")));
-            out.push_back(
-                fmt::format("{} -m venv {}", text(s.spec, "python"), text(s.spec, "venv")));
-            std::string from = s.spec.contains("wheelhouse")
-                                   ? "--no-index --find-links <" + text(s.spec, "wheelhouse") + "> "
-                               : !text(s.spec, "index_url").empty()
-                                   ? "--index-url " + text(s.spec, "index_url") + " (network) "
-                                   : "(network, pip's default index) ";
-            if (!text(s.spec, "proxy").empty()) from += "--proxy " + text(s.spec, "proxy") + " ";
-            for (const auto& i : texts(s.spec, "install"))
-                out.push_back(fmt::format("pip install {}{}", from, i));
-            return out;
-        },
-        apply_python_venv,
+        .name = "python_venv",
+        .summary = "Create a Python venv and pip-install into it (e.g. NVIDIA's PPCIe verifier).",
+        .details =
+            "The source tarball (optional) is unpacked confined to `extract_to`; `install` entries "
+            "are pip requirement specifiers or paths relative to `extract_to`, installed one pip "
+            "run each, in order (a later project's exact pins on an earlier one are then met). "
+            "With `wheelhouse` (an archive of wheels, build backends included) pip runs with "
+            "`--no-index --find-links`, so the bake needs no network; otherwise pip reaches "
+            "`index_url`, or pip's default index, during the bake. The build host's proxy "
+            "variables never reach pip: a proxy is used only when `proxy` names one.",
+        .fields =
+            {
+                {.name = "venv",
+                 .type = FieldType::Path,
+                 .required = true,
+                 .help = "Where the virtual environment is created."},
+                {.name = "artifact",
+                 .type = FieldType::Artifact,
+                 .help = "Source tarball to unpack first."},
+                {.name = "extract_to",
+                 .type = FieldType::Path,
+                 .help = "Where the source is unpacked."},
+                {.name = "install",
+                 .type = FieldType::StringList,
+                 .required = true,
+                 .help = "What pip installs: paths relative to extract_to (starting with ./) or "
+                         "specifiers."},
+                {.name = "wheelhouse",
+                 .type = FieldType::Artifact,
+                 .help = "Archive of wheels for offline installs."},
+                {.name = "index_url",
+                 .default_value = "",
+                 .help = "Package index pip uses (`--index-url`) when there is no wheelhouse; "
+                         "empty: pip's default."},
+                {.name = "proxy",
+                 .default_value = "",
+                 .help =
+                     "Proxy for pip (`--proxy`), e.g. `${pip_proxy}` set with --set; empty: none."},
+                {.name = "python",
+                 .default_value = "python3",
+                 .help = "Interpreter that creates the venv."},
+            },
+        .example = "python_venv:\n  artifact: nvtrust_source\n  extract_to: /opt/nvtrust/src\n"
+                   "  venv: /opt/nvtrust/venv\n  install:\n"
+                   "    - ./nvtrust-2025.7.17.001/guest_tools/gpu_verifiers/local_gpu_verifier\n"
+                   "    - ./nvtrust-2025.7.17.001/guest_tools/attestation_sdk\n"
+                   "    - ./nvtrust-2025.7.17.001/guest_tools/ppcie-verifier\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                if (s.spec.contains("wheelhouse") && !text(s.spec, "index_url").empty())
+                    d.error(loc("index_url"), "'index_url' and 'wheelhouse' exclude each other",
+                            "a wheelhouse installs offline (--no-index); drop one of them");
+                for (const char* url : {"index_url", "proxy"}) {
+                    const std::string v = text(s.spec, url);
+                    if (!v.empty() && !util::starts_with(v, "http://") &&
+                        !util::starts_with(v, "https://"))
+                        d.error(loc(url), fmt::format("{} '{}' is not an http(s) URL", url, v));
+                }
+                if (s.spec.contains("artifact") != s.spec.contains("extract_to"))
+                    d.error(loc(s.spec.contains("artifact") ? "artifact" : "extract_to"),
+                            "'artifact' and 'extract_to' go together");
+                for (const auto& i : texts(s.spec, "install"))
+                    if (util::starts_with(i, "./") && !s.spec.contains("extract_to"))
+                        d.error(loc("install"),
+                                fmt::format("'{}' is a path but nothing is unpacked", i));
+                    else if (util::starts_with(i, "/") || i.find("..") != std::string::npos)
+                        d.error(loc("install"),
+                                fmt::format("'{}' must be relative to extract_to (./...)", i));
+            },
+        .describe =
+            [](const recipe::Step& s, const recipe::Recipe&) {
+                std::vector<std::string> out;
+                if (s.spec.contains("artifact"))
+                    out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"),
+                                              text(s.spec, "extract_to")));
+                out.push_back(
+                    fmt::format("{} -m venv {}", text(s.spec, "python"), text(s.spec, "venv")));
+                std::string from =
+                    s.spec.contains("wheelhouse")
+                        ? "--no-index --find-links <" + text(s.spec, "wheelhouse") + "> "
+                    : !text(s.spec, "index_url").empty()
+                        ? "--index-url " + text(s.spec, "index_url") + " (network) "
+                        : "(network, pip's default index) ";
+                if (!text(s.spec, "proxy").empty())
+                    from += "--proxy " + text(s.spec, "proxy") + " ";
+                for (const auto& i : texts(s.spec, "install"))
+                    out.push_back(fmt::format("pip install {}{}", from, i));
+                return out;
+            },
+        .apply = apply_python_venv,
     };
     return kind;
 }

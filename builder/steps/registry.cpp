@@ -16,6 +16,16 @@ const std::vector<const StepKind*>& all_kinds() {
     return kinds;
 }
 
+const recipe::StepSchemas& schemas() {
+    static const recipe::StepSchemas out = [] {
+        recipe::StepSchemas s;
+        for (const auto* k : all_kinds())
+            s.kinds.push_back({.kind = k->name, .fields = k->fields, .check = k->check});
+        return s;
+    }();
+    return out;
+}
+
 SameKind same_kind_steps(const recipe::Recipe& r, const recipe::Step& s) {
     SameKind out;
     bool found = false;

@@ -106,67 +106,90 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
 
 const StepKind& source_build_kind() {
     static const StepKind kind{
-        "source_build",
-        "Build from source with make inside the image.",
-        "When `artifact` is set, the tarball is extracted (confined) to `extract_to` first. Then "
-        "each entry of `make` runs as `make ARGS...` in `dir`, with `env` in the environment. "
-        "`env_file` (e.g. the SGX SDK's environment) is sourced by a fixed wrapper script that "
-        "receives the file as an argument: no recipe text is ever spliced into a shell. Note "
-        "that DCAP's QuoteVerificationSample reads `SGX_DEBUG`, not `DEBUG`.",
-        {
-            {"artifact", FieldType::Artifact, false, {}, "Source tarball to unpack first."},
-            {"extract_to", FieldType::Path, false, {}, "Where the tarball is unpacked."},
-            {"dir", FieldType::Path, true, {}, "Directory make runs in."},
-            {"make", FieldType::ArgvList, false, nlohmann::json::array({nlohmann::json::array()}),
-             "make invocations, each an argument list; [] is plain `make`."},
-            {"env", FieldType::StringMap, false, nlohmann::json::object(), "Environment for make."},
-            {"env_file", FieldType::Path, false, {}, "Shell environment file sourced before make."},
-            {"creates", FieldType::Path, false, {}, "Build output; present means done."},
-        },
-        "source_build:\n  artifact: dcap_source\n  extract_to: /opt/intel/dcap\n"
-        "  dir: "
-        "/opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/"
-        "QuoteVerificationSample\n"
-        "  make: [[clean], [SGX_DEBUG=1]]\n  env_file: /opt/intel/sgxsdk/environment\n",
-        [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            bool has_artifact = s.spec.contains("artifact"),
-                 has_dest = s.spec.contains("extract_to");
-            if (has_artifact && !has_dest)
-                d.error(loc("artifact"), "'artifact' needs 'extract_to' (where to unpack it)");
-            if (has_dest && !has_artifact)
-                d.error(loc("extract_to"), "'extract_to' without 'artifact': nothing to unpack");
-            if (has_artifact && has_dest &&
-                !util::starts_with(text(s.spec, "dir") + "/", text(s.spec, "extract_to") + "/"))
-                d.error(loc("dir"), "'dir' must be inside 'extract_to'");
-            bool dcap_sample =
-                text(s.spec, "dir").find("QuoteVerificationSample") != std::string::npos;
-            for (const auto& argv : s.spec.value("make", nlohmann::json::array()))
-                for (const auto& a : argv)
-                    if (dcap_sample && a.get<std::string>() == "DEBUG=1")
-                        d.error(loc("make"), "DCAP's samples read SGX_DEBUG, not DEBUG",
+        .name = "source_build",
+        .summary = "Build from source with make inside the image.",
+        .details = "When `artifact` is set, the tarball is extracted (confined) to `extract_to` "
+                   "first. Then each entry of `make` runs as `make ARGS...` in `dir`, with `env` "
+                   "in the environment. `env_file` (e.g. the SGX SDK's environment) is sourced by "
+                   "a fixed wrapper script that receives the file as an argument: no recipe text "
+                   "is ever spliced into a shell. Note that DCAP's QuoteVerificationSample reads "
+                   "`SGX_DEBUG`, not `DEBUG`.",
+        .fields =
+            {
+                {.name = "artifact",
+                 .type = FieldType::Artifact,
+                 .help = "Source tarball to unpack first."},
+                {.name = "extract_to",
+                 .type = FieldType::Path,
+                 .help = "Where the tarball is unpacked."},
+                {.name = "dir",
+                 .type = FieldType::Path,
+                 .required = true,
+                 .help = "Directory make runs in."},
+                {.name = "make",
+                 .type = FieldType::ArgvList,
+                 .default_value = nlohmann::json::array({nlohmann::json::array()}),
+                 .help = "make invocations, each an argument list; [] is plain `make`."},
+                {.name = "env",
+                 .type = FieldType::StringMap,
+                 .default_value = nlohmann::json::object(),
+                 .help = "Environment for make."},
+                {.name = "env_file",
+                 .type = FieldType::Path,
+                 .help = "Shell environment file sourced before make."},
+                {.name = "creates",
+                 .type = FieldType::Path,
+                 .help = "Build output; present means done."},
+            },
+        .example = "source_build:\n  artifact: dcap_source\n  extract_to: /opt/intel/dcap\n"
+                   "  dir: "
+                   "/opt/intel/dcap/confidential-computing.tee.dcap-DCAP_1.21/SampleCode/"
+                   "QuoteVerificationSample\n"
+                   "  make: [[clean], [SGX_DEBUG=1]]\n  env_file: /opt/intel/sgxsdk/environment\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe&, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                bool has_artifact = s.spec.contains("artifact"),
+                     has_dest = s.spec.contains("extract_to");
+                if (has_artifact && !has_dest)
+                    d.error(loc("artifact"), "'artifact' needs 'extract_to' (where to unpack it)");
+                if (has_dest && !has_artifact)
+                    d.error(loc("extract_to"),
+                            "'extract_to' without 'artifact': nothing to unpack");
+                if (has_artifact && has_dest &&
+                    !util::starts_with(text(s.spec, "dir") + "/", text(s.spec, "extract_to") + "/"))
+                    d.error(loc("dir"), "'dir' must be inside 'extract_to'");
+                bool dcap_sample =
+                    text(s.spec, "dir").find("QuoteVerificationSample") != std::string::npos;
+                for (const auto& argv : s.spec.at("make"))
+                    for (const auto& a : argv)
+                        if (dcap_sample && a.get<std::string>() == "DEBUG=1")
+                            d.error(
+                                loc("make"), "DCAP's samples read SGX_DEBUG, not DEBUG",
                                 "write SGX_DEBUG=1 (the vendor's DEBUG=1 builds a release binary)");
-        },
-        [](const recipe::Step& s, const recipe::Recipe&) {
-            std::vector<std::string> out;
-            if (s.spec.contains("artifact"))
-                out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"),
-                                          text(s.spec, "extract_to")));
-            std::string env;
-            for (const auto& [k, v] : s.spec["env"].items())
-                env += fmt::format("{}={} ", k, v.get<std::string>());
-            for (const auto& argv : s.spec["make"]) {
-                std::vector<std::string> args;
-                for (const auto& a : argv)
-                    args.push_back(a.get<std::string>());
-                out.push_back(fmt::format(
-                    "in {}: {}{}make{}{}", text(s.spec, "dir"),
-                    s.spec.contains("env_file") ? "(with " + text(s.spec, "env_file") + ") " : "",
-                    env, args.empty() ? "" : " ", util::join(args, " ")));
-            }
-            return out;
-        },
-        apply_source_build,
+            },
+        .describe =
+            [](const recipe::Step& s, const recipe::Recipe&) {
+                std::vector<std::string> out;
+                if (s.spec.contains("artifact"))
+                    out.push_back(fmt::format("extract {} to {}", text(s.spec, "artifact"),
+                                              text(s.spec, "extract_to")));
+                std::string env;
+                for (const auto& [k, v] : s.spec["env"].items())
+                    env += fmt::format("{}={} ", k, v.get<std::string>());
+                for (const auto& argv : s.spec["make"]) {
+                    std::vector<std::string> args;
+                    for (const auto& a : argv)
+                        args.push_back(a.get<std::string>());
+                    out.push_back(fmt::format("in {}: {}{}make{}{}", text(s.spec, "dir"),
+                                              s.spec.contains("env_file")
+                                                  ? "(with " + text(s.spec, "env_file") + ") "
+                                                  : "",
+                                              env, args.empty() ? "" : " ", util::join(args, " ")));
+                }
+                return out;
+            },
+        .apply = apply_source_build,
     };
     return kind;
 }

@@ -3,7 +3,8 @@
 // schema once (fields, types, defaults, help); the recipe validator, `plan`, the docs and the
 // renderer read that schema. `check` adds rules one field's type cannot express, `describe`
 // gives the lines `plan` shows (including derived values), and `apply` performs the step in a
-// target root: it must be idempotent and report what it changed.
+// target root: it must be idempotent and report what it changed. A kind is defined with
+// designated initialisers (.name = ..., .fields = ..., .check = ...), as its field rows are.
 #include "recipe/diagnostics.h"
 #include "recipe/recipe.h"
 #include "recipe/schema.h"
@@ -22,10 +23,9 @@ struct StepResult {
 };
 
 // Locates a field of the step in the recipe's text, for diagnostics.
-using FieldLoc = std::function<recipe::Location(const std::string&)>;
+using FieldLoc = recipe::FieldLoc;
 // Cross-field checks the field types cannot express.
-using CheckFn = std::function<void(const recipe::Step&, const recipe::Recipe&, const FieldLoc&,
-                                   recipe::Diagnostics&)>;
+using CheckFn = recipe::CheckFn;
 using DescribeFn =
     std::function<std::vector<std::string>(const recipe::Step&, const recipe::Recipe&)>;
 using ApplyFn = std::function<StepResult(StepContext&, const recipe::Step&)>;
@@ -41,7 +41,12 @@ struct StepKind {
     ApplyFn apply; // empty until the kind can run
 };
 
-// Field access on a checked spec: a missing or non-string field reads as empty.
+// Field access on a checked spec. A field the schema gives a default is in every checked spec,
+// so code reads it without a fallback of its own: the default is stated once, in the table.
+// text/texts: a missing or non-string field (one without a default) reads as empty.
+inline bool flag(const nlohmann::json& spec, const char* key) {
+    return spec.at(key).get<bool>();
+}
 inline std::string text(const nlohmann::json& spec, const char* key) {
     return spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>()
                                                        : std::string();
@@ -72,5 +77,8 @@ void refuse_same_target(const recipe::Recipe& r, const recipe::Step& s, const Fi
 // All step kinds, in the order the docs list them.
 const std::vector<const StepKind*>& all_kinds();
 const StepKind* find_kind(const std::string& name);
+// What the recipe loader validates steps against: every kind's fields and check, in the
+// order of all_kinds(). Pass it to recipe::load_recipe.
+const recipe::StepSchemas& schemas();
 
 } // namespace ccbake::steps

@@ -31,14 +31,14 @@ bool valid_unit_name(const std::string& n) {
 std::map<std::string, std::set<std::string>> ordering_graph(const nlohmann::json& spec) {
     std::map<std::string, std::set<std::string>> before;
     auto words = [](const std::string& v) { return util::split(util::trim(v), ' '); };
-    for (const auto& o : spec.value("ordering", nlohmann::json::array())) {
+    for (const auto& o : spec.at("ordering")) {
         std::string unit = text(o, "unit");
         for (const auto& a : texts(o, "after"))
             before[a].insert(unit);
         for (const auto& b : texts(o, "before"))
             before[unit].insert(b);
     }
-    for (const auto& u : spec.value("units", nlohmann::json::array())) {
+    for (const auto& u : spec.at("units")) {
         std::string unit = text(u, "name"), section;
         for (const auto& raw : util::split(text(u, "content"), '\n')) {
             std::string line = util::trim(raw);
@@ -95,6 +95,8 @@ nlohmann::json composed_spec(const recipe::Recipe& r, const recipe::Step& s,
                           {"units", nlohmann::json::array()}};
     for (size_t i = 0; i < same.index + upto_extra && i < same.steps.size(); ++i)
         for (const char* key : {"ordering", "units"})
+            // value(), not at(): `validate` composes with earlier steps whose fields may not
+            // have type-checked (and so lack the key).
             for (const auto& e : same.steps[i]->spec.value(key, nlohmann::json::array()))
                 out[key].push_back(e);
     return out;
@@ -153,7 +155,7 @@ void add_unique(std::vector<std::string>& to, const std::vector<std::string>& fr
 
 std::vector<UnitDeps> merged_ordering(const nlohmann::json& spec) {
     std::vector<UnitDeps> out;
-    for (const auto& o : spec.value("ordering", nlohmann::json::array())) {
+    for (const auto& o : spec.at("ordering")) {
         std::string unit = text(o, "unit");
         auto it =
             std::find_if(out.begin(), out.end(), [&](const UnitDeps& d) { return d.unit == unit; });
@@ -329,7 +331,7 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
     // systemd step up to this one asks for their units.
     const nlohmann::json composed = composed_spec(ctx.recipe, s);
     std::set<std::string> mine;
-    for (const auto& o : s.spec.value("ordering", nlohmann::json::array()))
+    for (const auto& o : s.spec.at("ordering"))
         mine.insert(text(o, "unit"));
     const auto all_deps = merged_ordering(composed);
     std::vector<UnitDeps> deps;
@@ -375,7 +377,7 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
             ctx.progress(d.unit + " is not installed yet: its drop-in applies once it is");
     }
     enable_units(ctx, texts(s.spec, "enable"), changes);
-    if (s.spec.value("verify", true)) verify_units(ctx, verify, corrected);
+    if (flag(s.spec, "verify")) verify_units(ctx, verify, corrected);
     prove_ordering(ctx, composed);
     // What systemd will see: the image's own units and drop-ins too.
     std::vector<std::string> named;
@@ -395,151 +397,163 @@ StepResult apply_systemd(StepContext& ctx, const recipe::Step& s) {
 
 const StepKind& systemd_kind() {
     static const StepKind kind{
-        "systemd",
-        "Write units, ordering drop-ins and enablement; verify with systemd-analyze.",
-        "Units in `units` are written to /etc/systemd/system/NAME. Each `ordering` entry becomes "
-        "`/etc/systemd/system/UNIT.d/50-ccbake-ordering.conf` with After=/Before=/Wants=/Requires= "
-        "in its [Unit] section, where systemd honours them (the vendor's example puts Before= "
-        "under [Install], where systemd ignores it: such a unit in `units` is refused, and one "
-        "already in the image gets a drop-in that carries the key into [Unit], unless the recipe "
-        "orders the other way). Units in `enable` are enabled offline. Cycles in the requested "
-        "order are refused with the cycle named. `systemd-analyze verify` then runs in the image "
-        "and any warning fails the step; the order is checked on the files as systemd merges them. "
-        "Stacking: a unit's drop-in holds the ordering of every systemd step up to this one, in "
-        "recipe order, so a later step never takes an earlier step's ordering away; a cycle "
-        "split across steps is refused by `validate`, and one that the image's own units close "
-        "fails the step, naming it; a misplaced [Install] key an earlier step corrected is not "
-        "a warning for later steps.",
-        {
-            {"units",
-             FieldType::ObjectList,
-             false,
-             nlohmann::json::array(),
-             "Unit files to write.",
-             {},
-             {
-                 {"name",
-                  FieldType::String,
-                  true,
-                  {},
-                  "Unit name, e.g. nvidia-persistenced.service."},
-                 {"content", FieldType::String, true, {}, "The unit file's text."},
-             }},
-            {"ordering",
-             FieldType::ObjectList,
-             false,
-             nlohmann::json::array(),
-             "Ordering and dependencies added to existing units through drop-ins.",
-             {},
-             {
-                 {"unit", FieldType::String, true, {}, "The unit the drop-in is for."},
-                 {"after", FieldType::StringList, false, {}, "Start after these units."},
-                 {"before", FieldType::StringList, false, {}, "Start before these units."},
-                 {"wants", FieldType::StringList, false, {}, "Weak dependencies."},
-                 {"requires", FieldType::StringList, false, {}, "Hard dependencies."},
-             }},
-            {"enable", FieldType::StringList, false, nlohmann::json::array(),
-             "Units to enable offline."},
-            {"verify", FieldType::Bool, false, true,
-             "Run systemd-analyze verify and fail on warnings."},
-        },
-        "systemd:\n  ordering:\n    - unit: bcm-agent.service\n      after: "
-        "[nvidia-persistenced.service]\n",
-        [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
-           recipe::Diagnostics& d) {
-            refuse_same_target(r, s, loc, "units", d, [](const recipe::Step& t) {
-                std::vector<std::string> out;
-                for (const auto& u : t.spec.value("units", nlohmann::json::array()))
-                    out.push_back("/etc/systemd/system/" + text(u, "name"));
-                return out;
-            });
-            for (const auto& u : s.spec.value("units", nlohmann::json::array())) {
-                std::string name = text(u, "name");
-                if (!valid_unit_name(name))
-                    d.error(loc("units"), fmt::format("'{}' is not a systemd unit name", name),
-                            "e.g. nvidia-persistenced.service");
-                std::string section;
-                for (const auto& raw : util::split(text(u, "content"), '\n')) {
-                    std::string line = util::trim(raw);
-                    if (util::starts_with(line, "[")) section = line;
-                    for (const char* key : {"Before=", "After=", "Requires=", "Wants="})
-                        if (section == "[Install]" && util::starts_with(line, key))
-                            d.error(
-                                loc("units"),
-                                fmt::format("{}: '{}' is under [Install], where systemd ignores it",
+        .name = "systemd",
+        .summary = "Write units, ordering drop-ins and enablement; verify with systemd-analyze.",
+        .details = "Units in `units` are written to /etc/systemd/system/NAME. Each `ordering` "
+                   "entry becomes `/etc/systemd/system/UNIT.d/50-ccbake-ordering.conf` with "
+                   "After=/Before=/Wants=/Requires= in its [Unit] section, where systemd honours "
+                   "them (the vendor's example puts Before= under [Install], where systemd ignores "
+                   "it: such a unit in `units` is refused, and one already in the image gets a "
+                   "drop-in that carries the key into [Unit], unless the recipe orders the other "
+                   "way). Units in `enable` are enabled offline. Cycles in the requested order are "
+                   "refused with the cycle named. `systemd-analyze verify` then runs in the image "
+                   "and any warning fails the step; the order is checked on the files as systemd "
+                   "merges them. Stacking: a unit's drop-in holds the ordering of every systemd "
+                   "step up to this one, in recipe order, so a later step never takes an earlier "
+                   "step's ordering away; a cycle split across steps is refused by `validate`, and "
+                   "one that the image's own units close fails the step, naming it; a misplaced "
+                   "[Install] key an earlier step corrected is not a warning for later steps.",
+        .fields =
+            {
+                {.name = "units",
+                 .type = FieldType::ObjectList,
+                 .default_value = nlohmann::json::array(),
+                 .help = "Unit files to write.",
+                 .fields =
+                     {
+                         {.name = "name",
+                          .required = true,
+                          .help = "Unit name, e.g. nvidia-persistenced.service."},
+                         {.name = "content", .required = true, .help = "The unit file's text."},
+                     }},
+                {.name = "ordering",
+                 .type = FieldType::ObjectList,
+                 .default_value = nlohmann::json::array(),
+                 .help = "Ordering and dependencies added to existing units through drop-ins.",
+                 .fields =
+                     {
+                         {.name = "unit", .required = true, .help = "The unit the drop-in is for."},
+                         {.name = "after",
+                          .type = FieldType::StringList,
+                          .help = "Start after these units."},
+                         {.name = "before",
+                          .type = FieldType::StringList,
+                          .help = "Start before these units."},
+                         {.name = "wants",
+                          .type = FieldType::StringList,
+                          .help = "Weak dependencies."},
+                         {.name = "requires",
+                          .type = FieldType::StringList,
+                          .help = "Hard dependencies."},
+                     }},
+                {.name = "enable",
+                 .type = FieldType::StringList,
+                 .default_value = nlohmann::json::array(),
+                 .help = "Units to enable offline."},
+                {.name = "verify",
+                 .type = FieldType::Bool,
+                 .default_value = true,
+                 .help = "Run systemd-analyze verify and fail on warnings."},
+            },
+        .example = "systemd:\n  ordering:\n    - unit: bcm-agent.service\n      after: "
+                   "[nvidia-persistenced.service]\n",
+        .check =
+            [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
+               recipe::Diagnostics& d) {
+                refuse_same_target(r, s, loc, "units", d, [](const recipe::Step& t) {
+                    std::vector<std::string> out;
+                    // t may be a step whose fields did not type-check (no 'units').
+                    for (const auto& u : t.spec.value("units", nlohmann::json::array()))
+                        out.push_back("/etc/systemd/system/" + text(u, "name"));
+                    return out;
+                });
+                for (const auto& u : s.spec.at("units")) {
+                    std::string name = text(u, "name");
+                    if (!valid_unit_name(name))
+                        d.error(loc("units"), fmt::format("'{}' is not a systemd unit name", name),
+                                "e.g. nvidia-persistenced.service");
+                    std::string section;
+                    for (const auto& raw : util::split(text(u, "content"), '\n')) {
+                        std::string line = util::trim(raw);
+                        if (util::starts_with(line, "[")) section = line;
+                        for (const char* key : {"Before=", "After=", "Requires=", "Wants="})
+                            if (section == "[Install]" && util::starts_with(line, key))
+                                d.error(loc("units"),
+                                        fmt::format(
+                                            "{}: '{}' is under [Install], where systemd ignores it",
                                             name, line),
-                                "ordering belongs in [Unit]");
+                                        "ordering belongs in [Unit]");
+                    }
                 }
-            }
-            for (const auto& o : s.spec.value("ordering", nlohmann::json::array())) {
-                for (const char* list : {"after", "before", "wants", "requires"})
-                    for (const auto& n : texts(o, list))
-                        if (!valid_unit_name(n))
-                            d.error(loc("ordering"),
-                                    fmt::format("'{}' is not a systemd unit name", n));
-                if (!valid_unit_name(text(o, "unit")))
+                for (const auto& o : s.spec.at("ordering")) {
+                    for (const char* list : {"after", "before", "wants", "requires"})
+                        for (const auto& n : texts(o, list))
+                            if (!valid_unit_name(n))
+                                d.error(loc("ordering"),
+                                        fmt::format("'{}' is not a systemd unit name", n));
+                    if (!valid_unit_name(text(o, "unit")))
+                        d.error(loc("ordering"),
+                                fmt::format("'{}' is not a systemd unit name", text(o, "unit")));
+                }
+                for (const auto& n : texts(s.spec, "enable"))
+                    if (!valid_unit_name(n))
+                        d.error(loc("enable"), fmt::format("'{}' is not a systemd unit name", n));
+                std::string cycle = find_cycle(ordering_graph(s.spec));
+                if (!cycle.empty())
+                    d.error(loc("ordering"), "ordering cycle: " + cycle,
+                            "systemd would break the cycle by dropping a start job at boot");
+                else if (std::string across = find_cycle(ordering_graph(composed_spec(r, s)));
+                         !across.empty() &&
+                         find_cycle(ordering_graph(composed_spec(r, s, 0))).empty()) {
+                    std::vector<std::string> names;
+                    for (const auto* t : same_kind_steps(r, s).steps) {
+                        if (t == &s || names.size() > 8) break;
+                        names.push_back("'" + t->name + "'");
+                    }
                     d.error(loc("ordering"),
-                            fmt::format("'{}' is not a systemd unit name", text(o, "unit")));
-            }
-            for (const auto& n : texts(s.spec, "enable"))
-                if (!valid_unit_name(n))
-                    d.error(loc("enable"), fmt::format("'{}' is not a systemd unit name", n));
-            std::string cycle = find_cycle(ordering_graph(s.spec));
-            if (!cycle.empty())
-                d.error(loc("ordering"), "ordering cycle: " + cycle,
-                        "systemd would break the cycle by dropping a start job at boot");
-            else if (std::string across = find_cycle(ordering_graph(composed_spec(r, s)));
-                     !across.empty() &&
-                     find_cycle(ordering_graph(composed_spec(r, s, 0))).empty()) {
-                std::vector<std::string> names;
-                for (const auto* t : same_kind_steps(r, s).steps) {
-                    if (t == &s || names.size() > 8) break;
-                    names.push_back("'" + t->name + "'");
+                            fmt::format("ordering cycle across systemd steps: {} (this step '{}' "
+                                        "closes it; earlier: {})",
+                                        across, s.name, util::join(names, ", ")),
+                            "systemd would break the cycle by dropping a start job at boot");
                 }
-                d.error(loc("ordering"),
-                        fmt::format(
-                            "ordering cycle across systemd steps: {} (this step '{}' closes it; "
-                            "earlier: {})",
-                            across, s.name, util::join(names, ", ")),
-                        "systemd would break the cycle by dropping a start job at boot");
-            }
-        },
-        [](const recipe::Step& s, const recipe::Recipe& r) {
-            std::vector<std::string> out;
-            for (const auto& u : s.spec["units"])
-                out.push_back("write /etc/systemd/system/" + text(u, "name"));
-            for (const auto& [first, thens] : ordering_graph(s.spec))
-                for (const auto& then : thens)
-                    out.push_back(fmt::format("order: {} before {}", first, then));
-            for (const auto& o : s.spec["ordering"]) {
-                auto wants = texts(o, "wants"), req = texts(o, "requires");
-                if (!wants.empty())
-                    out.push_back(
-                        fmt::format("{} wants {}", text(o, "unit"), util::join(wants, " ")));
-                if (!req.empty())
-                    out.push_back(
-                        fmt::format("{} requires {}", text(o, "unit"), util::join(req, " ")));
-            }
-            auto enable = texts(s.spec, "enable");
-            if (!enable.empty()) out.push_back("enable " + util::join(enable, " "));
-            if (s.spec.value("verify", true))
-                out.push_back("systemd-analyze verify (warnings fail)");
-            // The last systemd step shows what all of them compose per unit, and who asked.
-            const auto same = same_kind_steps(r, s);
-            if (same.steps.size() > 1 && same.index + 1 == same.steps.size()) {
-                std::map<std::string, std::vector<std::string>> parts; // unit -> "after X (step)"
-                for (const auto* t : same.steps)
-                    for (const auto& o : t->spec.value("ordering", nlohmann::json::array()))
-                        for (const char* key : {"after", "before", "wants", "requires"})
-                            for (const auto& v : texts(o, key))
-                                parts[text(o, "unit")].push_back(
-                                    fmt::format("{} {} ({})", key, v, t->name));
-                for (const auto& [unit, list] : parts)
-                    out.push_back(fmt::format("composed {}: {}", unit, util::join(list, ", ")));
-            }
-            return out;
-        },
-        apply_systemd,
+            },
+        .describe =
+            [](const recipe::Step& s, const recipe::Recipe& r) {
+                std::vector<std::string> out;
+                for (const auto& u : s.spec["units"])
+                    out.push_back("write /etc/systemd/system/" + text(u, "name"));
+                for (const auto& [first, thens] : ordering_graph(s.spec))
+                    for (const auto& then : thens)
+                        out.push_back(fmt::format("order: {} before {}", first, then));
+                for (const auto& o : s.spec["ordering"]) {
+                    auto wants = texts(o, "wants"), req = texts(o, "requires");
+                    if (!wants.empty())
+                        out.push_back(
+                            fmt::format("{} wants {}", text(o, "unit"), util::join(wants, " ")));
+                    if (!req.empty())
+                        out.push_back(
+                            fmt::format("{} requires {}", text(o, "unit"), util::join(req, " ")));
+                }
+                auto enable = texts(s.spec, "enable");
+                if (!enable.empty()) out.push_back("enable " + util::join(enable, " "));
+                if (flag(s.spec, "verify")) out.push_back("systemd-analyze verify (warnings fail)");
+                // The last systemd step shows what all of them compose per unit, and who asked.
+                const auto same = same_kind_steps(r, s);
+                if (same.steps.size() > 1 && same.index + 1 == same.steps.size()) {
+                    std::map<std::string, std::vector<std::string>>
+                        parts; // unit -> "after X (step)"
+                    for (const auto* t : same.steps)
+                        for (const auto& o : t->spec.at("ordering"))
+                            for (const char* key : {"after", "before", "wants", "requires"})
+                                for (const auto& v : texts(o, key))
+                                    parts[text(o, "unit")].push_back(
+                                        fmt::format("{} {} ({})", key, v, t->name));
+                    for (const auto& [unit, list] : parts)
+                        out.push_back(fmt::format("composed {}: {}", unit, util::join(list, ", ")));
+                }
+                return out;
+            },
+        .apply = apply_systemd,
     };
     return kind;
 }

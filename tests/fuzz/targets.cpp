@@ -9,6 +9,7 @@
 #include "recipe/diagnostics.h"
 #include "recipe/recipe.h"
 #include "config/cmdline.h"
+#include "steps/step.h"
 #include "util/error.h"
 
 #include <algorithm>
@@ -71,7 +72,7 @@ int recipe(const std::uint8_t* data, std::size_t size) {
     fs::path p = write_input("recipe.yaml", data, size);
     recipe::Diagnostics diags;
     try {
-        auto r = recipe::load_recipe(p, {}, diags);
+        auto r = recipe::load_recipe(p, steps::schemas(), {}, diags);
         (void)r;
     } catch (const Error&) {
         return 0;

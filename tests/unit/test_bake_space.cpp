@@ -1,6 +1,7 @@
 // The space estimate: its per-kind allowances are the ones docs/bake.md lists, for every step
 // kind; a refusal names each step's share and a disk size that covers what is missing.
 #include "bake/space.h"
+#include "schema_step.h"
 #include "steps/step.h"
 #include "util/error.h"
 
@@ -30,8 +31,9 @@ TEST_CASE("docs/bake.md lists the allowance of every step kind, as the code has 
 TEST_CASE("the estimate counts allowances and artifacts; a refusal asks for enough") {
     recipe::Recipe r;
     r.artifacts.push_back({"drv", "http://x/drv.run", {}, "", "", 100u << 20, "drv.run", {}});
-    recipe::Step driver{"nvidia_driver", "driver", {{"artifact", "drv"}}, {}, ""};
-    recipe::Step kernel{"kernel", "kernel", nlohmann::json::object(), {}, ""};
+    auto driver = testing::schema_step("nvidia_driver",
+                                       {{"artifact", "drv"}, {"version", "570.195.03"}}, "driver");
+    auto kernel = testing::schema_step("kernel", nlohmann::json::object(), "kernel");
     auto e = bake::estimate_space(r, {&driver, &kernel}, true);
     // 512 MiB + 2 x 100 MiB, the kernel's headers, and apt's lists.
     CHECK(e.bytes == (512ull << 20) + (200ull << 20) + bake::kKernelHeadersAllowance +

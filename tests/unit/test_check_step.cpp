@@ -5,29 +5,21 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 
+using ccbake::testing::schema_step;
 using ccbake::testing::StepHarness;
 namespace fs = std::filesystem;
 
 namespace {
 
+// The rest (timeouts 10m and 5m, the other tools' paths) is the schema's defaults.
 nlohmann::json ppcie_spec() {
     return {{"required", {"tdx", "kernel", "gpu", "attest"}},
             {"gpu_mode", "ppcie"},
-            {"gpus", 0},
-            {"switches", 0},
-            {"set_ready_state", false},
-            {"persistenced_timeout", 600},
-            {"attestation_timeout", 300},
-            {"tdx_attest", "/opt/intel/tdx-quote-generation-sample/test_tdx_attest"},
-            {"quote_verify", "/opt/intel/dcap/QuoteVerificationSample/app"},
-            {"ppcie_python", "/opt/nvtrust/venv/bin/python3"}};
+            {"quote_verify", "/opt/intel/dcap/QuoteVerificationSample/app"}};
 }
 
 void with_swiotlb(StepHarness& h, std::uint64_t bytes) {
-    ccbake::recipe::Step k;
-    k.kind = "kernel_cmdline";
-    k.spec = {{"swiotlb", bytes}};
-    h.recipe.steps.push_back(k);
+    h.recipe.steps.push_back(schema_step("kernel_cmdline", {{"swiotlb", bytes}}));
     h.recipe.base.min_kernel = "6.6.0";
 }
 
@@ -79,8 +71,6 @@ TEST_CASE("guest_check bakes the checker, its config and an enabled boot unit") 
 
 TEST_CASE("guest_check config: no swiotlb in the recipe means none is demanded") {
     StepHarness h;
-    ccbake::recipe::Step s;
-    s.kind = "guest_check";
-    s.spec = ppcie_spec();
-    CHECK(ccbake::steps::guest_check_config(s, h.recipe).swiotlb_bytes == 0);
+    CHECK(ccbake::steps::guest_check_config(schema_step("guest_check", ppcie_spec()), h.recipe)
+              .swiotlb_bytes == 0);
 }

@@ -1,9 +1,9 @@
+#include "recipe/recipe.h"
+#include "steps/step.h"
+
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
-
-#include "recipe/recipe.h"
-#include "steps/step.h"
 
 namespace fs = std::filesystem;
 using namespace ccbake::recipe;
@@ -25,10 +25,10 @@ struct TempDir {
 };
 
 Recipe load(const fs::path& p, Diagnostics& d, std::map<std::string, std::string> sets = {}) {
-    return load_recipe(p, LoadOptions{std::move(sets)}, d);
+    return load_recipe(p, ccbake::steps::schemas(), LoadOptions{std::move(sets)}, d);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("includes merge: later files override, the including recipe wins, named steps replace") {
     TempDir t;
@@ -64,7 +64,7 @@ steps:
     REQUIRE(r.steps.size() == 3);
     CHECK(r.steps[0].name == "first");
     CHECK(r.steps[1].name == "second");
-    CHECK(r.steps[1].spec["argv"][1] == "b2");  // replaced in place
+    CHECK(r.steps[1].spec["argv"][1] == "b2"); // replaced in place
     CHECK(r.steps[2].name == "run-3");
     CHECK(r.base.os == "debian");
 }
@@ -91,7 +91,8 @@ steps:
 
 TEST_CASE("step hashes follow content, not names or timeouts") {
     TempDir t;
-    auto a = t.write("a.yaml", "name: a\nbase: {}\nsteps:\n  - run: {name: x, argv: [true], timeout: 5m}\n");
+    auto a = t.write("a.yaml",
+                     "name: a\nbase: {}\nsteps:\n  - run: {name: x, argv: [true], timeout: 5m}\n");
     auto b = t.write("b.yaml", "name: b\nbase: {}\nsteps:\n  - run: {name: y, argv: [true]}\n");
     auto c = t.write("c.yaml", "name: c\nbase: {}\nsteps:\n  - run: {name: x, argv: [false]}\n");
     Diagnostics d;
@@ -123,7 +124,8 @@ TEST_CASE("the real recipes validate and carry the vendor's checksums") {
     CHECK(r.artifact("dcap_source")->md5 == "c4f2bd528e153f651adc9564a5b200b5");
     CHECK(r.base.min_kernel == "6.6.0");
     Diagnostics d2;
-    auto single = load(fs::path(CCBAKE_SOURCE_DIR) / "recipes/single-gpu.yaml", d2, {{"cublas_version", "12.4.5.8-1"}});
+    auto single = load(fs::path(CCBAKE_SOURCE_DIR) / "recipes/single-gpu.yaml", d2,
+                       {{"cublas_version", "12.4.5.8-1"}});
     REQUIRE_MESSAGE(d2.empty(), d2.render());
     CHECK(!single.artifact("fabricmanager_deb"));
 }

@@ -2,6 +2,7 @@
 #include "render/cloud_init.h"
 #include "render/cloud_init_assets.h"
 #include "render/seed_iso.h"
+#include "steps/step.h"
 #include "util/error.h"
 
 #include <archive.h>
@@ -48,7 +49,7 @@ recipe::Recipe load(const TempDir& t, bool pinned) {
     text.replace(text.find("SHA"), 3, sha);
     std::ofstream(t.path / "r.yaml") << text;
     recipe::Diagnostics d;
-    recipe::Recipe r = recipe::load_recipe(t.path / "r.yaml", {}, d);
+    recipe::Recipe r = recipe::load_recipe(t.path / "r.yaml", steps::schemas(), {}, d);
     REQUIRE_MESSAGE(d.empty(), d.render());
     return r;
 }
@@ -83,8 +84,8 @@ std::map<std::string, std::string> read_iso(const fs::path& iso) {
 
 } // namespace
 
-TEST_CASE(
-    "the embedded first-boot helper is cloud-init/ccbake-firstboot.sh (compiled in at build time)") {
+TEST_CASE("the embedded first-boot helper is cloud-init/ccbake-firstboot.sh (compiled in at build "
+          "time)") {
     std::ifstream in(fs::path(CCBAKE_SOURCE_DIR) / "cloud-init/ccbake-firstboot.sh");
     std::stringstream ss;
     ss << in.rdbuf();
@@ -157,7 +158,7 @@ steps:
       ppcie_python: /opt/venv/bin/python3
 )";
     recipe::Diagnostics d;
-    recipe::Recipe r = recipe::load_recipe(t.path / "g.yaml", {}, d);
+    recipe::Recipe r = recipe::load_recipe(t.path / "g.yaml", steps::schemas(), {}, d);
     REQUIRE_MESSAGE(d.empty(), d.render());
     YAML::Node doc = YAML::Load(render::render_cloud_init(r, {}).user_data);
     auto cmds = runcmd(doc);

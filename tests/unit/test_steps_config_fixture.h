@@ -3,6 +3,7 @@
 // by a callback instead of running in a chroot.
 #include "recipe/recipe.h"
 #include "fake_target.h"
+#include "schema_step.h"
 #include "steps/context.h"
 #include "steps/step.h"
 
@@ -56,12 +57,9 @@ struct StepHarness {
         std::filesystem::remove(ctx.log, ec);
     }
 
-    steps::StepResult apply(const std::string& kind, nlohmann::json spec) {
-        recipe::Step s;
-        s.kind = kind;
-        s.name = kind;
-        s.spec = std::move(spec);
-        return steps::find_kind(kind)->apply(ctx, s);
+    // Applies a step of `kind` whose spec went through the kind's schema (schema_step.h).
+    steps::StepResult apply(const std::string& kind, const nlohmann::json& spec) {
+        return steps::find_kind(kind)->apply(ctx, schema_step(kind, spec, kind));
     }
 };
 

@@ -1,6 +1,7 @@
 // The installing step kinds against a fake target: a plain directory as the image root and a
 // recorder in place of the chroot, so what each kind runs and writes can be asserted quickly.
 #include "fake_target.h"
+#include "schema_step.h"
 #include "steps/install_support.h"
 #include "steps/kinds.h"
 #include "util/error.h"
@@ -66,12 +67,8 @@ bool has(const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-recipe::Step step(const std::string& kind, json spec) {
-    recipe::Step s;
-    s.kind = kind;
-    s.name = kind + "-1";
-    s.spec = std::move(spec);
-    return s;
+recipe::Step step(const std::string& kind, const json& spec) {
+    return testing::schema_step(kind, spec);
 }
 
 json driver_spec() {
