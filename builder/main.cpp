@@ -1,10 +1,10 @@
 // ccbake: parse the command line, run one command, turn errors into messages for people
 // and the exit codes of the CLI contract.
-#include <fmt/format.h>
-#include <iostream>
-
 #include "cli/app.h"
 #include "util/error.h"
+
+#include <fmt/format.h>
+#include <iostream>
 
 int main(int argc, char** argv) {
     CLI::App app{"ccbake", "ccbake"};
@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
         return ccbake::kExitUsage;
     } catch (const ccbake::Error& e) {
         std::cerr << fmt::format("ccbake: error: {}\n", e.what());
-        for (const auto& line : e.context()) std::cerr << "  " << line << "\n";
+        for (const auto& line : e.context())
+            std::cerr << "  " << line << "\n";
         if (!e.hint().empty()) std::cerr << fmt::format("  hint: {}\n", e.hint());
         return e.exit_code();
     } catch (const std::exception& e) {

@@ -1,14 +1,13 @@
 #include "archive/deb.h"
 
 #include "archive/libarchive.h"
+#include "util/error.h"
+#include "util/strings.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
 #include <memory>
-
-#include "util/error.h"
-#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -20,7 +19,8 @@ std::string read_all(struct archive* a) {
     std::string out;
     char buf[64 * 1024];
     la_ssize_t n;
-    while ((n = archive_read_data(a, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<size_t>(n));
     if (n < 0) throw Error(fmt::format("cannot read archive member: {}", error_text(a)));
     return out;
 }
@@ -30,7 +30,7 @@ Error not_a_deb(const fs::path& deb, const std::string& why) {
                  "check that the artifact is the .deb the recipe names");
 }
 
-}  // namespace
+} // namespace
 
 std::map<std::string, std::string> parse_control(const std::string& text) {
     std::map<std::string, std::string> fields;
@@ -73,11 +73,12 @@ std::map<std::string, std::string> deb_control(const fs::path& deb) {
         while (archive_read_next_header(inner.get(), &c) == ARCHIVE_OK) {
             const char* inner_path = archive_entry_pathname(c);
             std::string path = inner_path ? inner_path : "";
-            if (path == "./control" || path == "control") return parse_control(read_all(inner.get()));
+            if (path == "./control" || path == "control")
+                return parse_control(read_all(inner.get()));
         }
         throw not_a_deb(deb, fmt::format("{} holds no control file", name));
     }
     throw not_a_deb(deb, rc == ARCHIVE_EOF ? "no control.tar member" : error_text(outer.get()));
 }
 
-}  // namespace ccbake::archive
+} // namespace ccbake::archive

@@ -14,4 +14,4 @@ std::map<std::string, std::string> deb_control(const std::filesystem::path& deb)
 // Parses control-file text (RFC 822 style, first paragraph only).
 std::map<std::string, std::string> parse_control(const std::string& text);
 
-}  // namespace ccbake::archive
+} // namespace ccbake::archive

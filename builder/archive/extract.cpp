@@ -1,6 +1,8 @@
 #include "archive/extract.h"
 
 #include "archive/libarchive.h"
+#include "util/error.h"
+#include "util/strings.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -11,9 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
-
-#include "util/error.h"
-#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -38,8 +37,8 @@ ReadPtr open_archive(const fs::path& file) {
 
 // Splits `path` (the entry's own path, or its hard link target) into components, refusing
 // absolute paths and `..`; "." is dropped. Errors name the entry.
-std::vector<std::string> components(const fs::path& file, const std::string& entry, const std::string& path,
-                                    const char* what) {
+std::vector<std::string> components(const fs::path& file, const std::string& entry,
+                                    const std::string& path, const char* what) {
     std::string shown = path == entry ? std::string(what) : fmt::format("{} '{}'", what, path);
     if (path.empty()) refuse(file, entry, fmt::format("empty {}", shown));
     if (path[0] == '/') refuse(file, entry, fmt::format("absolute {}", shown));
@@ -63,7 +62,8 @@ void check_not_through_symlink(const fs::path& file, const std::string& raw, con
     for (size_t pos = rel.find('/'); pos != std::string::npos; pos = rel.find('/', pos + 1))
         if (symlinks.count(rel.substr(0, pos)))
             refuse(file, raw, fmt::format("writes through the symlink '{}'", rel.substr(0, pos)));
-    if (!replace_ok && symlinks.count(rel)) refuse(file, raw, fmt::format("replaces the symlink '{}'", rel));
+    if (!replace_ok && symlinks.count(rel))
+        refuse(file, raw, fmt::format("replaces the symlink '{}'", rel));
 }
 
 // Pass 1: reads every header and refuses the archive before anything is written.
@@ -77,9 +77,11 @@ void validate(const fs::path& file, const ExtractOptions& options) {
         std::string raw = p ? p : "";
         std::string rel = relative(components(file, raw, raw, "path"), options.strip_components);
         if (const char* link = archive_entry_hardlink(e)) {
-            std::string target = relative(components(file, raw, link, "hard link target"), options.strip_components);
+            std::string target =
+                relative(components(file, raw, link, "hard link target"), options.strip_components);
             if (target.empty() || !seen.count(target))
-                refuse(file, raw, fmt::format("hard link to '{}', which is not in the archive", link));
+                refuse(file, raw,
+                       fmt::format("hard link to '{}', which is not in the archive", link));
             check_not_through_symlink(file, raw, target, symlinks, true);
             if (rel.empty()) refuse(file, raw, "hard link stripped to nothing");
             check_not_through_symlink(file, raw, rel, symlinks, false);
@@ -111,21 +113,24 @@ void validate(const fs::path& file, const ExtractOptions& options) {
 }
 
 // Refuses an on-disk symlink between `root` and the entry (matters when `dest` existed).
-void check_disk_parents(const fs::path& file, const std::string& raw, const fs::path& root, const std::string& rel) {
+void check_disk_parents(const fs::path& file, const std::string& raw, const fs::path& root,
+                        const std::string& rel) {
     fs::path cur = root;
     auto parts = util::split(rel, '/');
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
         cur /= parts[i];
         struct stat st {};
-        if (::lstat(cur.c_str(), &st) != 0) return;  // not there yet: created as a directory
-        if (S_ISLNK(st.st_mode)) refuse(file, raw, fmt::format("writes through the symlink {}", cur.string()));
+        if (::lstat(cur.c_str(), &st) != 0) return; // not there yet: created as a directory
+        if (S_ISLNK(st.st_mode))
+            refuse(file, raw, fmt::format("writes through the symlink {}", cur.string()));
     }
 }
 
 // Pass 2: writes the (already validated) entries below `root`.
 size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOptions& options) {
     ReadPtr a = open_archive(file);
-    std::unique_ptr<struct archive, int (*)(struct archive*)> out(archive_write_disk_new(), archive_write_free);
+    std::unique_ptr<struct archive, int (*)(struct archive*)> out(archive_write_disk_new(),
+                                                                  archive_write_free);
     archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                                                   ARCHIVE_EXTRACT_SECURE_NODOTDOT);
     size_t count = 0;
@@ -139,20 +144,22 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
         check_disk_parents(file, raw, root, rel);
         archive_entry_set_pathname(e, (root / rel).c_str());
         if (const char* link = archive_entry_hardlink(e))
-            archive_entry_set_hardlink(e, (root / relative(components(file, raw, link, "hard link target"),
-                                                           options.strip_components)).c_str());
+            archive_entry_set_hardlink(
+                e, (root / relative(components(file, raw, link, "hard link target"),
+                                    options.strip_components))
+                       .c_str());
         archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
         if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
-            throw Error(fmt::format("cannot extract '{}' from {}: {}", raw, file.filename().string(),
-                                    error_text(out.get())));
+            throw Error(fmt::format("cannot extract '{}' from {}: {}", raw,
+                                    file.filename().string(), error_text(out.get())));
         const void* buf;
         size_t size;
         la_int64_t offset;
         int r;
         while ((r = archive_read_data_block(a.get(), &buf, &size, &offset)) == ARCHIVE_OK)
             if (archive_write_data_block(out.get(), buf, size, offset) < ARCHIVE_OK)
-                throw Error(fmt::format("cannot write '{}' from {}: {}", raw, file.filename().string(),
-                                        error_text(out.get())));
+                throw Error(fmt::format("cannot write '{}' from {}: {}", raw,
+                                        file.filename().string(), error_text(out.get())));
         if (r != ARCHIVE_EOF)
             throw Error(fmt::format("cannot read '{}' from {}: {}", raw, file.filename().string(),
                                     error_text(a.get())),
@@ -165,13 +172,15 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
     if (rc != ARCHIVE_EOF)
         throw Error(fmt::format("cannot read archive {}: {}", file.string(), error_text(a.get())));
     if (archive_write_close(out.get()) != ARCHIVE_OK)
-        throw Error(fmt::format("cannot finish extracting {}: {}", file.string(), error_text(out.get())));
+        throw Error(
+            fmt::format("cannot finish extracting {}: {}", file.string(), error_text(out.get())));
     return count;
 }
 
-}  // namespace
+} // namespace
 
-ExtractResult extract_confined(const fs::path& archive, const fs::path& dest, const ExtractOptions& options) {
+ExtractResult extract_confined(const fs::path& archive, const fs::path& dest,
+                               const ExtractOptions& options) {
     if (!options.label.empty()) {
         // Errors name the archive by its label (e.g. the recipe's artifact name).
         try {
@@ -181,23 +190,26 @@ ExtractResult extract_confined(const fs::path& archive, const fs::path& dest, co
         } catch (const Error& e) {
             std::string message = e.what();
             for (const std::string& from : {archive.string(), archive.filename().string()})
-                for (size_t pos = 0; (pos = message.find(from, pos)) != std::string::npos; pos += options.label.size())
+                for (size_t pos = 0; (pos = message.find(from, pos)) != std::string::npos;
+                     pos += options.label.size())
                     message.replace(pos, from.size(), options.label);
             Error relabelled(message, e.hint(), e.exit_code());
-            for (const auto& c : e.context()) relabelled.add_context(c);
+            for (const auto& c : e.context())
+                relabelled.add_context(c);
             throw relabelled;
         }
     }
     validate(archive, options);
     if (fs::exists(fs::symlink_status(dest))) {
         if (!fs::is_directory(fs::symlink_status(dest)))
-            throw Error(fmt::format("cannot extract {} into {}: not a directory", archive.filename().string(),
-                                    dest.string()),
+            throw Error(fmt::format("cannot extract {} into {}: not a directory",
+                                    archive.filename().string(), dest.string()),
                         "remove it or choose another destination");
         return {write_entries(archive, dest, options)};
     }
     fs::create_directories(dest.parent_path());
-    fs::path staging = dest.parent_path() / fmt::format(".{}.ccbake-partial-{}", dest.filename().string(), ::getpid());
+    fs::path staging = dest.parent_path() /
+                       fmt::format(".{}.ccbake-partial-{}", dest.filename().string(), ::getpid());
     fs::remove_all(staging);
     fs::create_directory(staging);
     try {
@@ -211,4 +223,4 @@ ExtractResult extract_confined(const fs::path& archive, const fs::path& dest, co
     }
 }
 
-}  // namespace ccbake::archive
+} // namespace ccbake::archive

@@ -10,18 +10,19 @@
 namespace ccbake::archive {
 
 struct ExtractOptions {
-    unsigned strip_components = 0;  // leading path components dropped from every entry
-    bool allow_devices = false;     // create character/block devices and FIFOs
-    std::string label;              // how errors name the archive (default: its file name)
+    unsigned strip_components = 0; // leading path components dropped from every entry
+    bool allow_devices = false;    // create character/block devices and FIFOs
+    std::string label;             // how errors name the archive (default: its file name)
 };
 
 struct ExtractResult {
-    std::size_t entries = 0;  // entries written (after stripping)
+    std::size_t entries = 0; // entries written (after stripping)
 };
 
 // Extracts `archive` (any format and compression libarchive reads) into `dest`.
 // Throws ccbake::Error when the archive cannot be read or an entry is refused.
-ExtractResult extract_confined(const std::filesystem::path& archive, const std::filesystem::path& dest,
+ExtractResult extract_confined(const std::filesystem::path& archive,
+                               const std::filesystem::path& dest,
                                const ExtractOptions& options = {});
 
-}  // namespace ccbake::archive
+} // namespace ccbake::archive

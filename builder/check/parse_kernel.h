@@ -37,5 +37,4 @@ std::optional<std::uint64_t> cmdline_swiotlb_slabs(const std::string& cmdline);
 // swiotlb= counts 2 KiB slabs.
 constexpr std::uint64_t kSwiotlbSlabBytes = 2048;
 
-
 } // namespace ccbake::check

@@ -123,8 +123,7 @@ void register_lock(CLI::App& app, Globals& g) {
     cmd->callback([&g] {
         util::install_interrupt_handlers();
         // --update pins anew: the old pins must not be what the downloads are checked against.
-        recipe::Recipe r =
-            load_or_die(recipe_path, sets, update ? Pins::None : Pins::FromLock);
+        recipe::Recipe r = load_or_die(recipe_path, sets, update ? Pins::None : Pins::FromLock);
         o.cache = g.cache_dir();
         o.json = g.json;
         o.repin = update;

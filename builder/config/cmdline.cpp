@@ -1,7 +1,6 @@
 #include "config/cmdline.h"
 
 #include "config/grub_defaults.h"
-
 #include "util/strings.h"
 
 #include <algorithm>

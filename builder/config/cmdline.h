@@ -24,7 +24,8 @@ std::vector<std::string> merge_cmdline(const std::vector<std::string>& existing,
 // Linux entry must name its root by UUID and no loop device; every entry except recovery
 // ones (which grub builds from GRUB_CMDLINE_LINUX only) must carry each of `required` and
 // none of `removed` (a bare key matches key=...).
-std::vector<std::string> grub_cfg_problems(const std::string& grub_cfg, const std::vector<std::string>& required,
+std::vector<std::string> grub_cfg_problems(const std::string& grub_cfg,
+                                           const std::vector<std::string>& required,
                                            const std::vector<std::string>& removed);
 
-}  // namespace ccbake::config
+} // namespace ccbake::config

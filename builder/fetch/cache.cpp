@@ -1,5 +1,10 @@
 #include "fetch/cache.h"
 
+#include "util/digest.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/interrupt.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -12,11 +17,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "util/digest.h"
-#include "util/error.h"
-#include "util/file.h"
-#include "util/interrupt.h"
 
 namespace ccbake::fetch {
 
@@ -40,9 +40,11 @@ std::string read_small(const fs::path& p) {
 }
 
 [[noreturn]] void fail_io(const std::string& what, const fs::path& p, int err) {
-    throw Error(fmt::format("cannot {} {}: {}", what, p.string(), std::strerror(err)),
-                err == ENOSPC ? "the cache's file system is full: free space or run `ccbake cache gc`"
-                              : "check the permissions of the cache directory, or choose another with --cache");
+    throw Error(
+        fmt::format("cannot {} {}: {}", what, p.string(), std::strerror(err)),
+        err == ENOSPC
+            ? "the cache's file system is full: free space or run `ccbake cache gc`"
+            : "check the permissions of the cache directory, or choose another with --cache");
 }
 
 // fsync on a directory, so a rename in it survives a crash.
@@ -53,7 +55,7 @@ void fsync_dir(const fs::path& dir) {
     ::close(fd);
 }
 
-}  // namespace
+} // namespace
 
 Cache::Cache(fs::path root) : root_(std::move(root)) {}
 
@@ -63,10 +65,18 @@ std::string Cache::key(const Expected& e) {
     return "url-" + util::sha256_hex(e.url);
 }
 
-fs::path Cache::object(const std::string& sha256) const { return root_ / "objects" / "sha256" / sha256; }
-fs::path Cache::partial(const std::string& key) const { return root_ / "partial" / (key + ".partial"); }
-fs::path Cache::lock_path(const std::string& key) const { return root_ / "locks" / (key + ".lock"); }
-fs::path Cache::tmp_dir() const { return root_ / "tmp"; }
+fs::path Cache::object(const std::string& sha256) const {
+    return root_ / "objects" / "sha256" / sha256;
+}
+fs::path Cache::partial(const std::string& key) const {
+    return root_ / "partial" / (key + ".partial");
+}
+fs::path Cache::lock_path(const std::string& key) const {
+    return root_ / "locks" / (key + ".lock");
+}
+fs::path Cache::tmp_dir() const {
+    return root_ / "tmp";
+}
 
 void Cache::ensure_dirs() const {
     std::error_code ec;
@@ -79,7 +89,8 @@ void Cache::ensure_dirs() const {
 std::optional<std::string> Cache::lookup(const Expected& e) const {
     std::string sha = e.sha256;
     if (sha.empty() && !e.md5.empty()) sha = read_small(root_ / "index" / "md5" / e.md5);
-    if (sha.empty() && e.md5.empty()) sha = read_small(root_ / "index" / "url" / util::sha256_hex(e.url));
+    if (sha.empty() && e.md5.empty())
+        sha = read_small(root_ / "index" / "url" / util::sha256_hex(e.url));
     if (sha.size() != 64) return std::nullopt;
     std::error_code ec;
     if (!fs::is_regular_file(object(sha), ec)) return std::nullopt;
@@ -117,20 +128,24 @@ void Cache::write_stamp(const std::string& sha256, Stamp s) const {
     struct stat st;
     if (::stat(object(sha256).c_str(), &st) != 0) return;
     auto ns = [](const timespec& t) { return std::int64_t(t.tv_sec) * 1000000000 + t.tv_nsec; };
-    json j = {{"md5", s.md5},          {"sha256", sha256},
+    json j = {{"md5", s.md5},
+              {"sha256", sha256},
               {"size", std::uint64_t(st.st_size)},
-              {"mtime_ns", ns(st.st_mtim)}, {"ctime_ns", ns(st.st_ctim)},
+              {"mtime_ns", ns(st.st_mtim)},
+              {"ctime_ns", ns(st.st_ctim)},
               {"inode", std::uint64_t(st.st_ino)},
-              {"used", s.used ? s.used : now_seconds()}, {"names", s.names}};
+              {"used", s.used ? s.used : now_seconds()},
+              {"names", s.names}};
     util::write_file_atomic(fs::path(object(sha256)) += ".stamp", j.dump(2) + "\n");
 }
 
-fs::path Cache::insert(const fs::path& verified_file, const std::string& md5, const std::string& sha256,
-                       const Expected& e, const std::string& name) {
+fs::path Cache::insert(const fs::path& verified_file, const std::string& md5,
+                       const std::string& sha256, const Expected& e, const std::string& name) {
     ensure_dirs();
     fs::path dest = object(sha256);
     ::chmod(verified_file.c_str(), 0444);
-    if (::rename(verified_file.c_str(), dest.c_str()) != 0) fail_io("move into the cache", dest, errno);
+    if (::rename(verified_file.c_str(), dest.c_str()) != 0)
+        fail_io("move into the cache", dest, errno);
     fsync_dir(dest.parent_path());
     Stamp s;
     s.md5 = md5;
@@ -146,7 +161,8 @@ void Cache::touch(const std::string& sha256, const std::string& name) {
     auto s = stamp(sha256);
     if (!s) return;
     s->used = now_seconds();
-    if (std::find(s->names.begin(), s->names.end(), name) == s->names.end()) s->names.push_back(name);
+    if (std::find(s->names.begin(), s->names.end(), name) == s->names.end())
+        s->names.push_back(name);
     write_stamp(sha256, *s);
 }
 
@@ -202,7 +218,7 @@ int open_lock(const fs::path& path) {
     if (fd < 0) fail_io("open the lock file", path, errno);
     return fd;
 }
-}  // namespace
+} // namespace
 
 FileLock FileLock::try_lock(const fs::path& path) {
     int fd = open_lock(path);
@@ -227,4 +243,4 @@ FileLock FileLock::lock(const fs::path& path) {
     return FileLock(fd);
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -12,9 +12,9 @@ namespace ccbake::fetch {
 
 // What is known about a file before it is downloaded; selects its cache key.
 struct Expected {
-    std::string md5, sha256;  // "" when unknown
-    std::uint64_t size = 0;   // 0 when unknown
-    std::string url;          // identifies artifacts with no digest at all (--allow-unpinned)
+    std::string md5, sha256; // "" when unknown
+    std::uint64_t size = 0;  // 0 when unknown
+    std::string url;         // identifies artifacts with no digest at all (--allow-unpinned)
 };
 
 struct Stamp {
@@ -22,12 +22,12 @@ struct Stamp {
     std::uint64_t size = 0;
     std::int64_t mtime_ns = 0, ctime_ns = 0;
     std::uint64_t inode = 0;
-    std::int64_t used = 0;              // unix seconds of the last use (for gc)
-    std::vector<std::string> names;     // artifact names it was fetched as
+    std::int64_t used = 0;          // unix seconds of the last use (for gc)
+    std::vector<std::string> names; // artifact names it was fetched as
 };
 
 class Cache {
-public:
+  public:
     explicit Cache(std::filesystem::path root);
     const std::filesystem::path& root() const { return root_; }
 
@@ -48,16 +48,17 @@ public:
     // Moves a verified, fsynced file into place, writes its stamp and the index entries for
     // `e`, and fsyncs the directories. `name` is recorded for `cache ls`.
     std::filesystem::path insert(const std::filesystem::path& verified_file, const std::string& md5,
-                                 const std::string& sha256, const Expected& e, const std::string& name);
+                                 const std::string& sha256, const Expected& e,
+                                 const std::string& name);
     // Records a use (for gc) and re-stamps a re-verified object.
     void touch(const std::string& sha256, const std::string& name);
     void restamp(const std::string& sha256, const std::string& md5, const std::string& name);
     // Removes an object that failed re-verification, with its stamp.
     void evict(const std::string& sha256);
 
-    std::vector<Stamp> list() const;  // every object with a stamp, oldest use first
+    std::vector<Stamp> list() const; // every object with a stamp, oldest use first
 
-private:
+  private:
     void write_stamp(const std::string& sha256, Stamp s) const;
     void ensure_dirs() const;
     std::filesystem::path root_;
@@ -65,7 +66,7 @@ private:
 
 // An exclusive advisory lock (flock) on a file, released by the destructor.
 class FileLock {
-public:
+  public:
     // Takes the lock when it is free; `held()` says whether it was.
     static FileLock try_lock(const std::filesystem::path& path);
     // Waits for the lock.
@@ -78,9 +79,9 @@ public:
     ~FileLock();
     bool held() const { return fd_ >= 0; }
 
-private:
+  private:
     explicit FileLock(int fd) : fd_(fd) {}
     int fd_ = -1;
 };
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -1,5 +1,11 @@
 #include "fetch/downloader.h"
 
+#include "fetch/dual_hasher.h"
+#include "util/error.h"
+#include "util/interrupt.h"
+#include "util/strings.h"
+#include "version.h"
+
 #include <cerrno>
 #include <cstring>
 #include <curl/curl.h>
@@ -11,12 +17,6 @@
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "fetch/dual_hasher.h"
-#include "util/error.h"
-#include "util/interrupt.h"
-#include "util/strings.h"
-#include "version.h"
 
 namespace ccbake::fetch {
 
@@ -33,18 +33,18 @@ struct Job {
     const Request* req = nullptr;
     Outcome out;
     size_t url_index = 0;
-    int attempt = 0;  // attempts made on the current URL
+    int attempt = 0; // attempts made on the current URL
     enum class State { Queued, Waiting, Active, Done } state = State::Queued;
     Clock::time_point not_before{}, started{};
-    bool clean_restart = false;  // next attempt must start from byte 0
+    bool clean_restart = false; // next attempt must start from byte 0
 
     // Per attempt.
     CURL* easy = nullptr;
     int fd = -1;
     std::unique_ptr<DualHasher> hasher;
-    std::uint64_t offset = 0;   // bytes kept from before this attempt
-    std::uint64_t written = 0;  // bytes written in this attempt
-    std::uint64_t total = 0;    // expected whole size for progress (0 unknown)
+    std::uint64_t offset = 0;  // bytes kept from before this attempt
+    std::uint64_t written = 0; // bytes written in this attempt
+    std::uint64_t total = 0;   // expected whole size for progress (0 unknown)
     bool decided = false, discard = false, too_big = false, bad_range = false;
     int write_errno = 0;
     long status = 0;
@@ -90,7 +90,7 @@ bool decide(Job& j) {
         }
         return true;
     }
-    if (j.offset > 0) return truncate_partial(j);  // 200: no Range support, start again
+    if (j.offset > 0) return truncate_partial(j); // 200: no Range support, start again
     return true;
 }
 
@@ -122,7 +122,7 @@ size_t on_header(char* data, size_t size, size_t nmemb, void* user) {
     Job& j = *static_cast<Job*>(user);
     size_t len = size * nmemb;
     std::string line(data, len);
-    if (util::starts_with(line, "HTTP/")) {  // a new response (after a redirect): forget the old one
+    if (util::starts_with(line, "HTTP/")) { // a new response (after a redirect): forget the old one
         j.retry_after.clear();
         j.content_range.clear();
     }
@@ -130,31 +130,38 @@ size_t on_header(char* data, size_t size, size_t nmemb, void* user) {
     if (colon != std::string::npos) {
         std::string key = util::to_lower(util::trim(line.substr(0, colon)));
         std::string value = util::trim(line.substr(colon + 1));
-        if (key == "retry-after") j.retry_after = value;
-        else if (key == "content-range") j.content_range = value;
+        if (key == "retry-after")
+            j.retry_after = value;
+        else if (key == "content-range")
+            j.content_range = value;
     }
     return len;
 }
 
 class Transfers {
-public:
-    Transfers(const std::vector<Request>& requests, const TransferOptions& options, Progress& progress)
+  public:
+    Transfers(const std::vector<Request>& requests, const TransferOptions& options,
+              Progress& progress)
         : options_(options), progress_(progress), rng_(std::random_device{}()) {
         init_curl_once();
         multi_ = curl_multi_init();
-        if (!multi_) throw Error("libcurl could not start", "this is a bug in ccbake; please report it");
+        if (!multi_)
+            throw Error("libcurl could not start", "this is a bug in ccbake; please report it");
         jobs_.resize(requests.size());
-        for (size_t i = 0; i < requests.size(); ++i) jobs_[i].req = &requests[i];
+        for (size_t i = 0; i < requests.size(); ++i)
+            jobs_[i].req = &requests[i];
     }
     ~Transfers() {
-        for (auto& j : jobs_) end_attempt(j);
+        for (auto& j : jobs_)
+            end_attempt(j);
         curl_multi_cleanup(multi_);
     }
 
     std::vector<Outcome> run() {
         for (;;) {
             if (util::interrupted()) {
-                for (auto& j : jobs_) end_attempt(j);
+                for (auto& j : jobs_)
+                    end_attempt(j);
                 util::throw_if_interrupted();
             }
             start_ready();
@@ -163,15 +170,18 @@ public:
             curl_multi_perform(multi_, &running);
             collect();
             report();
-            if (active_ > 0) curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
-            else if (!all_done()) ::usleep(50 * 1000);  // only retries waiting for their time
+            if (active_ > 0)
+                curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
+            else if (!all_done())
+                ::usleep(50 * 1000); // only retries waiting for their time
         }
         std::vector<Outcome> out;
-        for (auto& j : jobs_) out.push_back(std::move(j.out));
+        for (auto& j : jobs_)
+            out.push_back(std::move(j.out));
         return out;
     }
 
-private:
+  private:
     bool all_done() const {
         for (const auto& j : jobs_)
             if (j.state != Job::State::Done) return false;
@@ -182,7 +192,8 @@ private:
         auto now = Clock::now();
         for (auto& j : jobs_) {
             if (active_ >= options_.jobs) return;
-            if (j.state == Job::State::Queued || (j.state == Job::State::Waiting && now >= j.not_before))
+            if (j.state == Job::State::Queued ||
+                (j.state == Job::State::Waiting && now >= j.not_before))
                 begin_attempt(j);
         }
     }
@@ -198,7 +209,11 @@ private:
         j.content_range.clear();
         j.errbuf[0] = 0;
         j.fd = ::open(j.req->partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (j.fd < 0) return finish_failed(j, fmt::format("cannot create {}: {}", j.req->partial.string(), std::strerror(errno)), true);
+        if (j.fd < 0)
+            return finish_failed(
+                j,
+                fmt::format("cannot create {}: {}", j.req->partial.string(), std::strerror(errno)),
+                true);
         j.hasher = std::make_unique<DualHasher>();
         j.offset = 0;
         struct stat st;
@@ -208,7 +223,10 @@ private:
         j.clean_restart = false;
         if (resume && !rehash_existing(j, existing)) resume = false;
         if (!resume && !truncate_partial(j))
-            return finish_failed(j, fmt::format("cannot write {}: {}", j.req->partial.string(), std::strerror(j.write_errno)), true);
+            return finish_failed(j,
+                                 fmt::format("cannot write {}: {}", j.req->partial.string(),
+                                             std::strerror(j.write_errno)),
+                                 true);
         if (resume && ::lseek(j.fd, off_t(j.offset), SEEK_SET) < 0) resume = false;
 
         CURL* e = curl_easy_init();
@@ -292,14 +310,18 @@ private:
             remove_partial(j);
             Outcome& o = j.out;
             o.fatal = j.write_errno == ENOSPC || j.write_errno == EDQUOT;
-            o.hint = o.fatal ? "the cache's file system is full: free space, run `ccbake cache gc --max-size SIZE`, "
+            o.hint = o.fatal ? "the cache's file system is full: free space, run `ccbake cache gc "
+                               "--max-size SIZE`, "
                                "or choose a larger cache with --cache"
                              : "check the cache directory (--cache)";
-            return finish_failed(j, fmt::format("artifact '{}': cannot write {}: {}", j.req->name, path,
-                                                std::strerror(j.write_errno)), true);
+            return finish_failed(j,
+                                 fmt::format("artifact '{}': cannot write {}: {}", j.req->name,
+                                             path, std::strerror(j.write_errno)),
+                                 true);
         }
         bool http = is_http(url);
-        bool body_ok = rc == CURLE_OK && (!http || j.status == 200 || j.status == 206) && !j.discard;
+        bool body_ok =
+            rc == CURLE_OK && (!http || j.status == 200 || j.status == 206) && !j.discard;
         if (body_ok) return verify(j);
         if (j.too_big) {
             end_attempt(j);
@@ -311,11 +333,11 @@ private:
             j.clean_restart = true;
             return retry_or_next(j, "the server resumed at the wrong offset", std::nullopt);
         }
-        if (rc == CURLE_OK) {  // a complete HTTP response that is not the file
+        if (rc == CURLE_OK) { // a complete HTTP response that is not the file
             std::string why = describe_status(j.status);
             auto after = parse_retry_after(j.retry_after, std::chrono::system_clock::now());
             end_attempt(j);
-            if (j.status == 416) {  // our partial is no prefix of this file: start again
+            if (j.status == 416) { // our partial is no prefix of this file: start again
                 j.clean_restart = true;
                 return retry_or_next(j, why, std::chrono::milliseconds(0));
             }
@@ -325,7 +347,8 @@ private:
         std::string why = j.errbuf[0] ? j.errbuf : curl_easy_strerror(rc);
         end_attempt(j);
         if (retryable_curl(rc)) return retry_or_next(j, why, std::nullopt);
-        if (rc == CURLE_TOO_MANY_REDIRECTS) why = fmt::format("more than {} redirects ({})", options_.max_redirects, why);
+        if (rc == CURLE_TOO_MANY_REDIRECTS)
+            why = fmt::format("more than {} redirects ({})", options_.max_redirects, why);
         return next_url(j, why);
     }
 
@@ -338,9 +361,12 @@ private:
             j.write_errno = err;
             remove_partial(j);
             j.out.fatal = err == ENOSPC;
-            j.out.hint = "the cache's file system is full or failing: free space or choose another --cache";
-            return finish_failed(j, fmt::format("artifact '{}': cannot write {}: {}", j.req->name,
-                                                j.req->partial.string(), std::strerror(err)), true);
+            j.out.hint =
+                "the cache's file system is full or failing: free space or choose another --cache";
+            return finish_failed(j,
+                                 fmt::format("artifact '{}': cannot write {}: {}", j.req->name,
+                                             j.req->partial.string(), std::strerror(err)),
+                                 true);
         }
         j.hasher->finish();
         const std::uint64_t size = j.have();
@@ -348,9 +374,11 @@ private:
         if (j.req->size && size != j.req->size)
             mismatch = fmt::format("size mismatch: expected {} bytes, got {}", j.req->size, size);
         else if (!j.req->md5.empty() && j.hasher->md5_hex() != j.req->md5)
-            mismatch = fmt::format("md5 mismatch: expected {}, got {}", j.req->md5, j.hasher->md5_hex());
+            mismatch =
+                fmt::format("md5 mismatch: expected {}, got {}", j.req->md5, j.hasher->md5_hex());
         else if (!j.req->sha256.empty() && j.hasher->sha256_hex() != j.req->sha256)
-            mismatch = fmt::format("sha256 mismatch: expected {}, got {}", j.req->sha256, j.hasher->sha256_hex());
+            mismatch = fmt::format("sha256 mismatch: expected {}, got {}", j.req->sha256,
+                                   j.hasher->sha256_hex());
         if (mismatch.empty()) {
             Outcome& o = j.out;
             o.ok = true;
@@ -365,10 +393,12 @@ private:
         }
         bool resumed = j.offset > 0;
         remove_partial(j);
-        if (resumed) {  // the kept bytes may be what is wrong: one clean try on the same URL
+        if (resumed) { // the kept bytes may be what is wrong: one clean try on the same URL
             j.clean_restart = true;
             j.out.attempts.push_back(fmt::format("{}: {} (after a resume)", url, mismatch));
-            progress_.note(j.req->name, "retry", fmt::format("{} after a resume; downloading again from the start", mismatch));
+            progress_.note(
+                j.req->name, "retry",
+                fmt::format("{} after a resume; downloading again from the start", mismatch));
             j.state = Job::State::Waiting;
             j.not_before = Clock::now();
             return;
@@ -376,15 +406,18 @@ private:
         next_url(j, mismatch);
     }
 
-    void retry_or_next(Job& j, const std::string& why, std::optional<std::chrono::milliseconds> after) {
+    void retry_or_next(Job& j, const std::string& why,
+                       std::optional<std::chrono::milliseconds> after) {
         if (j.attempt >= options_.retry.tries) return next_url(j, why);
         j.out.attempts.push_back(fmt::format("{}: {}", j.url(), why));
-        auto delay = backoff(options_.retry, j.attempt, std::uniform_real_distribution<double>(0, 1)(rng_));
+        auto delay =
+            backoff(options_.retry, j.attempt, std::uniform_real_distribution<double>(0, 1)(rng_));
         if (after) delay = std::max(delay, std::min(*after, options_.retry.retry_after_cap));
         if (after && *after == std::chrono::milliseconds(0)) delay = *after;
         progress_.note(j.req->name, "retry",
-                       fmt::format("{}: {}; trying again in {:.1f}s (attempt {} of {})", j.url(), why,
-                                   double(delay.count()) / 1000.0, j.attempt + 1, options_.retry.tries));
+                       fmt::format("{}: {}; trying again in {:.1f}s (attempt {} of {})", j.url(),
+                                   why, double(delay.count()) / 1000.0, j.attempt + 1,
+                                   options_.retry.tries));
         j.state = Job::State::Waiting;
         j.not_before = Clock::now() + delay;
     }
@@ -393,13 +426,15 @@ private:
         j.out.attempts.push_back(fmt::format("{}: {}", j.url(), why));
         if (j.url_index + 1 < j.req->urls.size()) {
             progress_.note(j.req->name, "mirror",
-                           fmt::format("{}: {}; trying mirror {}", j.url(), why, j.req->urls[j.url_index + 1]));
+                           fmt::format("{}: {}; trying mirror {}", j.url(), why,
+                                       j.req->urls[j.url_index + 1]));
             j.url_index++;
             j.attempt = 0;
             j.state = Job::State::Queued;
             return;
         }
-        finish_failed(j, fmt::format("artifact '{}' from {}: {}", j.req->name, j.url(), why), false);
+        finish_failed(j, fmt::format("artifact '{}' from {}: {}", j.req->name, j.url(), why),
+                      false);
     }
 
     void finish_failed(Job& j, const std::string& message, bool fatal_io) {
@@ -410,7 +445,8 @@ private:
         j.state = Job::State::Done;
         // Keep a non-empty partial after network failures: the next run resumes it.
         std::error_code ec;
-        if (std::filesystem::exists(j.req->partial, ec) && std::filesystem::file_size(j.req->partial, ec) == 0)
+        if (std::filesystem::exists(j.req->partial, ec) &&
+            std::filesystem::file_size(j.req->partial, ec) == 0)
             std::filesystem::remove(j.req->partial, ec);
         progress_.failed(j.req->name, message);
     }
@@ -442,7 +478,7 @@ private:
     int active_ = 0;
 };
 
-}  // namespace
+} // namespace
 
 std::vector<Outcome> download(const std::vector<Request>& requests, const TransferOptions& options,
                               Progress& progress) {
@@ -451,4 +487,4 @@ std::vector<Outcome> download(const std::vector<Request>& requests, const Transf
     return t.run();
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -13,11 +13,12 @@ namespace {
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kBlocks = 4;
 
-}  // namespace
+} // namespace
 
 struct DualHasher::Lane {
     explicit Lane(const EVP_MD* md) : ctx(EVP_MD_CTX_new()) {
-        if (!ctx || EVP_DigestInit_ex(ctx, md, nullptr) != 1) throw std::runtime_error("OpenSSL digest init failed");
+        if (!ctx || EVP_DigestInit_ex(ctx, md, nullptr) != 1)
+            throw std::runtime_error("OpenSSL digest init failed");
     }
     ~Lane() { EVP_MD_CTX_free(ctx); }
     Lane(const Lane&) = delete;
@@ -25,11 +26,12 @@ struct DualHasher::Lane {
     std::string final_hex() {
         unsigned char buf[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
-        if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) throw std::runtime_error("OpenSSL digest failed");
+        if (EVP_DigestFinal_ex(ctx, buf, &len) != 1)
+            throw std::runtime_error("OpenSSL digest failed");
         return util::to_hex(buf, len);
     }
     EVP_MD_CTX* ctx;
-    std::queue<std::pair<size_t, size_t>> queue;  // (block, length); length 0 ends the lane
+    std::queue<std::pair<size_t, size_t>> queue; // (block, length); length 0 ends the lane
     std::thread thread;
 };
 
@@ -123,4 +125,4 @@ void DualHasher::finish() {
     sha256_ = sha_lane_->final_hex();
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -14,7 +14,7 @@
 namespace ccbake::fetch {
 
 class DualHasher {
-public:
+  public:
     DualHasher();
     ~DualHasher();
     DualHasher(const DualHasher&) = delete;
@@ -31,14 +31,14 @@ public:
     const std::string& sha256_hex() const { return sha256_; }
     std::uint64_t bytes() const { return bytes_; }
 
-private:
-    struct Lane;        // one digest, its queue of blocks and its thread
-    void hand_over();   // the current block goes to both lanes; take a free one
+  private:
+    struct Lane;      // one digest, its queue of blocks and its thread
+    void hand_over(); // the current block goes to both lanes; take a free one
     void stop_lanes();
     void lane_main(Lane& lane);
 
     std::vector<std::unique_ptr<unsigned char[]>> blocks_;
-    std::vector<int> pending_;  // lanes still hashing each block
+    std::vector<int> pending_; // lanes still hashing each block
     size_t current_ = 0, fill_ = 0;
     std::mutex m_;
     std::condition_variable cv_;
@@ -49,4 +49,4 @@ private:
     std::uint64_t bytes_ = 0;
 };
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

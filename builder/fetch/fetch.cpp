@@ -1,8 +1,5 @@
 #include "fetch/fetch.h"
 
-#include <chrono>
-#include <fmt/format.h>
-
 #include "fetch/cache.h"
 #include "fetch/downloader.h"
 #include "fetch/file_digest.h"
@@ -10,6 +7,9 @@
 #include "fetch/progress.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <chrono>
+#include <fmt/format.h>
 
 namespace ccbake::fetch {
 
@@ -29,7 +29,8 @@ Expected expected_for(const recipe::Artifact& a) {
 
 // The cached file for `w`, re-hashed unless its stamp proves it unchanged. A cached file that
 // no longer matches is evicted (and downloaded again by the caller).
-std::optional<Fetched> from_cache(Cache& cache, const Want& w, const Options& o, Progress& progress) {
+std::optional<Fetched> from_cache(Cache& cache, const Want& w, const Options& o,
+                                  Progress& progress) {
     if (o.repin && w.expected.md5.empty() && w.expected.sha256.empty()) return std::nullopt;
     auto sha = cache.lookup(w.expected);
     if (!sha) return std::nullopt;
@@ -48,7 +49,8 @@ std::optional<Fetched> from_cache(Cache& cache, const Want& w, const Options& o,
     if (!good) {
         progress.note(name, "corrupt",
                       fmt::format("cached file {} does not match its digests (sha256 {}); removed, "
-                                  "downloading again", path.string(), d.sha256));
+                                  "downloading again",
+                                  path.string(), d.sha256));
         cache.evict(*sha);
         return std::nullopt;
     }
@@ -78,20 +80,23 @@ Request request_for(const Cache& cache, const Want& w, const std::string& partia
 
 [[noreturn]] void throw_failures(const std::vector<const Outcome*>& failed) {
     if (failed.size() == 1) {
-        Error e(failed[0]->error, failed[0]->hint.empty()
-                                      ? "check the URL and your network; `ccbake fetch` resumes where it stopped"
-                                      : failed[0]->hint);
+        Error e(failed[0]->error,
+                failed[0]->hint.empty()
+                    ? "check the URL and your network; `ccbake fetch` resumes where it stopped"
+                    : failed[0]->hint);
         if (failed[0]->attempts.size() > 1)
-            for (const auto& a : failed[0]->attempts) e.add_context("tried " + a);
+            for (const auto& a : failed[0]->attempts)
+                e.add_context("tried " + a);
         throw e;
     }
     Error e(fmt::format("{} artifacts could not be fetched", failed.size()),
             "check the URLs and your network; `ccbake fetch` resumes where it stopped");
-    for (const auto* f : failed) e.add_context(f->error);
+    for (const auto* f : failed)
+        e.add_context(f->error);
     throw e;
 }
 
-}  // namespace
+} // namespace
 
 void check_pinned(const recipe::Recipe& r, const Options& options) {
     if (options.allow_unpinned) return;
@@ -103,8 +108,9 @@ void check_pinned(const recipe::Recipe& r, const Options& options) {
         fmt::format("{} artifact{} with no checksum: {} (no md5 in the recipe and no entry in {})",
                     unpinned.size(), unpinned.size() == 1 ? "" : "s", util::join(unpinned, ", "),
                     lock_path_for(r).filename().string()),
-        fmt::format("pin them with `ccbake lock {}`, or pass --allow-unpinned to accept them unverified",
-                    r.path.string()));
+        fmt::format(
+            "pin them with `ccbake lock {}`, or pass --allow-unpinned to accept them unverified",
+            r.path.string()));
 }
 
 std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const Options& options) {
@@ -116,17 +122,23 @@ std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const O
     std::vector<Want> missing;
     for (const auto& a : r.artifacts) {
         Want w{&a, expected_for(a)};
-        if (auto f = from_cache(cache, w, options, *progress)) result[a.name] = *f;
-        else missing.push_back(w);
+        if (auto f = from_cache(cache, w, options, *progress))
+            result[a.name] = *f;
+        else
+            missing.push_back(w);
     }
     const int cached = int(result.size());
     if (!missing.empty() && options.offline) {
         std::vector<std::string> names;
-        for (const auto& w : missing) names.push_back(w.artifact->name);
-        throw Error(fmt::format("--offline: {} artifact{} not in the cache {}: {}", names.size(),
-                                names.size() == 1 ? " is" : "s are", options.cache.string(), util::join(names, ", ")),
-                    fmt::format("run `ccbake fetch {}` where the network is reachable, with the same --cache",
-                                r.path.string()));
+        for (const auto& w : missing)
+            names.push_back(w.artifact->name);
+        throw Error(
+            fmt::format("--offline: {} artifact{} not in the cache {}: {}", names.size(),
+                        names.size() == 1 ? " is" : "s are", options.cache.string(),
+                        util::join(names, ", ")),
+            fmt::format(
+                "run `ccbake fetch {}` where the network is reachable, with the same --cache",
+                r.path.string()));
     }
 
     // Download what this process holds the lock for; wait for the others (another ccbake
@@ -141,13 +153,15 @@ std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const O
         std::vector<FileLock> locks;
         for (const auto& w : round) {
             std::string key = Cache::key(w.expected);
-            FileLock l = pass == 0 ? FileLock::try_lock(cache.lock_path(key)) : FileLock::lock(cache.lock_path(key));
+            FileLock l = pass == 0 ? FileLock::try_lock(cache.lock_path(key))
+                                   : FileLock::lock(cache.lock_path(key));
             if (!l.held()) {
                 theirs.push_back(w);
-                progress->note(w.artifact->name, "waiting", "another ccbake process is downloading it; waiting");
+                progress->note(w.artifact->name, "waiting",
+                               "another ccbake process is downloading it; waiting");
                 continue;
             }
-            if (auto f = from_cache(cache, w, options, *progress)) {  // it arrived meanwhile
+            if (auto f = from_cache(cache, w, options, *progress)) { // it arrived meanwhile
                 result[w.artifact->name] = *f;
                 continue;
             }
@@ -155,12 +169,14 @@ std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const O
             locks.push_back(std::move(l));
         }
         std::vector<Request> requests;
-        for (const auto& w : mine) requests.push_back(request_for(cache, w, Cache::key(w.expected)));
+        for (const auto& w : mine)
+            requests.push_back(request_for(cache, w, Cache::key(w.expected)));
         if (!requests.empty()) {
             std::error_code ec;
             fs::create_directories(cache.partial("x").parent_path(), ec);
             if (ec)
-                throw Error(fmt::format("cannot create the cache {}: {}", options.cache.string(), ec.message()),
+                throw Error(fmt::format("cannot create the cache {}: {}", options.cache.string(),
+                                        ec.message()),
                             "choose a writable directory with --cache or $CCBAKE_CACHE");
         }
         auto outcomes = download(requests, transfer_options(options), *progress);
@@ -170,18 +186,20 @@ std::map<std::string, Fetched> ensure_artifacts(const recipe::Recipe& r, const O
                 outcomes_keep.push_back(o);
                 continue;
             }
-            fs::path path = cache.insert(requests[i].partial, o.md5, o.sha256, mine[i].expected, requests[i].name);
+            fs::path path = cache.insert(requests[i].partial, o.md5, o.sha256, mine[i].expected,
+                                         requests[i].name);
             result[requests[i].name] = Fetched{path, o.md5, o.sha256, o.size, true};
             bytes += o.size;
             downloaded++;
         }
         round = theirs;
     }
-    for (const auto& o : outcomes_keep) failed.push_back(&o);
+    for (const auto& o : outcomes_keep)
+        failed.push_back(&o);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!failed.empty()) throw_failures(failed);
     progress->summary(downloaded, cached, bytes, seconds);
     return result;
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -1,13 +1,13 @@
 #include "fetch/file_digest.h"
 
+#include "fetch/dual_hasher.h"
+#include "util/error.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
-
-#include "fetch/dual_hasher.h"
-#include "util/error.h"
 
 namespace ccbake::fetch {
 
@@ -37,4 +37,4 @@ FileDigests digest_file(const std::filesystem::path& path) {
     return FileDigests{hasher.md5_hex(), hasher.sha256_hex(), hasher.bytes()};
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

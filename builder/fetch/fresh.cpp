@@ -1,13 +1,13 @@
 // download_fresh and cache_probe: the two read-only views on artifacts (fetch.h).
-#include <fmt/format.h>
-#include <unistd.h>
-
 #include "fetch/cache.h"
 #include "fetch/downloader.h"
 #include "fetch/fetch.h"
 #include "fetch/progress.h"
 #include "util/error.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 namespace ccbake::fetch {
 
@@ -24,7 +24,7 @@ struct ScratchDir {
     }
 };
 
-}  // namespace
+} // namespace
 
 std::map<std::string, Fetched> download_fresh(const recipe::Recipe& r, const Options& options) {
     Cache cache(options.cache);
@@ -53,14 +53,20 @@ std::map<std::string, Fetched> download_fresh(const recipe::Recipe& r, const Opt
     std::map<std::string, Fetched> out;
     std::vector<std::string> errors;
     for (size_t i = 0; i < outcomes.size(); ++i) {
-        if (!outcomes[i].ok) errors.push_back(outcomes[i].error);
-        else out[requests[i].name] = Fetched{{}, outcomes[i].md5, outcomes[i].sha256, outcomes[i].size, true};
+        if (!outcomes[i].ok)
+            errors.push_back(outcomes[i].error);
+        else
+            out[requests[i].name] =
+                Fetched{{}, outcomes[i].md5, outcomes[i].sha256, outcomes[i].size, true};
     }
     if (!errors.empty()) {
-        Error e(errors.size() == 1 ? errors[0] : fmt::format("{} artifacts could not be downloaded", errors.size()),
+        Error e(errors.size() == 1
+                    ? errors[0]
+                    : fmt::format("{} artifacts could not be downloaded", errors.size()),
                 "check the URLs and your network");
         if (errors.size() > 1)
-            for (const auto& m : errors) e.add_context(m);
+            for (const auto& m : errors)
+                e.add_context(m);
         throw e;
     }
     return out;
@@ -70,13 +76,15 @@ std::function<std::string(const recipe::Artifact&)> cache_probe(const fs::path& 
     return [root](const recipe::Artifact& a) -> std::string {
         Cache cache(root);
         Expected e{a.md5, a.sha256, a.size, a.url};
-        if (auto sha = cache.lookup(e)) return cache.stamp_fresh(*sha) ? "cached" : "cached, to be re-verified";
+        if (auto sha = cache.lookup(e))
+            return cache.stamp_fresh(*sha) ? "cached" : "cached, to be re-verified";
         std::error_code ec;
         auto partial = cache.partial(Cache::key(e));
         if (fs::exists(partial, ec))
-            return fmt::format("partly downloaded ({})", util::human_bytes(fs::file_size(partial, ec)));
+            return fmt::format("partly downloaded ({})",
+                               util::human_bytes(fs::file_size(partial, ec)));
         return "not cached";
     };
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -1,9 +1,9 @@
 #include "fetch/gc.h"
 
+#include "util/strings.h"
+
 #include <fmt/format.h>
 #include <fstream>
-
-#include "util/strings.h"
 
 namespace ccbake::fetch {
 
@@ -49,7 +49,7 @@ void sweep_index(Cache& cache, GcResult& r) {
     }
 }
 
-}  // namespace
+} // namespace
 
 GcResult collect_garbage(Cache& cache, std::optional<std::uint64_t> max_size) {
     GcResult r;
@@ -64,9 +64,10 @@ GcResult collect_garbage(Cache& cache, std::optional<std::uint64_t> max_size) {
         r.freed += n;
         r.removed.push_back(fmt::format("scratch {}", e.path().filename().string()));
     }
-    auto objects = cache.list();  // least recently used first
+    auto objects = cache.list(); // least recently used first
     std::uint64_t total = 0;
-    for (const auto& s : objects) total += s.size;
+    for (const auto& s : objects)
+        total += s.size;
     for (const auto& s : objects) {
         if (!max_size || total <= *max_size) break;
         cache.evict(s.sha256);
@@ -81,4 +82,4 @@ GcResult collect_garbage(Cache& cache, std::optional<std::uint64_t> max_size) {
     return r;
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -1,14 +1,14 @@
 #include "fetch/lockfile.h"
 
-#include <fmt/format.h>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
-
 #include "fetch/cache.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/strings.h"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace ccbake::fetch {
 
@@ -47,8 +47,9 @@ LockFile read_lock(const fs::path& path) {
     std::ostringstream text;
     text << in.rdbuf();
     auto bad = [&](const std::string& why) {
-        return UsageError(fmt::format("{}: {}", path.string(), why),
-                          "regenerate it with `ccbake lock RECIPE` (it is written by ccbake, not by hand)");
+        return UsageError(
+            fmt::format("{}: {}", path.string(), why),
+            "regenerate it with `ccbake lock RECIPE` (it is written by ccbake, not by hand)");
     };
     json j = json::parse(text.str(), nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw bad("not a JSON object");
@@ -76,7 +77,8 @@ std::string render_lock(const LockFile& lock, const recipe::Recipe& r) {
     j["recipe"] = r.path.filename().string();
     j["artifacts"] = json::object();
     for (const auto& [name, e] : lock.artifacts)
-        j["artifacts"][name] = {{"url", e.url}, {"sha256", e.sha256}, {"md5", e.md5}, {"size", e.size}};
+        j["artifacts"][name] = {
+            {"url", e.url}, {"sha256", e.sha256}, {"md5", e.md5}, {"size", e.size}};
     return j.dump(2) + "\n";
 }
 
@@ -84,4 +86,4 @@ void write_lock(const fs::path& path, const LockFile& lock, const recipe::Recipe
     util::write_file_atomic(path, render_lock(lock, r));
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

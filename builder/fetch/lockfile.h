@@ -3,18 +3,18 @@
 // download that differs is refused. JSON, one entry per artifact name; format in
 // docs/artifacts.md. Reading a missing file gives an empty lock; a malformed one throws. The
 // pins reach the rest of ccbake in one place: the recipe loader applies them (cli/app.h).
+#include "recipe/recipe.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 
-#include "recipe/recipe.h"
-
 namespace ccbake::fetch {
 
 struct LockEntry {
-    std::string url;  // the URL it was pinned for; a different URL makes the entry stale
+    std::string url; // the URL it was pinned for; a different URL makes the entry stale
     std::string sha256, md5;
     std::uint64_t size = 0;
 };
@@ -35,4 +35,4 @@ LockFile read_lock(const std::filesystem::path& path);
 std::string render_lock(const LockFile& lock, const recipe::Recipe& r);
 void write_lock(const std::filesystem::path& path, const LockFile& lock, const recipe::Recipe& r);
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -1,11 +1,11 @@
 #include "fetch/retry.h"
 
+#include "util/strings.h"
+
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <fmt/format.h>
-
-#include "util/strings.h"
 
 namespace ccbake::fetch {
 
@@ -34,14 +34,15 @@ bool retryable_curl(CURLcode code) {
 
 std::chrono::milliseconds backoff(const RetryPolicy& p, int attempt, double jitter01) {
     double ms = double(p.base.count());
-    for (int i = 1; i < attempt && ms < double(p.cap.count()); ++i) ms *= 2;
+    for (int i = 1; i < attempt && ms < double(p.cap.count()); ++i)
+        ms *= 2;
     ms = std::min(ms, double(p.cap.count()));
     jitter01 = std::clamp(jitter01, 0.0, 1.0);
     return std::chrono::milliseconds(static_cast<long long>(ms * (0.5 + jitter01)));
 }
 
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now) {
+std::optional<std::chrono::milliseconds>
+parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
     std::string v = util::trim(value);
     if (v.empty()) return std::nullopt;
     if (std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })) {
@@ -60,21 +61,46 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 std::string describe_status(long status) {
     const char* text = "";
     switch (status) {
-    case 400: text = "Bad Request"; break;
-    case 401: text = "Unauthorized"; break;
-    case 403: text = "Forbidden"; break;
-    case 404: text = "Not Found"; break;
-    case 408: text = "Request Timeout"; break;
-    case 410: text = "Gone"; break;
-    case 416: text = "Range Not Satisfiable"; break;
-    case 429: text = "Too Many Requests"; break;
-    case 500: text = "Internal Server Error"; break;
-    case 502: text = "Bad Gateway"; break;
-    case 503: text = "Service Unavailable"; break;
-    case 504: text = "Gateway Timeout"; break;
-    default: break;
+    case 400:
+        text = "Bad Request";
+        break;
+    case 401:
+        text = "Unauthorized";
+        break;
+    case 403:
+        text = "Forbidden";
+        break;
+    case 404:
+        text = "Not Found";
+        break;
+    case 408:
+        text = "Request Timeout";
+        break;
+    case 410:
+        text = "Gone";
+        break;
+    case 416:
+        text = "Range Not Satisfiable";
+        break;
+    case 429:
+        text = "Too Many Requests";
+        break;
+    case 500:
+        text = "Internal Server Error";
+        break;
+    case 502:
+        text = "Bad Gateway";
+        break;
+    case 503:
+        text = "Service Unavailable";
+        break;
+    case 504:
+        text = "Gateway Timeout";
+        break;
+    default:
+        break;
     }
     return *text ? fmt::format("HTTP {} {}", status, text) : fmt::format("HTTP {}", status);
 }
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

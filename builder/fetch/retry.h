@@ -3,19 +3,18 @@
 // retried with exponential backoff and jitter (a server's Retry-After wins when longer); other
 // 4xx responses, TLS failures and redirect loops are not. Pure functions, no I/O.
 #include <chrono>
+#include <curl/curl.h>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include <curl/curl.h>
-
 namespace ccbake::fetch {
 
 struct RetryPolicy {
-    int tries = 4;                                        // attempts per URL
-    std::chrono::milliseconds base{500};                  // first backoff
-    std::chrono::milliseconds cap{30000};                 // longest backoff
-    std::chrono::milliseconds retry_after_cap{120000};    // longest Retry-After honoured
+    int tries = 4;                                     // attempts per URL
+    std::chrono::milliseconds base{500};               // first backoff
+    std::chrono::milliseconds cap{30000};              // longest backoff
+    std::chrono::milliseconds retry_after_cap{120000}; // longest Retry-After honoured
 };
 
 // Whether an HTTP status (after a complete response) deserves another try.
@@ -28,10 +27,10 @@ bool retryable_curl(CURLcode code);
 std::chrono::milliseconds backoff(const RetryPolicy& p, int attempt, double jitter01);
 
 // Parses a Retry-After value: delay-seconds or an HTTP date (relative to `now`).
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now);
+std::optional<std::chrono::milliseconds>
+parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
 
 // A short reason for people: "HTTP 503 Service Unavailable", "connection refused", ...
 std::string describe_status(long status);
 
-}  // namespace ccbake::fetch
+} // namespace ccbake::fetch

@@ -3,7 +3,6 @@
 #include "target/in_root.h"
 #include "util/strings.h"
 
-
 namespace fs = std::filesystem;
 
 namespace ccbake::image {

@@ -8,18 +8,18 @@ namespace ccbake::recipe {
 
 struct Location {
     std::string file;
-    int line = 0;    // 1-based; 0 when unknown
-    int column = 0;  // 1-based; 0 when unknown
+    int line = 0;   // 1-based; 0 when unknown
+    int column = 0; // 1-based; 0 when unknown
 };
 
 struct Diagnostic {
     Location where;
     std::string message;
-    std::string note;  // optional second line, e.g. "did you mean 'artifacts'?"
+    std::string note; // optional second line, e.g. "did you mean 'artifacts'?"
 };
 
 class Diagnostics {
-public:
+  public:
     void error(const Location& where, std::string message, std::string note = {});
     bool empty() const { return list_.empty(); }
     size_t size() const { return list_.size(); }
@@ -27,8 +27,8 @@ public:
     // Sorted by file, line, column; each with source line and caret.
     std::string render() const;
 
-private:
+  private:
     std::vector<Diagnostic> list_;
 };
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

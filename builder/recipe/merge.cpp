@@ -28,7 +28,8 @@ void check_duplicate_keys(const Node& n, Diagnostics& diags) {
             check_duplicate_keys(v, diags);
         }
     } else if (n.is_seq()) {
-        for (const auto& item : n.seq) check_duplicate_keys(item, diags);
+        for (const auto& item : n.seq)
+            check_duplicate_keys(item, diags);
     }
 }
 
@@ -59,8 +60,10 @@ void merge_steps(Node& into, const Node& from) {
         auto same = std::find_if(into.seq.begin(), into.seq.end(), [&](const Node& existing) {
             return !name.empty() && declared_step_name(existing) == name;
         });
-        if (same != into.seq.end()) *same = item;
-        else into.seq.push_back(item);
+        if (same != into.seq.end())
+            *same = item;
+        else
+            into.seq.push_back(item);
     }
 }
 
@@ -71,9 +74,12 @@ void merge_into(Node& into, const Node& from) {
     }
     for (const auto& [k, v] : from.map) {
         Node* existing = into.find(k.scalar);
-        if (!existing) into.map.push_back({k, v});
-        else if (k.scalar == "steps") merge_steps(*existing, v);
-        else merge_into(*existing, v);
+        if (!existing)
+            into.map.push_back({k, v});
+        else if (k.scalar == "steps")
+            merge_steps(*existing, v);
+        else
+            merge_into(*existing, v);
     }
 }
 
@@ -83,9 +89,10 @@ std::optional<Node> load_recursive(const fs::path& path, std::vector<fs::path>& 
     if (!doc) return std::nullopt;
     files.push_back(path.string());
     if (!doc->is_map()) {
-        diags.error(doc->where, fmt::format("a recipe is a mapping of keys, this file holds {}",
-                                            doc->kind_name()),
-                    "start with 'name:', then 'base:', 'artifacts:' and 'steps:'");
+        diags.error(
+            doc->where,
+            fmt::format("a recipe is a mapping of keys, this file holds {}", doc->kind_name()),
+            "start with 'name:', then 'base:', 'artifacts:' and 'steps:'");
         return std::nullopt;
     }
     check_duplicate_keys(*doc, diags);
@@ -123,9 +130,11 @@ std::optional<Node> load_recursive(const fs::path& path, std::vector<fs::path>& 
                     continue;
                 }
                 if (!fs::exists(child)) {
-                    diags.error(inc.where, fmt::format("included file '{}' does not exist", inc.scalar),
-                                fmt::format("paths are relative to {}",
-                                            path.parent_path().empty() ? "." : path.parent_path().string()));
+                    diags.error(
+                        inc.where, fmt::format("included file '{}' does not exist", inc.scalar),
+                        fmt::format("paths are relative to {}", path.parent_path().empty()
+                                                                    ? "."
+                                                                    : path.parent_path().string()));
                     continue;
                 }
                 if (auto sub = load_recursive(child, stack, files, diags)) merge_into(merged, *sub);
@@ -141,7 +150,7 @@ std::optional<Node> load_recursive(const fs::path& path, std::vector<fs::path>& 
     return merged;
 }
 
-}  // namespace
+} // namespace
 
 std::optional<Node> load_merged(const fs::path& path, std::vector<std::string>& files,
                                 Diagnostics& diags) {
@@ -149,4 +158,4 @@ std::optional<Node> load_merged(const fs::path& path, std::vector<std::string>& 
     return load_recursive(path, stack, files, diags);
 }
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

@@ -2,13 +2,13 @@
 // A YAML document as a tree that remembers where each value came from (file, line,
 // column), so that every later check can point at the user's text. Maps keep their
 // key order and their duplicates (a duplicate key is a diagnostic, not a silent overwrite).
+#include "recipe/diagnostics.h"
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "recipe/diagnostics.h"
 
 namespace ccbake::recipe {
 
@@ -18,8 +18,8 @@ struct Node {
     enum class Kind { Null, Scalar, Map, Seq };
     Kind kind = Kind::Null;
     std::string scalar;
-    bool quoted = false;  // scalar was written in quotes (affects caret columns only)
-    std::vector<MapEntry> map;  // key, value in the file's order
+    bool quoted = false;       // scalar was written in quotes (affects caret columns only)
+    std::vector<MapEntry> map; // key, value in the file's order
     std::vector<Node> seq;
     Location where;
 
@@ -29,14 +29,14 @@ struct Node {
     bool is_null() const { return kind == Kind::Null; }
     const Node* find(const std::string& key) const;
     Node* find(const std::string& key);
-    std::string kind_name() const;  // "a mapping", "a list", "a string", "nothing"
+    std::string kind_name() const; // "a mapping", "a list", "a string", "nothing"
 };
 
 // One key and its value. A struct, not std::pair: a pair of the still incomplete Node inside
 // Node is undefined behaviour that clang rejects (a vector of an incomplete type is allowed).
 struct MapEntry {
-    Node first;   // the key
-    Node second;  // the value
+    Node first;  // the key
+    Node second; // the value
 };
 
 // Reads and parses one YAML file. Problems (missing, empty, binary, tabs, syntax) go to
@@ -47,4 +47,4 @@ std::optional<Node> load_yaml_file(const std::filesystem::path& path, Diagnostic
 std::optional<Node> load_yaml_text(const std::string& text, const std::string& name,
                                    Diagnostics& diags);
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

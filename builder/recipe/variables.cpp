@@ -1,11 +1,11 @@
 #include "recipe/variables.h"
 
+#include "util/strings.h"
+
 #include <fmt/format.h>
 #include <functional>
 #include <set>
 #include <vector>
-
-#include "util/strings.h"
 
 namespace ccbake::recipe {
 
@@ -20,7 +20,8 @@ bool valid_name(const std::string& s) {
 
 std::vector<std::string> names_of(const Variables& vars) {
     std::vector<std::string> out;
-    for (const auto& [k, v] : vars) out.push_back(k);
+    for (const auto& [k, v] : vars)
+        out.push_back(k);
     return out;
 }
 
@@ -58,8 +59,9 @@ std::string expand(const Node& n, Lookup lookup, Diagnostics& diags, const Varia
         if (!value) {
             std::string hint = util::closest(name, names_of(known));
             diags.error(at_offset(n, i), fmt::format("undefined variable '{}'", name),
-                        hint.empty() ? "declare it under 'variables:' or pass --set " + name + "=VALUE"
-                                     : fmt::format("did you mean '{}'?", hint));
+                        hint.empty()
+                            ? "declare it under 'variables:' or pass --set " + name + "=VALUE"
+                            : fmt::format("did you mean '{}'?", hint));
         } else {
             out += *value;
         }
@@ -68,7 +70,7 @@ std::string expand(const Node& n, Lookup lookup, Diagnostics& diags, const Varia
     return out;
 }
 
-}  // namespace
+} // namespace
 
 Variables collect_variables(const Node& doc, const std::map<std::string, std::string>& overrides,
                             Diagnostics& diags) {
@@ -85,7 +87,8 @@ Variables collect_variables(const Node& doc, const std::map<std::string, std::st
                 else if (!v.is_scalar() && !v.is_null())
                     diags.error(v.where, fmt::format("variable '{}' must be a plain value, not {}",
                                                      k.scalar, v.kind_name()));
-                else raw[k.scalar] = &v;
+                else
+                    raw[k.scalar] = &v;
             }
         }
     }
@@ -93,7 +96,8 @@ Variables collect_variables(const Node& doc, const std::map<std::string, std::st
     for (const auto& [name, value] : overrides) {
         if (!raw.count(name)) {
             std::vector<std::string> known;
-            for (const auto& [k, v] : raw) known.push_back(k);
+            for (const auto& [k, v] : raw)
+                known.push_back(k);
             std::string hint = util::closest(name, known);
             diags.error({"--set", 0, 0}, fmt::format("the recipe has no variable '{}'", name),
                         hint.empty() ? "declare it under 'variables:' first"
@@ -104,8 +108,8 @@ Variables collect_variables(const Node& doc, const std::map<std::string, std::st
     }
     // Resolve the rest, following references depth-first and diagnosing cycles.
     std::set<std::string> in_progress;
-    std::function<const std::string*(const std::string&)> resolve = [&](const std::string& name)
-        -> const std::string* {
+    std::function<const std::string*(const std::string&)> resolve =
+        [&](const std::string& name) -> const std::string* {
         if (auto it = resolved.find(name); it != resolved.end()) return &it->second;
         auto it = raw.find(name);
         if (it == raw.end()) return nullptr;
@@ -116,12 +120,14 @@ Variables collect_variables(const Node& doc, const std::map<std::string, std::st
             return &empty;
         }
         Variables known;
-        for (const auto& [k, v] : raw) known[k] = "";
+        for (const auto& [k, v] : raw)
+            known[k] = "";
         std::string value = expand(*it->second, resolve, diags, known);
         in_progress.erase(name);
         return &(resolved[name] = value);
     };
-    for (const auto& [name, node] : raw) resolve(name);
+    for (const auto& [name, node] : raw)
+        resolve(name);
     return resolved;
 }
 
@@ -135,17 +141,19 @@ void substitute(Node& n, const Variables& vars, Diagnostics& diags) {
     if (n.is_scalar()) {
         if (n.scalar.find("${") != std::string::npos) n.scalar = expand(n, lookup, diags, vars);
     } else if (n.is_map()) {
-        for (auto& [k, v] : n.map) substitute(v, vars, diags);
+        for (auto& [k, v] : n.map)
+            substitute(v, vars, diags);
     } else if (n.is_seq()) {
-        for (auto& item : n.seq) substitute(item, vars, diags);
+        for (auto& item : n.seq)
+            substitute(item, vars, diags);
     }
 }
 
-}  // namespace
+} // namespace
 
 void substitute_all(Node& doc, const Variables& vars, Diagnostics& diags) {
     for (auto& [k, v] : doc.map)
         if (k.scalar != "variables") substitute(v, vars, diags);
 }
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

@@ -1,10 +1,10 @@
 #pragma once
 // `${name}` substitution. Variable values may use other variables; `$${` is a literal `${`.
 // Undefined names and cycles are diagnosed at the exact column of the reference.
+#include "recipe/node.h"
+
 #include <map>
 #include <string>
-
-#include "recipe/node.h"
 
 namespace ccbake::recipe {
 
@@ -18,4 +18,4 @@ Variables collect_variables(const Node& doc, const std::map<std::string, std::st
 // Substitutes in every scalar value of `doc` except the `variables` section itself.
 void substitute_all(Node& doc, const Variables& vars, Diagnostics& diags);
 
-}  // namespace ccbake::recipe
+} // namespace ccbake::recipe

@@ -160,9 +160,8 @@ CloudInitFiles render_cloud_init(const recipe::Recipe& r, const CloudInitOptions
 
     CloudInitFiles out;
     out.user_data = header(r, o) + e.c_str() + "\n";
-    out.meta_data =
-        fmt::format("instance-id: ccbake-{}-check-{}\nlocal-hostname: {}\n", host_label(r.name),
-                    r.hash.substr(0, 12), host_label(r.name));
+    out.meta_data = fmt::format("instance-id: ccbake-{}-check-{}\nlocal-hostname: {}\n",
+                                host_label(r.name), r.hash.substr(0, 12), host_label(r.name));
     return out;
 }
 

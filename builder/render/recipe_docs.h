@@ -6,4 +6,4 @@ namespace ccbake::render {
 
 std::string recipe_reference_markdown();
 
-}  // namespace ccbake::render
+} // namespace ccbake::render

@@ -21,8 +21,7 @@ using Entry = std::unique_ptr<struct archive_entry, decltype(&archive_entry_free
 
 void check(struct archive* a, int rc, const std::string& what) {
     if (rc < ARCHIVE_WARN)
-        throw Error(
-            fmt::format("cannot write the seed ISO: {}: {}", what, archive::error_text(a)));
+        throw Error(fmt::format("cannot write the seed ISO: {}: {}", what, archive::error_text(a)));
 }
 
 } // namespace

@@ -39,7 +39,8 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
                                               s.spec.at("strip_components").get<unsigned>());
     } catch (...) {
         std::error_code ec;
-        if (!new_dir.empty()) std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
+        if (!new_dir.empty())
+            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
         throw;
     }
     if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", artifact, dest));
@@ -47,7 +48,8 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     auto undo = [&](const std::optional<std::string>& old_list) {
         std::error_code ec;
         if (extracted)
-            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir.empty() ? dest : new_dir), ec);
+            std::filesystem::remove_all(
+                target::resolve_in_root(ctx.target.root(), new_dir.empty() ? dest : new_dir), ec);
         if (old_list)
             target::write_if_changed(ctx.target.root(), list, *old_list);
         else
@@ -71,7 +73,7 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
     const std::optional<std::string> old_list = target::read_in_root(ctx.target.root(), list);
     const std::string line = source_line(s);
     if (target::write_if_changed(ctx.target.root(), list,
-                                  fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
+                                 fmt::format("# Written by ccbake (step {})\n{}\n", s.name, line)))
         result.changes.push_back(fmt::format("{}: {}", list, line));
     if (flag(s.spec, "update") && !result.changes.empty()) {
         // Only this source is refreshed: a local repository needs no network.

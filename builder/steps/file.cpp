@@ -1,7 +1,7 @@
 // file: a plain file in the image, from inline content or an artifact, with mode and owner.
 #include "steps/context.h"
-#include "target/files.h"
 #include "steps/kinds.h"
+#include "target/files.h"
 #include "util/strings.h"
 
 #include <fmt/format.h>

@@ -4,8 +4,8 @@
 #include "steps/guest_check.h"
 
 #include "steps/context.h"
-#include "target/files.h"
 #include "steps/kinds.h"
+#include "target/files.h"
 #include "util/error.h"
 #include "util/strings.h"
 

@@ -176,10 +176,12 @@ std::vector<std::string> hermetic_apt_options(const StepContext& ctx, const Stag
             "hermetic install, but the image has no local (file:) apt source",
             "add the repository with an apt_repo step before this one, or set hermetic: false");
     std::string list = staging.inside() + "/hermetic.list";
-    target::write_if_changed(ctx.target.root(), list, "# Local sources only (ccbake hermetic install)\n" + lines);
+    target::write_if_changed(ctx.target.root(), list,
+                             "# Local sources only (ccbake hermetic install)\n" + lines);
     auto options = only_sources(ctx, staging, list);
     if (!stanzas.empty())
-        target::write_if_changed(ctx.target.root(), staging.inside() + "/hermetic.d/local.sources", stanzas);
+        target::write_if_changed(ctx.target.root(), staging.inside() + "/hermetic.d/local.sources",
+                                 stanzas);
     return options;
 }
 

@@ -2,8 +2,8 @@
 // e.g. Intel's /etc/sgx_default_qcnl.conf. Never a sed on the vendor's file.
 #include "config/jsonc.h"
 #include "steps/context.h"
-#include "target/files.h"
 #include "steps/kinds.h"
+#include "target/files.h"
 #include "util/error.h"
 #include "util/strings.h"
 

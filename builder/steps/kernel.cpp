@@ -60,7 +60,8 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
     }
     // grub lists the newest kernel first; entry 0 is the newest, which meets the minimum.
     if (flag(s.spec, "default_boot") &&
-        target::write_if_changed(ctx.target.root(), kGrubDefault,
+        target::write_if_changed(
+            ctx.target.root(), kGrubDefault,
             fmt::format("# Written by ccbake: boot the newest kernel ({} at bake time, "
                         "minimum {}).\nGRUB_DEFAULT=0\n",
                         kernel, min)))
@@ -68,9 +69,9 @@ StepResult apply_kernel(StepContext& ctx, const recipe::Step& s) {
             fmt::format("{}: GRUB_DEFAULT=0 (kernel {})", kGrubDefault, kernel));
     if (flag(s.spec, "block_reboot") &&
         target::write_if_changed(ctx.target.root(), kNoReboot,
-                                  "// Written by ccbake: in-guest reboot is unsupported on TDX.\n"
-                                  "Unattended-Upgrade::Automatic-Reboot \"false\";\n"
-                                  "Unattended-Upgrade::Automatic-Reboot-WithUsers \"false\";\n"))
+                                 "// Written by ccbake: in-guest reboot is unsupported on TDX.\n"
+                                 "Unattended-Upgrade::Automatic-Reboot \"false\";\n"
+                                 "Unattended-Upgrade::Automatic-Reboot-WithUsers \"false\";\n"))
         result.changes.push_back(std::string(kNoReboot) +
                                  ": Unattended-Upgrade::Automatic-Reboot \"false\"");
     return result;
@@ -117,8 +118,7 @@ const StepKind& kernel_kind() {
             [](const recipe::Step& s, const recipe::Recipe& r, const FieldLoc& loc,
                recipe::Diagnostics& d) {
                 std::string min = text(s.spec, "min_version");
-                if (!min.empty() &&
-                    util::compare_kernel_releases(min, r.base.min_kernel) < 0)
+                if (!min.empty() && util::compare_kernel_releases(min, r.base.min_kernel) < 0)
                     d.error(loc("min_version"),
                             fmt::format("min_version {} is below base.min_kernel {}", min,
                                         r.base.min_kernel),

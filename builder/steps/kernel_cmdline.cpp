@@ -4,8 +4,8 @@
 #include "config/grub_defaults.h"
 #include "steps/capture.h"
 #include "steps/context.h"
-#include "target/files.h"
 #include "steps/kinds.h"
+#include "target/files.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -16,11 +16,11 @@
 
 namespace ccbake::steps {
 
-using recipe::FieldType;
 using config::grub_cfg_problems;
 using config::merge_cmdline;
 using config::split_cmdline;
 using config::swiotlb_slabs;
+using recipe::FieldType;
 
 namespace {
 

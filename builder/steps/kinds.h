@@ -20,4 +20,4 @@ const StepKind& file_kind();
 const StepKind& run_kind();
 const StepKind& guest_check_kind();
 
-}  // namespace ccbake::steps
+} // namespace ccbake::steps

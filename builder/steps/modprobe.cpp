@@ -1,9 +1,9 @@
 // modprobe: a file under /etc/modprobe.d (softdeps, blacklists, options) and, optionally,
 // modules loaded at boot through /etc/modules-load.d.
 #include "steps/context.h"
+#include "steps/kinds.h"
 #include "target/files.h"
 #include "target/kernels.h"
-#include "steps/kinds.h"
 #include "util/strings.h"
 
 #include <algorithm>
@@ -54,9 +54,7 @@ StepResult apply_modprobe(StepContext& ctx, const recipe::Step& s) {
     }
     // The initramfs carries its own copy of modprobe.d: refresh it, but only when a file changed.
     std::error_code ec;
-    if (changes.empty() ||
-        !target::exists(root, "/usr/sbin/update-initramfs"))
-        return {changes};
+    if (changes.empty() || !target::exists(root, "/usr/sbin/update-initramfs")) return {changes};
     for (const auto& k : kernels_with_initramfs(root)) {
         ctx.progress("update-initramfs -u -k " + k);
         ctx.run_or_fail({"update-initramfs", "-u", "-k", k},

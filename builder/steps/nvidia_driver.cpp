@@ -41,19 +41,20 @@ bool module_installed(const StepContext& ctx, const std::string& kernel) {
     for (const char* dir : {"updates/dkms", "kernel/drivers/video", "extra", "updates"})
         for (const char* ext : {"", ".xz", ".zst", ".gz"})
             if (target::exists(ctx.target.root(),
-                                fmt::format("/lib/modules/{}/{}/nvidia.ko{}", kernel, dir, ext)))
+                               fmt::format("/lib/modules/{}/{}/nvidia.ko{}", kernel, dir, ext)))
                 return true;
     return false;
 }
 
 // dkms keeps what it built and installed under /var/lib/dkms/MODULE/VERSION/KERNEL.
 bool dkms_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
-    return target::is_dir(ctx.target.root(), fmt::format("/var/lib/dkms/nvidia/{}/{}", text(s.spec, "version"), kernel));
+    return target::is_dir(ctx.target.root(), fmt::format("/var/lib/dkms/nvidia/{}/{}",
+                                                         text(s.spec, "version"), kernel));
 }
 
 bool driver_installed(const StepContext& ctx, const recipe::Step& s, const std::string& kernel) {
-    return target::exists(ctx.target.root(), "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." +
-                                    text(s.spec, "version")) &&
+    return target::exists(ctx.target.root(),
+                          "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." + text(s.spec, "version")) &&
            module_installed(ctx, kernel);
 }
 
@@ -98,7 +99,8 @@ void run_installer(StepContext& ctx, const recipe::Step& s, const std::string& k
     // What the installer printed (option errors come before its log is written), then its log.
     const std::string printed = util::file_tail(ctx.log, 4);
     if (!printed.empty()) e.add_context("installer output:\n    " + indent_lines(printed));
-    std::string log = util::file_tail(target::resolve_in_root(ctx.target.root(), kInstallerLog), 15);
+    std::string log =
+        util::file_tail(target::resolve_in_root(ctx.target.root(), kInstallerLog), 15);
     if (!log.empty()) {
         std::ofstream(ctx.log, std::ios::app) << "\n--- " << kInstallerLog << " ---\n"
                                               << log << "\n";
@@ -146,12 +148,13 @@ StepResult apply_nvidia_driver(StepContext& ctx, const recipe::Step& s) {
     }
     if (flag(s.spec, "blacklist_nouveau") &&
         target::write_if_changed(ctx.target.root(), "/etc/modprobe.d/nvidia-blacklist-nouveau.conf",
-                                  "# Written by ccbake: the NVIDIA driver needs nouveau unloaded.\n"
-                                  "blacklist nouveau\noptions nouveau modeset=0\n"))
+                                 "# Written by ccbake: the NVIDIA driver needs nouveau unloaded.\n"
+                                 "blacklist nouveau\noptions nouveau modeset=0\n"))
         result.changes.push_back(
             "/etc/modprobe.d/nvidia-blacklist-nouveau.conf: blacklist nouveau");
     if (flag(s.spec, "lkca") &&
-        target::write_if_changed(ctx.target.root(), "/etc/modprobe.d/nvidia-lkca.conf",
+        target::write_if_changed(
+            ctx.target.root(), "/etc/modprobe.d/nvidia-lkca.conf",
             "# Written by ccbake: LKCA (confidential computing) needs these crypto modules\n"
             "# before nvidia.\nsoftdep nvidia pre: ecdsa_generic ecdh\n"))
         result.changes.push_back(

@@ -23,14 +23,15 @@ std::vector<std::string> pip_source_options(StepContext& ctx, const recipe::Step
     if (s.spec.contains("wheelhouse")) {
         archive::ExtractOptions x;
         x.label = "artifact " + text(s.spec, "wheelhouse");
-        archive::extract_confined(ctx.artifact(text(s.spec, "wheelhouse")),
-                                  target::resolve_in_root(ctx.target.root(), staging.inside() + "/wheels"), x);
+        archive::extract_confined(
+            ctx.artifact(text(s.spec, "wheelhouse")),
+            target::resolve_in_root(ctx.target.root(), staging.inside() + "/wheels"), x);
         for (const char* a : {"--no-index", "--find-links"})
             argv.push_back(a);
         argv.push_back(staging.inside() + "/wheels");
         // A wheelhouse archive may keep its wheels in one top folder.
-        for (const auto& e :
-             std::filesystem::directory_iterator(target::resolve_in_root(ctx.target.root(), staging.inside() + "/wheels")))
+        for (const auto& e : std::filesystem::directory_iterator(
+                 target::resolve_in_root(ctx.target.root(), staging.inside() + "/wheels")))
             if (e.is_directory()) {
                 argv.push_back("--find-links");
                 argv.push_back(staging.inside() + "/wheels/" + e.path().filename().string());
@@ -123,10 +124,14 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         std::error_code ec;
         if (created)
             std::filesystem::remove_all(
-                target::resolve_in_root(ctx.target.root(), new_venv_dir.empty() ? venv : new_venv_dir), ec);
+                target::resolve_in_root(ctx.target.root(),
+                                        new_venv_dir.empty() ? venv : new_venv_dir),
+                ec);
         if (extracted)
             std::filesystem::remove_all(
-                target::resolve_in_root(ctx.target.root(), new_src_dir.empty() ? extract_to : new_src_dir), ec);
+                target::resolve_in_root(ctx.target.root(),
+                                        new_src_dir.empty() ? extract_to : new_src_dir),
+                ec);
         throw;
     }
     target::write_if_changed(ctx.target.root(), stamp, wanted);

@@ -1,7 +1,7 @@
 // run: the generic extension point — one argv in the image's chroot, never a shell string.
 #include "steps/context.h"
-#include "target/files.h"
 #include "steps/kinds.h"
+#include "target/files.h"
 #include "util/error.h"
 #include "util/strings.h"
 

@@ -83,7 +83,8 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
                     install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
     } catch (...) {
         std::error_code ec;
-        if (!new_dir.empty()) std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
+        if (!new_dir.empty())
+            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
         throw;
     }
     if (extracted)
@@ -95,8 +96,9 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
         // A tree unpacked by this run goes again, so the image is left as the step found it.
         std::error_code ec;
         if (extracted)
-            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir.empty() ? extract_to : new_dir),
-                                        ec);
+            std::filesystem::remove_all(
+                target::resolve_in_root(ctx.target.root(), new_dir.empty() ? extract_to : new_dir),
+                ec);
         throw;
     }
     return result;

@@ -3,8 +3,8 @@
 #include "config/systemd_units.h"
 #include "steps/capture.h"
 #include "steps/context.h"
-#include "target/files.h"
 #include "steps/kinds.h"
+#include "target/files.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -258,8 +258,7 @@ bool corrected_earlier(StepContext& ctx, const std::string& warning) {
     if (!std::regex_search(warning, m, re)) return false;
     const std::string unit = m[1].str(), key = m[4].str();
     const int line = std::stoi(m[3].str());
-    auto dropin =
-        target::read_in_root(ctx.target.root(), unit_dir(unit) + ".d/" + kDropinName);
+    auto dropin = target::read_in_root(ctx.target.root(), unit_dir(unit) + ".d/" + kDropinName);
     if (!dropin || dropin->find("under [Install]") == std::string::npos) return false;
     for (const auto& k : config::load_unit_ordering(ctx.target.root(), unit).misplaced)
         if (k.line == line && k.key == key) return true;

@@ -20,7 +20,8 @@ StepResult apply_vendor_installer(StepContext& ctx, const recipe::Step& s) {
     const auto* art = ctx.recipe.artifact(artifact);
     std::string file = staging.copy_artifact(artifact, art && !art->filename.empty() ? art->filename
                                                                                      : "installer");
-    std::filesystem::permissions(target::resolve_in_root(ctx.target.root(), file), std::filesystem::perms::owner_all);
+    std::filesystem::permissions(target::resolve_in_root(ctx.target.root(), file),
+                                 std::filesystem::perms::owner_all);
     std::vector<std::string> argv = {file};
     for (const auto& a : texts(s.spec, "args"))
         argv.push_back(a);

@@ -59,7 +59,8 @@ bool same_content(const fs::path& root, const std::string& inside, const WantedF
         Fd src(::open(w.source.c_str(), O_RDONLY | O_CLOEXEC));
         if (!src)
             throw Error(fmt::format("cannot read {}: {}", w.source.string(), std::strerror(errno)));
-        struct stat a {}, b {};
+        struct stat a {
+        }, b{};
         if (::fstat(file.get(), &a) != 0 || ::fstat(src.get(), &b) != 0 || a.st_size != b.st_size)
             return false;
         bool same = true;
@@ -107,8 +108,7 @@ std::string topmost_missing(const fs::path& root, const std::string& inside) {
     return missing;
 }
 
-bool write_if_changed(const fs::path& root, const std::string& inside,
-                      const std::string& content) {
+bool write_if_changed(const fs::path& root, const std::string& inside, const std::string& content) {
     if (read_in_root(root, inside) == content) return false;
     write_in_root(root, inside, content, 0644);
     return true;
@@ -153,9 +153,8 @@ std::vector<std::string> ensure_file(const fs::path& root, const std::string& in
             if (::fchown(f.fd(), w.owner.uid, w.owner.gid) != 0)
                 throw Error(fmt::format("cannot chown {}: {}", inside, std::strerror(errno)));
         });
-        changes.push_back(fmt::format("{} {} (mode {:04o}, owner {}:{})",
-                                      st ? "rewrote" : "wrote", inside, w.mode, w.owner.uid,
-                                      w.owner.gid));
+        changes.push_back(fmt::format("{} {} (mode {:04o}, owner {}:{})", st ? "rewrote" : "wrote",
+                                      inside, w.mode, w.owner.uid, w.owner.gid));
         return changes;
     }
     // In place, on the very file (an O_PATH descriptor, never a path resolved again). Owner

@@ -36,7 +36,7 @@ std::string final_hex(EVP_MD_CTX* ctx) {
     return to_hex(buf, len);
 }
 
-}  // namespace
+} // namespace
 
 struct Hasher::Impl {
     Ctx md5 = new_ctx(EVP_md5());
@@ -65,4 +65,4 @@ std::string sha256_hex(std::string_view data) {
     return final_hex(ctx.get());
 }
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

@@ -8,7 +8,7 @@
 namespace ccbake::util {
 
 class Hasher {
-public:
+  public:
     Hasher();
     ~Hasher();
     Hasher(Hasher&&) noexcept;
@@ -24,7 +24,7 @@ public:
     const std::string& sha256_hex() const { return sha256_; }
     unsigned long long bytes() const { return bytes_; }
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::string md5_, sha256_;
@@ -35,4 +35,4 @@ std::string sha256_hex(std::string_view data);
 // Lower-case hex of raw digest bytes.
 std::string to_hex(const unsigned char* bytes, unsigned int len);
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

@@ -10,14 +10,14 @@ namespace ccbake {
 
 enum ExitCode : int {
     kExitOk = 0,
-    kExitFailed = 1,     // the work failed: a step, a download, a checksum
-    kExitUsage = 2,      // usage or recipe error
-    kExitPreflight = 3,  // the input image was rejected by preflight
+    kExitFailed = 1,    // the work failed: a step, a download, a checksum
+    kExitUsage = 2,     // usage or recipe error
+    kExitPreflight = 3, // the input image was rejected by preflight
     kExitInterrupted = 130,
 };
 
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(std::string message, std::string hint = {}, int exit_code = kExitFailed)
         : std::runtime_error(std::move(message)), hint_(std::move(hint)), exit_code_(exit_code) {}
 
@@ -29,7 +29,7 @@ public:
         return *this;
     }
 
-private:
+  private:
     std::string hint_;
     int exit_code_;
     std::vector<std::string> context_;
@@ -37,16 +37,16 @@ private:
 
 // Bad command line or bad recipe (exit 2).
 class UsageError : public Error {
-public:
+  public:
     explicit UsageError(std::string message, std::string hint = {})
         : Error(std::move(message), std::move(hint), kExitUsage) {}
 };
 
 // The input image is not something ccbake can bake (exit 3).
 class PreflightError : public Error {
-public:
+  public:
     explicit PreflightError(std::string message, std::string hint = {})
         : Error(std::move(message), std::move(hint), kExitPreflight) {}
 };
 
-}  // namespace ccbake
+} // namespace ccbake

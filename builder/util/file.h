@@ -1,10 +1,10 @@
 #pragma once
-// Whole-file reads and writes. A file written here appears whole or not at all (ccache's AtomicFile is the model): the bytes go to a
-// temporary file beside the destination, created exclusively and never through a link; commit()
-// flushes it (fsync), renames it over the destination and flushes the directory. Destroyed
-// without commit(), it removes the temporary file and leaves the destination as it was. Every
-// file ccbake writes whole (cache stamps, the lock, the manifest, rendered files, files in an
-// image, the guest report) goes through here. Throws ccbake::Error.
+// Whole-file reads and writes. A file written here appears whole or not at all (ccache's AtomicFile
+// is the model): the bytes go to a temporary file beside the destination, created exclusively and
+// never through a link; commit() flushes it (fsync), renames it over the destination and flushes
+// the directory. Destroyed without commit(), it removes the temporary file and leaves the
+// destination as it was. Every file ccbake writes whole (cache stamps, the lock, the manifest,
+// rendered files, files in an image, the guest report) goes through here. Throws ccbake::Error.
 #include <filesystem>
 #include <optional>
 #include <string>

@@ -1,10 +1,10 @@
 #include "util/interrupt.h"
 
+#include "util/error.h"
+
 #include <atomic>
 #include <csignal>
 #include <cstring>
-
-#include "util/error.h"
 
 namespace ccbake::util {
 
@@ -12,12 +12,12 @@ namespace {
 std::atomic<int> g_signal{0};
 
 void on_signal(int sig) {
-    if (g_signal.exchange(sig) != 0) {  // second signal: give up at once
+    if (g_signal.exchange(sig) != 0) { // second signal: give up at once
         std::signal(sig, SIG_DFL);
         std::raise(sig);
     }
 }
-}  // namespace
+} // namespace
 
 void install_interrupt_handlers() {
     struct sigaction sa;
@@ -29,8 +29,12 @@ void install_interrupt_handlers() {
     sigaction(SIGHUP, &sa, nullptr);
 }
 
-bool interrupted() { return g_signal.load() != 0; }
-int interrupt_signal() { return g_signal.load(); }
+bool interrupted() {
+    return g_signal.load() != 0;
+}
+int interrupt_signal() {
+    return g_signal.load();
+}
 
 void throw_if_interrupted() {
     if (interrupted())
@@ -38,4 +42,4 @@ void throw_if_interrupted() {
                     "nothing was published; staged files were removed", kExitInterrupted);
 }
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

@@ -1,5 +1,9 @@
 #include "util/process.h"
 
+#include "util/error.h"
+#include "util/interrupt.h"
+#include "util/strings.h"
+
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <csignal>
@@ -8,10 +12,6 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-#include "util/error.h"
-#include "util/interrupt.h"
-#include "util/strings.h"
 
 namespace bp = boost::process;
 
@@ -44,22 +44,20 @@ namespace {
 
 // Puts the child in its own process group, so the whole tree can be signalled.
 struct NewProcessGroup : bp::extend::handler {
-    template <typename Executor>
-    void on_exec_setup(Executor&) const {
-        ::setpgid(0, 0);
-    }
+    template <typename Executor> void on_exec_setup(Executor&) const { ::setpgid(0, 0); }
 };
 
 void stop_group(bp::child& c) {
     pid_t pgid = c.id();
     ::kill(-pgid, SIGTERM);
-    for (int i = 0; i < 50 && c.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 50 && c.running(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (c.running()) ::kill(-pgid, SIGKILL);
     std::error_code ec;
     c.wait(ec);
 }
 
-}  // namespace
+} // namespace
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     if (argv.empty()) throw Error("internal: empty command");
@@ -72,7 +70,8 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     }
     std::vector<std::string> args(argv.begin() + 1, argv.end());
     bp::environment env;
-    for (const auto& [k, v] : (options.env.empty() ? clean_environment() : options.env)) env[k] = v;
+    for (const auto& [k, v] : (options.env.empty() ? clean_environment() : options.env))
+        env[k] = v;
 
     std::filesystem::path log = options.log;
     std::filesystem::path temp_log;
@@ -93,11 +92,13 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
         bp::child c;
         auto cwd = options.cwd.empty() ? std::filesystem::current_path() : options.cwd;
         if (options.stdin_data)
-            c = bp::child(bp::exe = exe.string(), bp::args = args, env, bp::start_dir = cwd.string(),
-                          bp::std_out > out, bp::std_err > out, bp::std_in < in, NewProcessGroup{}, ec);
+            c = bp::child(bp::exe = exe.string(), bp::args = args, env,
+                          bp::start_dir = cwd.string(), bp::std_out > out, bp::std_err > out,
+                          bp::std_in < in, NewProcessGroup{}, ec);
         else
-            c = bp::child(bp::exe = exe.string(), bp::args = args, env, bp::start_dir = cwd.string(),
-                          bp::std_out > out, bp::std_err > out, bp::std_in < bp::null, NewProcessGroup{}, ec);
+            c = bp::child(bp::exe = exe.string(), bp::args = args, env,
+                          bp::start_dir = cwd.string(), bp::std_out > out, bp::std_err > out,
+                          bp::std_in < bp::null, NewProcessGroup{}, ec);
         std::fclose(out);
         if (ec) {
             if (!temp_log.empty()) std::filesystem::remove(temp_log);
@@ -124,10 +125,14 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
         }
         c.wait(ec);
         int status = c.native_exit_code();
-        if (result.timed_out) result.exit_code = 128 + SIGKILL;
-        else if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-        else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
-        else result.exit_code = c.exit_code();
+        if (result.timed_out)
+            result.exit_code = 128 + SIGKILL;
+        else if (WIFEXITED(status))
+            result.exit_code = WEXITSTATUS(status);
+        else if (WIFSIGNALED(status))
+            result.exit_code = 128 + WTERMSIG(status);
+        else
+            result.exit_code = c.exit_code();
     }
     result.tail = file_tail(log);
     if (!temp_log.empty()) {
@@ -138,4 +143,4 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     return result;
 }
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

@@ -13,18 +13,18 @@
 namespace ccbake::util {
 
 struct RunOptions {
-    std::map<std::string, std::string> env;  // the whole environment (nothing is inherited)
-    std::optional<std::string> stdin_data;   // fed then closed; otherwise /dev/null
-    std::filesystem::path cwd;               // empty: current directory
-    std::filesystem::path log;               // stdout+stderr appended here; empty: captured in memory
-    std::chrono::seconds timeout{0};         // 0: no limit
+    std::map<std::string, std::string> env; // the whole environment (nothing is inherited)
+    std::optional<std::string> stdin_data;  // fed then closed; otherwise /dev/null
+    std::filesystem::path cwd;              // empty: current directory
+    std::filesystem::path log;       // stdout+stderr appended here; empty: captured in memory
+    std::chrono::seconds timeout{0}; // 0: no limit
 };
 
 struct RunResult {
-    int exit_code = -1;      // the program's exit status, or 128+signal
+    int exit_code = -1; // the program's exit status, or 128+signal
     bool timed_out = false;
-    std::string output;      // captured output when no log file was given
-    std::string tail;        // last lines of the output or log, for error messages
+    std::string output; // captured output when no log file was given
+    std::string tail;   // last lines of the output or log, for error messages
 };
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
@@ -35,4 +35,4 @@ std::map<std::string, std::string> clean_environment();
 // Last `lines` lines of a file (for error context).
 std::string file_tail(const std::filesystem::path& file, size_t lines = 20);
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

@@ -1,9 +1,9 @@
 #include "util/size.h"
 
+#include "util/strings.h"
+
 #include <cctype>
 #include <limits>
-
-#include "util/strings.h"
 
 namespace ccbake::util {
 
@@ -26,11 +26,20 @@ SizeParse parse_size(std::string_view text) {
         std::uint64_t factor;
     };
     static const Unit units[] = {
-        {"", 1},           {"b", 1},
-        {"k", 1ull << 10}, {"kib", 1ull << 10}, {"kb", 1000ull},
-        {"m", 1ull << 20}, {"mib", 1ull << 20}, {"mb", 1000ull * 1000},
-        {"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1000ull * 1000 * 1000},
-        {"t", 1ull << 40}, {"tib", 1ull << 40}, {"tb", 1000ull * 1000 * 1000 * 1000},
+        {"", 1},
+        {"b", 1},
+        {"k", 1ull << 10},
+        {"kib", 1ull << 10},
+        {"kb", 1000ull},
+        {"m", 1ull << 20},
+        {"mib", 1ull << 20},
+        {"mb", 1000ull * 1000},
+        {"g", 1ull << 30},
+        {"gib", 1ull << 30},
+        {"gb", 1000ull * 1000 * 1000},
+        {"t", 1ull << 40},
+        {"tib", 1ull << 40},
+        {"tb", 1000ull * 1000 * 1000 * 1000},
     };
     for (const auto& u : units) {
         if (unit == u.name) {
@@ -42,4 +51,4 @@ SizeParse parse_size(std::string_view text) {
     return {std::nullopt, "unknown size unit '" + unit + "' (use B, KiB, MiB, GiB or TiB)"};
 }
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

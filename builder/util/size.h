@@ -11,9 +11,9 @@ namespace ccbake::util {
 
 struct SizeParse {
     std::optional<std::uint64_t> bytes;
-    std::string error;  // set when bytes is empty
+    std::string error; // set when bytes is empty
 };
 
 SizeParse parse_size(std::string_view text);
 
-}  // namespace ccbake::util
+} // namespace ccbake::util

@@ -2,13 +2,13 @@
 
 #include "archive/deb.h"
 #include "archive/extract.h"
+#include "config/cmdline.h"
 #include "config/grub_defaults.h"
 #include "config/jsonc.h"
 #include "config/systemd_units.h"
 #include "image/gpt.h"
 #include "recipe/diagnostics.h"
 #include "recipe/recipe.h"
-#include "config/cmdline.h"
 #include "steps/step.h"
 #include "util/error.h"
 

@@ -32,8 +32,7 @@ class FakeTarget : public target::Target {
     FakeTarget& operator=(const FakeTarget&) = delete;
 
     std::filesystem::path root() const override { return root_; }
-    util::RunResult run(const std::vector<std::string>& argv,
-                        const util::RunOptions& o) override {
+    util::RunResult run(const std::vector<std::string>& argv, const util::RunOptions& o) override {
         calls.push_back(argv);
         options.push_back(o);
         network_during.push_back(network);

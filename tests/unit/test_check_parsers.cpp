@@ -1,8 +1,8 @@
 #include "check/parse_dcap.h"
 #include "check/parse_kernel.h"
-#include "util/kernel_release.h"
 #include "check/parse_nvidia.h"
 #include "check_fixture.h"
+#include "util/kernel_release.h"
 
 #include <doctest/doctest.h>
 

@@ -1,13 +1,12 @@
-#include <doctest/doctest.h>
-
-#include <fstream>
-#include <unistd.h>
-
 #include "fetch/cache.h"
 #include "fetch/file_digest.h"
 #include "fetch/gc.h"
 #include "fetch/lockfile.h"
 #include "util/error.h"
+
+#include <doctest/doctest.h>
+#include <fstream>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace ccbake::fetch;
@@ -23,7 +22,9 @@ struct TempDir {
     ~TempDir() { fs::remove_all(path); }
 };
 
-void write(const fs::path& p, const std::string& data) { std::ofstream(p, std::ios::binary) << data; }
+void write(const fs::path& p, const std::string& data) {
+    std::ofstream(p, std::ios::binary) << data;
+}
 
 // md5("hello\n"), sha256("hello\n")
 const std::string kMd5 = "b1946ac92492d2347c6235b4d2611184";
@@ -34,7 +35,7 @@ fs::path add(Cache& c, const TempDir& t, const std::string& name, const Expected
     return c.insert(t.path / "in", kMd5, kSha, e, name);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("both digests of a file are computed in one pass") {
     TempDir t;
@@ -43,7 +44,7 @@ TEST_CASE("both digests of a file are computed in one pass") {
     CHECK(d.md5 == kMd5);
     CHECK(d.sha256 == kSha);
     CHECK(d.size == 6);
-    write(t.path / "big", std::string(5 << 20, 'x'));  // several pipeline blocks
+    write(t.path / "big", std::string(5 << 20, 'x')); // several pipeline blocks
     CHECK(digest_file(t.path / "big").size == 5u << 20);
     CHECK_THROWS_AS(digest_file(t.path / "missing"), ccbake::Error);
 }
@@ -56,7 +57,7 @@ TEST_CASE("a verified file is found by sha256, by md5, and (unpinned) by URL") {
     CHECK(obj == c.object(kSha));
     CHECK(c.lookup(by_md5) == kSha);
     CHECK(c.lookup(Expected{"", kSha, 0, ""}) == kSha);
-    CHECK(!c.lookup(Expected{"", kSha, 7, ""}));  // wrong size: not this file
+    CHECK(!c.lookup(Expected{"", kSha, 7, ""})); // wrong size: not this file
     CHECK(!c.lookup(Expected{"", "", 0, "http://x/a"}));
 
     add(c, t, "u", Expected{"", "", 0, "http://x/unpinned"});
@@ -70,7 +71,7 @@ TEST_CASE("a stamp proves a cached file unchanged until the file is modified") {
     CHECK(c.stamp_fresh(kSha));
     CHECK(c.stamp(kSha)->names == std::vector<std::string>{"a"});
     fs::permissions(obj, fs::perms::owner_write, fs::perm_options::add);
-    write(obj, "jello\n");  // same size, different bytes
+    write(obj, "jello\n"); // same size, different bytes
     CHECK(!c.stamp_fresh(kSha));
     c.evict(kSha);
     CHECK(!c.lookup(Expected{kMd5, "", 0, ""}));
@@ -87,7 +88,7 @@ TEST_CASE("gc removes abandoned partials and, over the limit, the least recently
         write(c.partial("md5-4567"), "in progress");
         auto r = collect_garbage(c, std::nullopt);
         CHECK(!fs::exists(c.partial("md5-0123")));
-        CHECK(fs::exists(c.partial("md5-4567")));  // another process holds its lock
+        CHECK(fs::exists(c.partial("md5-4567"))); // another process holds its lock
         CHECK(fs::exists(c.object(kSha)));
         CHECK(r.kept == 6);
     }

@@ -1,10 +1,9 @@
-#include <doctest/doctest.h>
-
-#include <fstream>
-#include <unistd.h>
-
 #include "fetch/downloader.h"
 #include "util/digest.h"
+
+#include <doctest/doctest.h>
+#include <fstream>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace ccbake::fetch;
@@ -14,7 +13,9 @@ namespace {
 struct Silent : Progress {
     void started(const std::string&, const std::string&, std::uint64_t, std::uint64_t) override {}
     void advanced(const std::string&, std::uint64_t, std::uint64_t) override {}
-    void note(const std::string&, const std::string& event, const std::string&) override { notes.push_back(event); }
+    void note(const std::string&, const std::string& event, const std::string&) override {
+        notes.push_back(event);
+    }
     void finished(const std::string&, std::uint64_t, double) override { done++; }
     void failed(const std::string&, const std::string&) override {}
     void summary(int, int, std::uint64_t, double) override {}
@@ -33,7 +34,8 @@ struct Dir {
 
 std::string put(const fs::path& p, size_t n, char seed) {
     std::string data(n, '\0');
-    for (size_t i = 0; i < n; ++i) data[i] = char(seed + i * 31 % 251);
+    for (size_t i = 0; i < n; ++i)
+        data[i] = char(seed + i * 31 % 251);
     std::ofstream(p, std::ios::binary) << data;
     return data;
 }
@@ -52,7 +54,7 @@ TransferOptions quick() {
     return t;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("file URLs download in parallel, verified, with both digests") {
     Dir d;
@@ -93,7 +95,8 @@ TEST_CASE("a digest mismatch names both digests and leaves no partial file") {
     auto out = download({q}, quick(), progress);
     CHECK(!out[0].ok);
     CHECK(out[0].error.find("artifact 'blob' from file://") == 0);
-    CHECK(out[0].error.find("md5 mismatch: expected 00000000000000000000000000000000, got ") != std::string::npos);
+    CHECK(out[0].error.find("md5 mismatch: expected 00000000000000000000000000000000, got ") !=
+          std::string::npos);
     CHECK(!fs::exists(q.partial));
 }
 

@@ -1,20 +1,20 @@
-#include <doctest/doctest.h>
+#include "fetch/dual_hasher.h"
+#include "util/digest.h"
 
 #include <algorithm>
 #include <cstring>
+#include <doctest/doctest.h>
 #include <random>
-
-#include "fetch/dual_hasher.h"
-#include "util/digest.h"
 
 using ccbake::fetch::DualHasher;
 
 TEST_CASE("two-thread digests equal the one-thread ones for any chunking") {
     std::mt19937 rng(7);
     std::string data(3 * (1 << 20) + 12345, '\0');
-    for (auto& c : data) c = char(rng());
+    for (auto& c : data)
+        c = char(rng());
     for (size_t chunk : {size_t(1), size_t(4093), size_t(1) << 20, size_t(3) << 20, data.size()}) {
-        if (chunk == 1 && data.size() > 100000) data.resize(100000);  // byte-wise is slow
+        if (chunk == 1 && data.size() > 100000) data.resize(100000); // byte-wise is slow
         DualHasher dual;
         ccbake::util::Hasher plain;
         for (size_t off = 0; off < data.size(); off += chunk) {
@@ -36,7 +36,7 @@ TEST_CASE("digests of nothing, and a hasher dropped unfinished") {
     CHECK(empty.md5_hex() == "d41d8cd98f00b204e9800998ecf8427e");
     CHECK(empty.sha256_hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     DualHasher dropped;
-    dropped.update("abc", 3);  // destructor must stop the worker cleanly
+    dropped.update("abc", 3); // destructor must stop the worker cleanly
 }
 
 TEST_CASE("zero-copy feeding gives the same digests as update()") {

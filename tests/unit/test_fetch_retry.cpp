@@ -1,13 +1,15 @@
-#include <doctest/doctest.h>
-
 #include "fetch/retry.h"
+
+#include <doctest/doctest.h>
 
 using namespace ccbake::fetch;
 using std::chrono::milliseconds;
 
 TEST_CASE("server errors and throttling are retried, other client errors are not") {
-    for (long s : {429L, 500L, 502L, 503L, 504L, 408L}) CHECK_MESSAGE(retryable_status(s), s);
-    for (long s : {400L, 401L, 403L, 404L, 410L}) CHECK_MESSAGE(!retryable_status(s), s);
+    for (long s : {429L, 500L, 502L, 503L, 504L, 408L})
+        CHECK_MESSAGE(retryable_status(s), s);
+    for (long s : {400L, 401L, 403L, 404L, 410L})
+        CHECK_MESSAGE(!retryable_status(s), s);
 }
 
 TEST_CASE("network failures are retried; TLS failures and redirect loops are not") {
@@ -33,11 +35,12 @@ TEST_CASE("backoff doubles per attempt, stays within the jitter band and the cap
 }
 
 TEST_CASE("Retry-After accepts seconds and HTTP dates") {
-    auto now = std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
+    auto now = std::chrono::system_clock::from_time_t(784111777); // Sun, 06 Nov 1994 08:49:37 GMT
     CHECK(parse_retry_after("7", now) == milliseconds(7000));
     CHECK(parse_retry_after(" 0 ", now) == milliseconds(0));
     CHECK(parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now) == milliseconds(30000));
-    CHECK(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now) == milliseconds(0));  // in the past
+    CHECK(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now) ==
+          milliseconds(0)); // in the past
     CHECK(!parse_retry_after("soon", now));
     CHECK(!parse_retry_after("", now));
     CHECK(!parse_retry_after("-5", now));

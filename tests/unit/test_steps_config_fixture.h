@@ -1,8 +1,8 @@
 #pragma once
 // A scratch image root and a fake Target for step tests: commands are recorded and answered
 // by a callback instead of running in a chroot.
-#include "recipe/recipe.h"
 #include "fake_target.h"
+#include "recipe/recipe.h"
 #include "schema_step.h"
 #include "steps/context.h"
 #include "steps/step.h"

@@ -1,5 +1,5 @@
-#include "config/grub_defaults.h"
 #include "config/cmdline.h"
+#include "config/grub_defaults.h"
 #include "test_steps_config_fixture.h"
 #include "util/process.h"
 

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "util/process.h"
+
+#include <doctest/doctest.h>
 
 using ccbake::util::run;
 using ccbake::util::RunOptions;

@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "config/cmdline.h"
 #include "util/size.h"
+
+#include <doctest/doctest.h>
 
 using ccbake::util::parse_size;
 
@@ -14,7 +14,8 @@ TEST_CASE("sizes parse with binary units") {
 }
 
 TEST_CASE("nonsense sizes are refused with a reason") {
-    for (const char* bad : {"4 gigs", "", "GiB", "-1GiB", "4.5GiB", "99999999999999999999999", "16777216TiB"}) {
+    for (const char* bad :
+         {"4 gigs", "", "GiB", "-1GiB", "4.5GiB", "99999999999999999999999", "16777216TiB"}) {
         auto r = parse_size(bad);
         CHECK_MESSAGE(!r.bytes, bad);
         CHECK(!r.error.empty());
