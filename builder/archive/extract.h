@@ -1,5 +1,5 @@
 #pragma once
-// Confined extraction with libarchive (DESIGN.md rule 5). Every entry is checked before
+// Confined extraction with libarchive (docs/steps-install.md). Every entry is checked before
 // anything is written: absolute paths, `..`, paths through a symlink, hard links out of the
 // archive and device nodes are refused with an Error naming the entry. A missing `dest` is
 // filled through a staging directory renamed into place, so it appears whole or not at all.

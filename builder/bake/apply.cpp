@@ -84,18 +84,6 @@ StepOutcome apply_one(target::Target& target, const recipe::Recipe& r, const rec
 
 } // namespace
 
-void require_runnable(const recipe::Recipe& r) {
-    for (const auto& s : r.steps) {
-        const steps::StepKind* kind = steps::find_kind(s.kind);
-        if (!kind || !kind->apply)
-            throw Error(
-                fmt::format(
-                    "step '{}' uses kind '{}', which this version of ccbake cannot apply yet",
-                    s.name, s.kind),
-                "remove the step from the recipe or use a ccbake build that implements it");
-    }
-}
-
 std::vector<StepOutcome> apply_steps(target::Target& target, const recipe::Recipe& r,
                                      const ApplyOptions& options, Report& report) {
     fs::create_directories(options.log_dir);

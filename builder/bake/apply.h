@@ -25,9 +25,6 @@ struct ApplyOptions {
     std::function<std::filesystem::path(const std::string&)> artifact; // name -> host path
 };
 
-// Fails (exit 1) before anything is touched when a step's kind cannot run yet.
-void require_runnable(const recipe::Recipe& r);
-
 std::vector<StepOutcome> apply_steps(target::Target& target, const recipe::Recipe& r,
                                      const ApplyOptions& options, Report& report);
 

@@ -41,7 +41,6 @@ class Report {
               const std::string& status, const std::vector<std::string>& changes, double seconds);
     // The closing line: phases with their timings and the total.
     void summary(const std::string& result);
-    const std::vector<std::pair<std::string, double>>& timings() const { return timings_; }
 
   private:
     void begin(const std::string& name);

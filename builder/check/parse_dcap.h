@@ -1,5 +1,5 @@
 #pragma once
-// Verdicts on Intel's DCAP sample tools by their success lines (MISSION.md step 3):
+// Verdicts on Intel's DCAP sample tools (the guest's TD quote check) by their success lines:
 // test_tdx_attest ("Successfully get the TD Quote") and QuoteVerificationSample's app
 // ("tee_verify_quote successfully returned", "Verification completed successfully").
 #include "check/report.h"

@@ -38,22 +38,17 @@ StepResult apply_apt_repo(StepContext& ctx, const recipe::Step& s) {
         extracted = install::extract_artifact(ctx, artifact, dest,
                                               s.spec.at("strip_components").get<unsigned>());
     } catch (...) {
-        std::error_code ec;
-        if (!new_dir.empty())
-            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
+        if (!new_dir.empty()) target::remove_tree(ctx.target.root(), new_dir);
         throw;
     }
     if (extracted) result.changes.push_back(fmt::format("extracted {} to {}", artifact, dest));
     // Undo what this run did when a later part fails, so the image is left as found.
     auto undo = [&](const std::optional<std::string>& old_list) {
-        std::error_code ec;
-        if (extracted)
-            std::filesystem::remove_all(
-                target::resolve_in_root(ctx.target.root(), new_dir.empty() ? dest : new_dir), ec);
+        if (extracted) target::remove_tree(ctx.target.root(), new_dir.empty() ? dest : new_dir);
         if (old_list)
             target::write_if_changed(ctx.target.root(), list, *old_list);
         else
-            std::filesystem::remove(target::resolve_in_root(ctx.target.root(), list), ec);
+            target::remove_tree(ctx.target.root(), list);
     };
     try {
         if (s.spec.contains("signed_by") &&

@@ -260,14 +260,12 @@ std::atomic<int> staging_counter{0};
 
 Staging::Staging(const StepContext& ctx) : ctx_(ctx) {
     inside_ = fmt::format("/var/tmp/ccbake-stage-{}-{}", ::getpid(), staging_counter++);
-    std::error_code ec;
-    fs::remove_all(target::resolve_in_root(ctx.target.root(), inside_), ec);
+    target::remove_tree(ctx.target.root(), inside_);
     target::make_dirs_in_root(ctx.target.root(), inside_, 0700);
 }
 
 Staging::~Staging() {
-    std::error_code ec;
-    fs::remove_all(target::resolve_in_root(ctx_.target.root(), inside_), ec);
+    target::remove_tree(ctx_.target.root(), inside_);
 }
 
 std::string Staging::copy_artifact(const std::string& artifact, const std::string& filename) {

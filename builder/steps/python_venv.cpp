@@ -121,17 +121,10 @@ StepResult apply_python_venv(StepContext& ctx, const recipe::Step& s) {
         pip_install(ctx, s, venv, targets);
     } catch (...) {
         // What this run unpacked or created goes again, so the image is left as the step found it.
-        std::error_code ec;
         if (created)
-            std::filesystem::remove_all(
-                target::resolve_in_root(ctx.target.root(),
-                                        new_venv_dir.empty() ? venv : new_venv_dir),
-                ec);
+            target::remove_tree(ctx.target.root(), new_venv_dir.empty() ? venv : new_venv_dir);
         if (extracted)
-            std::filesystem::remove_all(
-                target::resolve_in_root(ctx.target.root(),
-                                        new_src_dir.empty() ? extract_to : new_src_dir),
-                ec);
+            target::remove_tree(ctx.target.root(), new_src_dir.empty() ? extract_to : new_src_dir);
         throw;
     }
     target::write_if_changed(ctx.target.root(), stamp, wanted);

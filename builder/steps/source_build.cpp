@@ -82,9 +82,7 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
         extracted = s.spec.contains("artifact") &&
                     install::extract_artifact(ctx, text(s.spec, "artifact"), extract_to, 0);
     } catch (...) {
-        std::error_code ec;
-        if (!new_dir.empty())
-            std::filesystem::remove_all(target::resolve_in_root(ctx.target.root(), new_dir), ec);
+        if (!new_dir.empty()) target::remove_tree(ctx.target.root(), new_dir);
         throw;
     }
     if (extracted)
@@ -94,11 +92,8 @@ StepResult apply_source_build(StepContext& ctx, const recipe::Step& s) {
         build(ctx, s, result);
     } catch (...) {
         // A tree unpacked by this run goes again, so the image is left as the step found it.
-        std::error_code ec;
         if (extracted)
-            std::filesystem::remove_all(
-                target::resolve_in_root(ctx.target.root(), new_dir.empty() ? extract_to : new_dir),
-                ec);
+            target::remove_tree(ctx.target.root(), new_dir.empty() ? extract_to : new_dir);
         throw;
     }
     return result;

@@ -16,7 +16,7 @@
 
 namespace ccbake::steps {
 
-struct StepContext; // the target being baked (engine/step_context.h)
+struct StepContext; // the target being baked (steps/context.h)
 
 struct StepResult {
     std::vector<std::string> changes; // one line per thing changed; empty: nothing to do
@@ -38,7 +38,7 @@ struct StepKind {
     std::string example; // YAML of one step, shown in docs and checked by tests
     CheckFn check;
     DescribeFn describe;
-    ApplyFn apply; // empty until the kind can run
+    ApplyFn apply;
 };
 
 // Field access on a checked spec. A field the schema gives a default is in every checked spec,

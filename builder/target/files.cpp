@@ -1,6 +1,7 @@
 #include "target/files.h"
 
 #include "util/error.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 #include <cerrno>
@@ -32,18 +33,6 @@ std::optional<unsigned> lookup_id(const fs::path& root, const std::string& db,
     return std::nullopt;
 }
 
-// Reads everything from `fd` in blocks; `sink` gets each block.
-template <typename Sink> void read_blocks(int fd, const std::string& what, Sink&& sink) {
-    char buf[1 << 16];
-    while (true) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(fmt::format("cannot read {}: {}", what, std::strerror(errno)));
-        if (n == 0) return;
-        if (!sink(std::string_view(buf, static_cast<size_t>(n)))) return;
-    }
-}
-
 // Whether the regular file `inside` already holds what `w` asks for, compared in blocks.
 bool same_content(const fs::path& root, const std::string& inside, const WantedFile& w) {
     Fd path = open_in_root(root, inside, false);
@@ -65,7 +54,7 @@ bool same_content(const fs::path& root, const std::string& inside, const WantedF
             return false;
         bool same = true;
         std::string mine;
-        read_blocks(src.get(), w.source.string(), [&](std::string_view block) {
+        util::read_blocks(src.get(), w.source.string(), [&](std::string_view block) {
             mine.resize(block.size());
             size_t got = 0;
             while (got < block.size()) {
@@ -80,7 +69,7 @@ bool same_content(const fs::path& root, const std::string& inside, const WantedF
         return same;
     }
     bool same = true;
-    read_blocks(file.get(), inside, [&](std::string_view block) {
+    util::read_blocks(file.get(), inside, [&](std::string_view block) {
         if (have.size() + block.size() > want.size()) return same = false;
         have.append(block);
         return true;
@@ -106,6 +95,15 @@ std::string topmost_missing(const fs::path& root, const std::string& inside) {
          p = p.parent_path())
         missing = p.string();
     return missing;
+}
+
+void remove_tree(const fs::path& root, const std::string& inside) noexcept {
+    try {
+        std::error_code ec;
+        fs::remove_all(resolve_in_root(root, inside), ec);
+    } catch (...) {
+        // Cleanup after a failure: the step's own error is the one to report.
+    }
 }
 
 bool write_if_changed(const fs::path& root, const std::string& inside, const std::string& content) {

@@ -20,6 +20,10 @@ bool is_dir(const std::filesystem::path& root, const std::string& inside);
 // remove to undo creating it.
 std::string topmost_missing(const std::filesystem::path& root, const std::string& inside);
 
+// Removes the file, link or directory tree at `inside` (a link itself, never what it points
+// to); for undoing what a failed step created, so it never throws.
+void remove_tree(const std::filesystem::path& root, const std::string& inside) noexcept;
+
 // Writes `content` (mode 0644) unless the file already holds it; returns whether it wrote.
 bool write_if_changed(const std::filesystem::path& root, const std::string& inside,
                       const std::string& content);

@@ -249,14 +249,11 @@ std::optional<std::string> read_in_root(const fs::path& root, const std::string&
         fail("read", inside, errno);
     }
     std::string out;
-    char buf[1 << 16];
-    while (true) {
-        ssize_t n = ::read(f.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("read", inside, errno);
-        if (n == 0) return out;
-        out.append(buf, static_cast<size_t>(n));
-    }
+    util::read_blocks(f.get(), inside + " in the image", [&](std::string_view block) {
+        out.append(block);
+        return true;
+    });
+    return out;
 }
 
 std::optional<struct ::stat> lstat_in_root(const fs::path& root, const std::string& inside) {

@@ -4,7 +4,8 @@
 // `..` symlink in the image lands inside the root, never on the host; the last component is
 // handled with *at() calls on the resolved parent, which do not follow it. Every host-side write,
 // rename, removal, device node, link and mount point ccbake makes in a target goes through here
-// (DESIGN.md, rule 8). Throws ccbake::Error.
+// (an input image is untrusted data: nothing in it may steer a host-side operation). Throws
+// ccbake::Error.
 #include "util/file.h"
 
 #include <filesystem>

@@ -1,7 +1,7 @@
 #pragma once
 // Errors for people: one line saying what failed, an optional hint saying what to do,
 // and context lines (step, argv, log tail). Thrown by the layers that know the user's
-// intent; main() prints them and exits with `exit_code` (DESIGN.md, CLI contract).
+// intent; main() prints them and exits with `exit_code` (the exit codes in README.md).
 #include <stdexcept>
 #include <string>
 #include <vector>

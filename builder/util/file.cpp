@@ -85,22 +85,14 @@ void AtomicFile::write_file(const fs::path& source) {
     int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0)
         throw Error(fmt::format("cannot read {}: {}", source.string(), std::strerror(errno)));
-    char buf[1 << 16];
-    while (true) {
-        ssize_t n = ::read(in, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(in);
-            throw Error(fmt::format("cannot read {}: {}", source.string(), std::strerror(err)));
-        }
-        if (n == 0) break;
-        try {
-            write(std::string_view(buf, static_cast<size_t>(n)));
-        } catch (...) {
-            ::close(in);
-            throw;
-        }
+    try {
+        read_blocks(in, source.string(), [this](std::string_view block) {
+            write(block);
+            return true;
+        });
+    } catch (...) {
+        ::close(in);
+        throw;
     }
     ::close(in);
 }
@@ -128,22 +120,30 @@ void write_file_atomic(const fs::path& path, std::string_view content, mode_t mo
     f.commit();
 }
 
+void read_blocks(int fd, const std::string& what,
+                 const std::function<bool(std::string_view)>& sink) {
+    char buf[1 << 16];
+    while (true) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Error(fmt::format("cannot read {}: {}", what, std::strerror(errno)));
+        if (n == 0 || !sink(std::string_view(buf, static_cast<size_t>(n)))) return;
+    }
+}
+
 std::optional<std::string> read_file(const fs::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) return std::nullopt;
     if (fd < 0) throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
     std::string out;
-    char buf[1 << 16];
-    while (true) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
-        }
-        if (n == 0) break;
-        out.append(buf, static_cast<size_t>(n));
+    try {
+        read_blocks(fd, path.string(), [&](std::string_view block) {
+            out.append(block);
+            return true;
+        });
+    } catch (...) {
+        ::close(fd);
+        throw;
     }
     ::close(fd);
     return out;

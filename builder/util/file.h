@@ -6,6 +6,7 @@
 // destination as it was. Every file ccbake writes whole (cache stamps, the lock, the manifest,
 // rendered files, files in an image, the guest report) goes through here. Throws ccbake::Error.
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,11 @@ class AtomicFile {
 // Writes `content` to `path` through an AtomicFile.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,
                        mode_t mode = 0644);
+
+// Reads `fd` to its end in blocks, handing each to `sink`, which returns false to stop early.
+// `what` names the file in errors.
+void read_blocks(int fd, const std::string& what,
+                 const std::function<bool(std::string_view)>& sink);
 
 // The whole file; nullopt when it does not exist. Throws ccbake::Error when it cannot be read.
 std::optional<std::string> read_file(const std::filesystem::path& path);

@@ -32,9 +32,6 @@ void install_interrupt_handlers() {
 bool interrupted() {
     return g_signal.load() != 0;
 }
-int interrupt_signal() {
-    return g_signal.load();
-}
 
 void throw_if_interrupted() {
     if (interrupted())

@@ -6,7 +6,6 @@ namespace ccbake::util {
 
 void install_interrupt_handlers();
 bool interrupted();
-int interrupt_signal(); // the signal received, 0 if none
 // Throws ccbake::Error (exit 130) when an interrupt arrived.
 void throw_if_interrupted();
 
