@@ -32,28 +32,6 @@ std::string cache_key(const fs::path& file) {
 
 } // namespace
 
-std::string sha256_file(const fs::path& path, const std::atomic<bool>* stop) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-    std::vector<char> buf(1 << 20);
-    ssize_t n;
-    while ((n = ::read(fd, buf.data(), buf.size())) > 0) {
-        if (stop && stop->load()) break;
-        EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
-    }
-    int err = n < 0 ? errno : 0;
-    ::close(fd);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
-    if (err) throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
-    if (stop && stop->load()) return "";
-    return util::to_hex(md, len);
-}
-
 BackgroundDigest::BackgroundDigest(fs::path file, fs::path cache) {
     result_ =
         std::async(std::launch::async, [this, file = std::move(file), cache = std::move(cache)] {
@@ -68,7 +46,7 @@ BackgroundDigest::BackgroundDigest(fs::path file, fs::path cache) {
                 }
                 if (known.size() == 64 && util::is_hex(known)) return known;
             }
-            std::string digest = sha256_file(file, &stop_);
+            std::string digest = util::sha256_file(file, &stop_);
             if (!digest.empty() && !key.empty() && key == cache_key(file)) {
                 try {
                     util::write_file_atomic(remembered, digest + "\n");

@@ -24,7 +24,4 @@ class BackgroundDigest {
     std::future<std::string> result_;
 };
 
-// sha256 of a whole file, polling `stop` (returns "" when stopped).
-std::string sha256_file(const std::filesystem::path& path, const std::atomic<bool>* stop = nullptr);
-
 } // namespace ccbake::bake

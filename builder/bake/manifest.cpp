@@ -1,5 +1,6 @@
 #include "bake/manifest.h"
 
+#include "bake/content.h"
 #include "util/error.h"
 #include "version.h"
 
@@ -59,7 +60,7 @@ json build_manifest(const ManifestInput& in) {
         base["sha256"] = in.base.sha256;
         base["size"] = in.base.size;
     }
-    return {
+    json out = {
         {"format", 1},
         {"created", creation_time()},
         {"ccbake_version", CCBAKE_VERSION},
@@ -80,6 +81,14 @@ json build_manifest(const ManifestInput& in) {
         {"output_format", in.output_format},
         {"disk", {{"input_size", in.disk.input_size}, {"size", in.disk.size}}},
     };
+    if (!in.content.sha256.empty()) {
+        out["content"] = {{"sha256", in.content.sha256},
+                          {"entries", in.content.files},
+                          {"covers", content_covers()},
+                          {"excluded", content_excluded()}};
+        if (!in.content.list.empty()) out["content"]["list"] = in.content.list;
+    }
+    return out;
 }
 
 } // namespace ccbake::bake

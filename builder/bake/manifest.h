@@ -34,6 +34,12 @@ struct ManifestInput {
     struct Disk {
         std::uint64_t input_size = 0, size = 0; // bytes; 0 for a root directory
     } disk;
+    // The content digest of the baked root (bake/content.h); empty when not computed.
+    struct Content {
+        std::string sha256;
+        std::size_t files = 0;
+        std::string list; // file name of the list beside the output; "" when none is written
+    } content;
 };
 
 // `created` as ISO 8601 UTC: SOURCE_DATE_EPOCH when set (a malformed value is a UsageError),

@@ -1,6 +1,7 @@
 // `bake --image IN --output OUT`: the recipe applied to a staged copy of a disk image, which
 // is published whole by rename(2) or removed.
 #include "bake/apply.h"
+#include "bake/content.h"
 #include "bake/digest.h"
 #include "bake/journal.h"
 #include "bake/manifest.h"
@@ -17,6 +18,7 @@
 #include "image/namespace.h"
 #include "image/probe.h"
 #include "target/in_root.h"
+#include "util/digest.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/strings.h"
@@ -190,19 +192,28 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             run_post_checks(disk->root(), r, {disk->own_mounts(), disk->root_names()});
         });
 
-        // Manifest: provenance inside the image; the same document goes beside the output.
+        // Manifest: provenance inside the image; the same document goes beside the output,
+        // with the list of the root's content that its digest covers (`ccbake verify`).
+        std::string content_list;
         std::string manifest = report.phase("manifest", [&] {
             std::string digest = base_digest.get();
             report.info("base image sha256 " + digest);
-            ManifestInput mi{r,
-                             artifacts,
-                             {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
-                              o.image.filename().string(), digest, fs::file_size(o.image)},
-                             facts.os,
-                             facts.kernel,
-                             outcomes,
-                             o.format,
-                             {grown.old_size, grown.new_size}};
+            auto content = content_before_manifest(disk->root());
+            content_list = target::content_text(content);
+            const std::string content_digest = util::sha256_hex(content_list);
+            report.info(
+                fmt::format("content sha256 {} ({} entries)", content_digest, content.size()));
+            ManifestInput mi{
+                r,
+                artifacts,
+                {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
+                 o.image.filename().string(), digest, fs::file_size(o.image)},
+                facts.os,
+                facts.kernel,
+                outcomes,
+                o.format,
+                {grown.old_size, grown.new_size},
+                {content_digest, content.size(), content_list_path(o.output).filename().string()}};
             std::string text = build_manifest(mi).dump(2) + "\n";
             target::write_in_root(disk->root(), kManifestPath, text);
             report.info(kManifestPath);
@@ -217,6 +228,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             fs::path beside = o.output;
             beside += ".manifest.json";
             staged.publish(o.output, o.format, compression);
+            util::write_file_atomic(content_list_path(o.output), content_list);
             util::write_file_atomic(beside, manifest);
             report.info(fmt::format("{} ({}{}), {}", o.output.string(), o.format,
                                     o.format == "qcow2" ? ", " + compression + "-compressed" : "",

@@ -1,5 +1,6 @@
 // `bake --rootfs DIR`: the recipe applied to a root directory in place.
 #include "bake/apply.h"
+#include "bake/content.h"
 #include "bake/manifest.h"
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"
@@ -57,9 +58,12 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
 
     // Manifest: what the root now is and how it was made.
     report.phase("manifest", [&] {
+        auto content = content_before_manifest(root);
+        const std::string content_digest = target::content_digest(content);
+        report.info(fmt::format("content sha256 {} ({} entries)", content_digest, content.size()));
         ManifestInput mi{r,        artifacts,    {"rootfs", root.filename().string(), "", 0},
                          facts.os, facts.kernel, outcomes,
-                         "rootfs"};
+                         "rootfs", {},           {content_digest, content.size(), ""}};
         target::write_in_root(root, kManifestPath, build_manifest(mi).dump(2) + "\n");
         report.info(kManifestPath);
     });

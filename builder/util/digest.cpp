@@ -1,7 +1,15 @@
 #include "util/digest.h"
 
+#include "util/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <stdexcept>
+#include <unistd.h>
+#include <vector>
 
 namespace ccbake::util {
 
@@ -63,6 +71,37 @@ std::string sha256_hex(std::string_view data) {
     Ctx ctx = new_ctx(EVP_sha256());
     EVP_DigestUpdate(ctx.get(), data.data(), data.size());
     return final_hex(ctx.get());
+}
+
+std::string sha256_fd(int fd, const std::string& what, const std::atomic<bool>* stop) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+    std::vector<char> buf(1 << 20);
+    while (true) {
+        if (stop && stop->load()) return "";
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Error(fmt::format("cannot read {}: {}", what, std::strerror(errno)));
+        if (n == 0) break;
+        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx.get(), md, &len);
+    return to_hex(md, len);
+}
+
+std::string sha256_file(const std::filesystem::path& path, const std::atomic<bool>* stop) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+    try {
+        std::string d = sha256_fd(fd, path.string(), stop);
+        ::close(fd);
+        return d;
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 } // namespace ccbake::util

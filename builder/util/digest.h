@@ -1,6 +1,8 @@
 #pragma once
 // Streaming md5 + sha256 with OpenSSL EVP: feed bytes as they arrive, read hex digests at
 // the end. Memory is constant whatever the input size.
+#include <atomic>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +34,11 @@ class Hasher {
 };
 
 std::string sha256_hex(std::string_view data);
+// sha256 of what `fd` reads to its end; `what` names it in errors; polls `stop` and returns ""
+// when it is set.
+std::string sha256_fd(int fd, const std::string& what, const std::atomic<bool>* stop = nullptr);
+// sha256 of a whole file (sha256_fd of it). Throws ccbake::Error when it cannot be read.
+std::string sha256_file(const std::filesystem::path& path, const std::atomic<bool>* stop = nullptr);
 // Lower-case hex of raw digest bytes.
 std::string to_hex(const unsigned char* bytes, unsigned int len);
 

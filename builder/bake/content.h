@@ -1,0 +1,29 @@
+#pragma once
+// The content digest of a baked root (target/content.h) as the bake records it and `ccbake
+// verify` checks it: which paths it leaves out (ccbake's own manifest and journal, which
+// describe the bake rather than the image), and the list written beside an image output.
+#include "target/content.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ccbake::bake {
+
+// Paths inside the image the digest leaves out.
+const std::vector<std::string>& content_excluded();
+// One line for the manifest: what the digest covers.
+std::string content_covers();
+
+// The content of `root` with content_excluded() left out, read through a private bind mount of
+// the root alone, so nothing mounted on it counts (the caller's mount namespace is made private).
+std::vector<target::ContentEntry> baked_content(const std::filesystem::path& root);
+
+// For the bake: creates the folder the manifest goes to (so writing the manifest afterwards adds
+// no path the list lacks), then baked_content(root).
+std::vector<target::ContentEntry> content_before_manifest(const std::filesystem::path& root);
+
+// OUT.content: the list beside an image output.
+std::filesystem::path content_list_path(const std::filesystem::path& output);
+
+} // namespace ccbake::bake

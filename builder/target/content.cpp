@@ -1,0 +1,270 @@
+#include "target/content.h"
+
+#include "util/digest.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <map>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace ccbake::target {
+
+namespace {
+
+char type_of(mode_t m) {
+    if (S_ISREG(m)) return 'f';
+    if (S_ISDIR(m)) return 'd';
+    if (S_ISLNK(m)) return 'l';
+    if (S_ISCHR(m)) return 'c';
+    if (S_ISBLK(m)) return 'b';
+    if (S_ISFIFO(m)) return 'p';
+    if (S_ISSOCK(m)) return 's';
+    return '?';
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
+    throw Error(fmt::format("cannot {} {} in the image: {}", what, path, std::strerror(err)));
+}
+
+class Walker {
+  public:
+    Walker(const std::vector<std::string>& excluded) : excluded_(excluded) {}
+
+    void walk(int dir_fd, const std::string& dir_path, dev_t dev) {
+        int fd = ::dup(dir_fd);
+        DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+        if (!d) {
+            if (fd >= 0) ::close(fd);
+            fail("list", dir_path.empty() ? "/" : dir_path, errno);
+        }
+        std::vector<std::string> names;
+        while (dirent* e = ::readdir(d))
+            if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+                names.emplace_back(e->d_name);
+        ::closedir(d);
+        for (const auto& name : names)
+            visit(dir_fd, name, dir_path + "/" + name, dev);
+    }
+
+    void visit(int dir_fd, const std::string& name, const std::string& path, dev_t dev) {
+        if (is_excluded(path)) return;
+        struct stat st {};
+        if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+            fail("stat", path, errno);
+        ContentEntry e = entry_of(path, st);
+        if (S_ISREG(st.st_mode)) {
+            int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+            if (fd < 0 && errno == EPERM)
+                fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0) fail("read", path, errno);
+            try {
+                e.sha256 = util::sha256_fd(fd, path + " in the image");
+                e.capabilities = capabilities(fd);
+            } catch (...) {
+                ::close(fd);
+                throw;
+            }
+            ::close(fd);
+        } else if (S_ISLNK(st.st_mode)) {
+            char buf[PATH_MAX];
+            ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
+            if (n < 0) fail("read the link", path, errno);
+            e.link.assign(buf, static_cast<size_t>(n));
+        }
+        entries_.push_back(std::move(e));
+        if (S_ISDIR(st.st_mode) && st.st_dev == dev) { // what is mounted below is not the root's
+            int sub =
+                ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) fail("open", path, errno);
+            try {
+                walk(sub, path, dev);
+            } catch (...) {
+                ::close(sub);
+                throw;
+            }
+            ::close(sub);
+        }
+    }
+
+    static ContentEntry entry_of(const std::string& path, const struct stat& st) {
+        ContentEntry e;
+        e.path = path.empty() ? "/" : path;
+        e.type = type_of(st.st_mode);
+        e.mode = st.st_mode & 07777;
+        e.uid = st.st_uid;
+        e.gid = st.st_gid;
+        if (S_ISREG(st.st_mode)) e.size = static_cast<std::uint64_t>(st.st_size);
+        return e;
+    }
+
+    std::vector<ContentEntry> entries_;
+
+  private:
+    bool is_excluded(const std::string& path) const {
+        for (const auto& x : excluded_)
+            if (path == x || (path.size() > x.size() && path.compare(0, x.size(), x) == 0 &&
+                              path[x.size()] == '/'))
+                return true;
+        return false;
+    }
+
+    static std::string capabilities(int fd) {
+        unsigned char buf[64];
+        ssize_t n = ::fgetxattr(fd, "security.capability", buf, sizeof buf);
+        return n > 0 ? util::to_hex(buf, static_cast<unsigned>(n)) : "";
+    }
+
+    const std::vector<std::string>& excluded_;
+};
+
+// Bytes outside printable ASCII, spaces and backslashes as \xHH, so a line splits on spaces.
+std::string escape(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c <= 0x20 || c >= 0x7f || c == '\\')
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
+std::string unescape(const std::string& s, const std::string& line) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\') {
+            out += s[i];
+            continue;
+        }
+        if (i + 3 >= s.size() || s[i + 1] != 'x' || !util::is_hex(s.substr(i + 2, 2)))
+            throw Error(fmt::format("content list: bad escape in '{}'", line));
+        out += static_cast<char>(std::stoi(s.substr(i + 2, 2), nullptr, 16));
+        i += 3;
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<ContentEntry> list_content(const fs::path& root,
+                                       const std::vector<std::string>& excluded) {
+    int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        throw Error(
+            fmt::format("cannot open the root {}: {}", root.string(), std::strerror(errno)));
+    Walker w(excluded);
+    try {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) fail("stat", "/", errno);
+        w.entries_.push_back(Walker::entry_of("", st));
+        w.walk(fd, "", st.st_dev);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);
+    std::sort(w.entries_.begin(), w.entries_.end(),
+              [](const ContentEntry& a, const ContentEntry& b) { return a.path < b.path; });
+    return std::move(w.entries_);
+}
+
+std::string content_line(const ContentEntry& e) {
+    std::string line = fmt::format("{} {} {:04o} {}:{} {} {}", e.sha256.empty() ? "-" : e.sha256,
+                                   e.type, e.mode, e.uid, e.gid, e.size, escape(e.path));
+    if (e.type == 'l') line += " -> " + escape(e.link);
+    if (!e.capabilities.empty()) line += " cap=" + e.capabilities;
+    return line;
+}
+
+std::string content_text(const std::vector<ContentEntry>& entries) {
+    std::string out;
+    for (const auto& e : entries)
+        out += content_line(e) + "\n";
+    return out;
+}
+
+std::string content_digest(const std::vector<ContentEntry>& entries) {
+    return util::sha256_hex(content_text(entries));
+}
+
+std::vector<ContentEntry> parse_content(const std::string& text) {
+    std::vector<ContentEntry> out;
+    for (const auto& line : util::split(text, '\n')) {
+        if (line.empty()) continue;
+        auto f = util::split(line, ' ');
+        auto bad = [&] {
+            return Error(fmt::format("content list: cannot read the line '{}'", line));
+        };
+        if (f.size() < 6 || f[1].size() != 1) throw bad();
+        ContentEntry e;
+        e.sha256 = f[0] == "-" ? "" : f[0];
+        e.type = f[1][0];
+        auto owner = util::split(f[3], ':');
+        if (owner.size() != 2) throw bad();
+        try {
+            e.mode = static_cast<unsigned>(std::stoul(f[2], nullptr, 8));
+            e.uid = static_cast<unsigned>(std::stoul(owner[0]));
+            e.gid = static_cast<unsigned>(std::stoul(owner[1]));
+            e.size = std::stoull(f[4]);
+        } catch (const std::exception&) {
+            throw bad();
+        }
+        e.path = unescape(f[5], line);
+        size_t i = 6;
+        if (i + 1 < f.size() && f[i] == "->") {
+            e.link = unescape(f[i + 1], line);
+            i += 2;
+        }
+        if (i < f.size() && util::starts_with(f[i], "cap=")) e.capabilities = f[i++].substr(4);
+        if (i != f.size()) throw bad();
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::vector<ContentChange> compare_content(const std::vector<ContentEntry>& expected,
+                                           const std::vector<ContentEntry>& actual) {
+    std::map<std::string, const ContentEntry*> want, have;
+    for (const auto& e : expected)
+        want[e.path] = &e;
+    for (const auto& e : actual)
+        have[e.path] = &e;
+    std::vector<ContentChange> out;
+    for (const auto& [path, w] : want) {
+        auto it = have.find(path);
+        if (it == have.end()) {
+            out.push_back({path, "removed"});
+            continue;
+        }
+        const ContentEntry& h = *it->second;
+        std::vector<std::string> what;
+        if (w->type != h.type) what.push_back(fmt::format("type {} -> {}", w->type, h.type));
+        if (w->mode != h.mode)
+            what.push_back(fmt::format("mode {:04o} -> {:04o}", w->mode, h.mode));
+        if (w->uid != h.uid || w->gid != h.gid)
+            what.push_back(fmt::format("owner {}:{} -> {}:{}", w->uid, w->gid, h.uid, h.gid));
+        if (w->size != h.size) what.push_back(fmt::format("size {} -> {}", w->size, h.size));
+        if (w->sha256 != h.sha256 && w->size == h.size) what.push_back("content");
+        if (w->link != h.link) what.push_back(fmt::format("link {} -> {}", w->link, h.link));
+        if (w->capabilities != h.capabilities) what.push_back("capabilities");
+        if (!what.empty()) out.push_back({path, util::join(what, ", ")});
+    }
+    for (const auto& [path, h] : have)
+        if (!want.count(path)) out.push_back({path, "added"});
+    std::sort(out.begin(), out.end(),
+              [](const ContentChange& a, const ContentChange& b) { return a.path < b.path; });
+    return out;
+}
+
+} // namespace ccbake::target
