@@ -32,24 +32,31 @@ Error not_a_deb(const fs::path& deb, const std::string& why) {
 
 } // namespace
 
-std::map<std::string, std::string> parse_control(const std::string& text) {
-    std::map<std::string, std::string> fields;
+std::vector<std::map<std::string, std::string>> parse_paragraphs(const std::string& text) {
+    std::vector<std::map<std::string, std::string>> out(1);
     std::string last;
     for (const auto& line : util::split(text, '\n')) {
         if (util::trim(line).empty()) {
-            if (!fields.empty()) break;
+            if (!out.back().empty()) out.emplace_back();
+            last.clear();
             continue;
         }
         if ((line[0] == ' ' || line[0] == '\t') && !last.empty()) {
-            fields[last] += "\n" + util::trim(line);
+            out.back()[last] += "\n" + util::trim(line);
             continue;
         }
         auto colon = line.find(':');
         if (colon == std::string::npos) continue;
         last = util::trim(line.substr(0, colon));
-        fields[last] = util::trim(line.substr(colon + 1));
+        out.back()[last] = util::trim(line.substr(colon + 1));
     }
-    return fields;
+    if (out.back().empty()) out.pop_back();
+    return out;
+}
+
+std::map<std::string, std::string> parse_control(const std::string& text) {
+    auto paragraphs = parse_paragraphs(text);
+    return paragraphs.empty() ? std::map<std::string, std::string>{} : paragraphs.front();
 }
 
 std::map<std::string, std::string> deb_control(const fs::path& deb) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace ccbake::archive {
 
@@ -13,5 +14,7 @@ std::map<std::string, std::string> deb_control(const std::filesystem::path& deb)
 
 // Parses control-file text (RFC 822 style, first paragraph only).
 std::map<std::string, std::string> parse_control(const std::string& text);
+// Every paragraph of such a text (e.g. dpkg's status file), in order.
+std::vector<std::map<std::string, std::string>> parse_paragraphs(const std::string& text);
 
 } // namespace ccbake::archive

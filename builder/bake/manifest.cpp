@@ -81,6 +81,12 @@ json build_manifest(const ManifestInput& in) {
         {"output_format", in.output_format},
         {"disk", {{"input_size", in.disk.input_size}, {"size", in.disk.size}}},
     };
+    out["packages"] = json::array();
+    for (const auto& p : in.packages) {
+        json e = {{"name", p.name}, {"version", p.version}, {"architecture", p.architecture}};
+        if (!p.source.empty()) e["source"] = p.source;
+        out["packages"].push_back(e);
+    }
     if (!in.content.sha256.empty()) {
         out["content"] = {{"sha256", in.content.sha256},
                           {"entries", in.content.files},

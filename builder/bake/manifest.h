@@ -1,9 +1,10 @@
 #pragma once
 // The provenance manifest: what an image is and how it was made (recipe and its hash, ccbake
 // version, base image digest, every artifact with URL/md5/sha256/size, every step with its
-// hash and what it changed). Written into the image at /usr/share/ccbake/manifest.json and
-// beside the output. `created` honours SOURCE_DATE_EPOCH. Fields: docs/bake.md.
+// hash and what it changed, the Debian packages it ends with, the digest of its content).
+// Written into the image at /usr/share/ccbake/manifest.json and beside the output. `created` honours SOURCE_DATE_EPOCH. Fields: docs/bake.md.
 #include "bake/apply.h"
+#include "bake/packages.h"
 #include "fetch/fetch.h"
 #include "recipe/recipe.h"
 
@@ -40,6 +41,7 @@ struct ManifestInput {
         std::size_t files = 0;
         std::string list; // file name of the list beside the output; "" when none is written
     } content;
+    std::vector<DebPackage> packages; // installed in the baked root
 };
 
 // `created` as ISO 8601 UTC: SOURCE_DATE_EPOCH when set (a malformed value is a UsageError),

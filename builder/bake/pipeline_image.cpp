@@ -213,7 +213,8 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
                 outcomes,
                 o.format,
                 {grown.old_size, grown.new_size},
-                {content_digest, content.size(), content_list_path(o.output).filename().string()}};
+                {content_digest, content.size(), content_list_path(o.output).filename().string()},
+                installed_debs(disk->root())};
             std::string text = build_manifest(mi).dump(2) + "\n";
             target::write_in_root(disk->root(), kManifestPath, text);
             report.info(kManifestPath);

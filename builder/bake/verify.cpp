@@ -1,10 +1,8 @@
 #include "bake/verify.h"
 
 #include "bake/content.h"
-#include "bake/stage.h"
-#include "image/loop.h"
+#include "bake/readonly_root.h"
 #include "image/namespace.h"
-#include "image/probe.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -52,55 +50,6 @@ Expected read_manifest(const fs::path& path) {
     }
     return e;
 }
-
-// The image's root file system mounted read-only in the private namespace; a qcow2 is read
-// through a raw scratch copy.
-class ReadOnlyRoot {
-  public:
-    explicit ReadOnlyRoot(const fs::path& image) {
-        const std::string what = image.string();
-        image::ImageFile info = image::probe_image_file(image);
-        fs::path raw = image;
-        if (info.format == image::ImageFormat::Qcow2) {
-            const char* tmp = std::getenv("TMPDIR");
-            staged_ = std::make_unique<StagedImage>(fs::path(tmp && *tmp ? tmp : "/var/tmp") /
-                                                    "ccbake-verify");
-            staged_->fill_from(image, info);
-            raw = staged_->path();
-        } else {
-            fd_ = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd_ < 0)
-                throw PreflightError(fmt::format("cannot read {}: {}", what, std::strerror(errno)));
-        }
-        image::DiskLayout layout = image::check_disk_layout(raw, what);
-        loop_ = std::make_unique<image::LoopDevice>(staged_ ? staged_->fd() : fd_,
-                                                    layout.root.offset, layout.root.size, true);
-        root_ = image::private_workspace() / "verify-root";
-        fs::create_directories(root_);
-        // noload: an unclean journal is not replayed, so not a byte of the image changes.
-        if (::mount(loop_->path().c_str(), root_.c_str(), "ext4", MS_RDONLY, "noload") != 0)
-            throw PreflightError(fmt::format("cannot mount the root file system of {} "
-                                             "(partition {}, ext4) read-only: {}",
-                                             what, layout.root.number, std::strerror(errno)));
-        mounted_ = true;
-        loop_->close();
-    }
-    ~ReadOnlyRoot() {
-        if (mounted_) ::umount2(root_.c_str(), MNT_DETACH);
-        loop_.reset();
-        if (fd_ >= 0) ::close(fd_);
-    }
-    ReadOnlyRoot(const ReadOnlyRoot&) = delete;
-    ReadOnlyRoot& operator=(const ReadOnlyRoot&) = delete;
-    const fs::path& root() const { return root_; }
-
-  private:
-    std::unique_ptr<StagedImage> staged_;
-    std::unique_ptr<image::LoopDevice> loop_;
-    fs::path root_;
-    int fd_ = -1;
-    bool mounted_ = false;
-};
 
 } // namespace
 

@@ -3,7 +3,9 @@
 # its manifest and lists the content beside the output; verify of the output (raw and qcow2)
 # matches and writes nothing; two bakes of one recipe on one base have the same digest; one
 # changed byte in one file, or a changed mode, makes verify name that path and exit 1; a file
-# that is no image exits 3; a manifest without a digest is a usage error.
+# that is no image exits 3; a manifest without a digest is a usage error. `ccbake diff` names
+# exactly what one changed step changed (the step, the file), and nothing between two bakes of
+# the same recipe.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/image_helpers.bash"
 make_scratch
@@ -75,6 +77,29 @@ rm "$dir/out/c.raw.content"
 capture "$CCBAKE" verify "$dir/out/c.raw"
 assert_rc 1
 assert_contains "$out" "cannot be named"
+
+# diff: two bakes of one recipe (an image and a manifest) do not differ; a recipe with one
+# step changed differs in that step and that file, and in nothing else.
+capture "$CCBAKE" diff "$dir/out/a.raw.manifest.json" "$dir/out/b.qcow2"
+assert_rc 0
+assert_contains "$out" "no difference"
+sed 's/confidential image/confidential image, changed/' "$dir/r.yaml" >"$dir/r2.yaml"
+capture "${cc[@]}" bake "$dir/r2.yaml" --image "$in" --output "$dir/out/d.raw"
+assert_rc 0
+capture "$CCBAKE" diff "$dir/out/a.raw.manifest.json" "$dir/out/d.raw.manifest.json"
+assert_rc 1
+assert_contains "$out" "step     file-1: file "
+assert_contains "$out" "file     /etc/motd: size 19 -> 28"
+assert_eq "$(grep -c '^step\|^file\|^artifact\|^package' <<<"$out")" "2" "diff lines: $out"
+capture "$CCBAKE" --json diff "$dir/out/a.raw" "$dir/out/d.raw"
+assert_rc 1
+python3 - "$out" <<'PY' || fail "diff --json of two images: $out"
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["same"] is False
+assert [(c["kind"], c["name"]) for c in j["changes"]] == [("step", "file-1"), ("file", "/etc/motd")], j
+PY
+assert_nothing_left "$dir/out"
 
 # Not an image: exit 3. A manifest without a digest: exit 2, and why.
 head -c 1048576 /dev/urandom >"$dir/out/garbage.raw"
