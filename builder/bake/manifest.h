@@ -2,7 +2,8 @@
 // The provenance manifest: what an image is and how it was made (recipe and its hash, ccbake
 // version, base image digest, every artifact with URL/md5/sha256/size, every step with its
 // hash and what it changed, the Debian packages it ends with, the digest of its content).
-// Written into the image at /usr/share/ccbake/manifest.json and beside the output. `created` honours SOURCE_DATE_EPOCH. Fields: docs/bake.md.
+// Written into the image at /usr/share/ccbake/manifest.json and beside the output. `created`
+// honours SOURCE_DATE_EPOCH. Fields: docs/bake.md.
 #include "bake/apply.h"
 #include "bake/packages.h"
 #include "fetch/fetch.h"

@@ -61,9 +61,15 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
         auto content = content_before_manifest(root);
         const std::string content_digest = target::content_digest(content);
         report.info(fmt::format("content sha256 {} ({} entries)", content_digest, content.size()));
-        ManifestInput mi{r,        artifacts,    {"rootfs", root.filename().string(), "", 0},
-                         facts.os, facts.kernel, outcomes,
-                         "rootfs", {},           {content_digest, content.size(), ""},
+        ManifestInput mi{r,
+                         artifacts,
+                         {"rootfs", root.filename().string(), "", 0},
+                         facts.os,
+                         facts.kernel,
+                         outcomes,
+                         "rootfs",
+                         {},
+                         {content_digest, content.size(), ""},
                          installed_debs(root)};
         target::write_in_root(root, kManifestPath, build_manifest(mi).dump(2) + "\n");
         report.info(kManifestPath);
