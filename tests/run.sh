@@ -58,8 +58,9 @@ done
 
 # Tests that drive the binary with hostile or broken input run once more with the sanitizer
 # build (ASan/UBSan): the fetch faults, the lock and cache, a hostile image root, and the
-# archive refusals and install failures. (recipe_corpus and fuzz_corpus use both builds.)
-asan_tests=(fetch_basic fetch_faults fetch_lock steps_confinement steps_install_failures)
+# archive refusals and install failures, and verify and diff reading images. (recipe_corpus and
+# fuzz_corpus use both builds.)
+asan_tests=(fetch_basic fetch_faults fetch_lock steps_confinement steps_install_failures verify_image)
 if [ -x "$CCBAKE_ASAN" ]; then
     for name in "${asan_tests[@]}"; do
         [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]] && continue
