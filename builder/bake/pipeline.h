@@ -25,6 +25,7 @@ struct BakeOptions {
     bool allow_unpinned = false; // accept artifacts with neither md5 nor lock entry
     bool json = false;           // --json: JSON events
     int verbose = 0;             // -v: each command a step runs, shown
+    bool force = false;          // --force: bake even when OUT is up to date
 };
 
 // Each returns the exit code (0); failures throw ccbake::Error.

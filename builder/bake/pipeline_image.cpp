@@ -22,8 +22,10 @@
 #include "util/error.h"
 #include "util/file.h"
 #include "util/strings.h"
+#include "version.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -96,6 +98,34 @@ void rethrow_if_disk_full(const Error& e, const fs::path& output) {
     throw full;
 }
 
+// Why OUT needs no bake, or "" when it does: OUT and its manifest exist, OUT is no newer than
+// the manifest written after it, and the manifest records this input (by digest), this recipe
+// (its hash covers every step's hash and the artifacts' digests), this ccbake and the asked
+// format and size.
+std::string up_to_date(const recipe::Recipe& r, const BakeOptions& o, std::uint64_t disk_size) {
+    fs::path beside = o.output;
+    beside += ".manifest.json";
+    std::error_code ec;
+    if (!fs::is_regular_file(o.output, ec) || !fs::is_regular_file(beside, ec)) return "";
+    if (fs::last_write_time(o.output, ec) > fs::last_write_time(beside, ec) || ec) return "";
+    auto text = util::read_file(beside);
+    nlohmann::json m = nlohmann::json::parse(text.value_or(""), nullptr, false);
+    if (m.is_discarded() || !m.is_object()) return "";
+    auto at = [&](const nlohmann::json::json_pointer& p) {
+        return m.contains(p) && m[p].is_string() ? m[p].get<std::string>() : std::string();
+    };
+    if (at("/recipe/hash"_json_pointer) != r.hash ||
+        at("/ccbake_version"_json_pointer) != CCBAKE_VERSION ||
+        at("/output_format"_json_pointer) != o.format)
+        return "";
+    if (disk_size && m.value("/disk/size"_json_pointer, std::uint64_t{0}) < disk_size) return "";
+    // The input's digest is remembered in the cache, so this costs no hashing the second time.
+    if (at("/base_image/sha256"_json_pointer) != BackgroundDigest(o.image, o.cache).get())
+        return "";
+    return fmt::format("{} was baked from {} with this recipe (sha256 {}) by this ccbake",
+                       o.output.string(), o.image.filename().string(), r.hash.substr(0, 12));
+}
+
 } // namespace
 
 // The pipeline, phase by phase.
@@ -105,6 +135,15 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
     const std::string compression = "zstd";
     const std::uint64_t disk_size = o.disk_size ? o.disk_size : r.base.disk_size;
+
+    // Up to date: nothing to bake when OUT's manifest records this input, recipe and ccbake.
+    if (!o.force) {
+        if (std::string why = up_to_date(r, o, disk_size); !why.empty()) {
+            report.info(why + "; --force bakes it again");
+            report.summary(fmt::format("{} is up to date", o.output.string()));
+            return kExitOk;
+        }
+    }
 
     // Preflight: reject what ccbake cannot bake before copying a byte.
     image::ImageFile info;

@@ -44,6 +44,9 @@ void register_bake(CLI::App& app, Globals& g) {
                                  "recipe's base.disk_size")
                      ->type_name("SIZE");
     cmd->add_flag("--offline", o.offline, "Use only artifacts already in the cache");
+    cmd->add_flag("--force", o.force,
+                  "Bake even when OUT is up to date (its manifest records this input, recipe "
+                  "and ccbake)");
     cmd->add_flag(
         "--allow-unpinned", o.allow_unpinned,
         "Accept artifacts that have neither an md5 in the recipe nor an entry in RECIPE.lock");
