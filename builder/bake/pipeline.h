@@ -36,6 +36,10 @@ int bake_image(const recipe::Recipe& r, const BakeOptions& options);
 std::map<std::string, fetch::Fetched> fetch_artifacts(const recipe::Recipe& r,
                                                       const BakeOptions& options, Report& report);
 
+// The .debs apt downloads in images of `r`'s OS and version, kept across bakes:
+// CACHE/apt/OS-VERSION/archives.
+std::filesystem::path package_cache(const std::filesystem::path& cache, const recipe::Recipe& r);
+
 // The default log folder for a bake of `r`.
 std::filesystem::path default_log_dir(const std::filesystem::path& cache, const recipe::Recipe& r);
 

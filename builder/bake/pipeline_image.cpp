@@ -214,6 +214,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
                                     util::human_bytes(free), util::human_bytes(need.bytes)));
             check_space(need, free, grown.new_size, in_name);
             target = std::make_unique<image::ChrootTarget>(disk->root());
+            target->share_package_cache(package_cache(o.cache, r));
             disk->expose_in(*target);
             return f;
         });

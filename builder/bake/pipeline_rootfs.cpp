@@ -12,6 +12,7 @@
 #include "target/in_root.h"
 #include "util/error.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -42,8 +43,11 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     auto artifacts = report.phase("fetch", [&] { return fetch_artifacts(r, o, report); });
 
     // Attach: the chroot's API file systems, policy-rc.d, all inside the private namespace.
-    auto target =
-        report.phase("attach", [&] { return std::make_unique<image::ChrootTarget>(root); });
+    auto target = report.phase("attach", [&] {
+        auto t = std::make_unique<image::ChrootTarget>(root);
+        t->share_package_cache(package_cache(o.cache, r));
+        return t;
+    });
 
     // Steps: each once, journaled, with its own log and timeout.
     auto outcomes = report.phase("steps", [&] {
@@ -76,6 +80,13 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     });
     report.summary(fmt::format("baked {} into {}", r.name, root.string()));
     return kExitOk;
+}
+
+fs::path package_cache(const fs::path& cache, const recipe::Recipe& r) {
+    std::string name = fmt::format("{}-{}", r.base.os, r.base.version);
+    for (char& c : name) // a folder name, whatever the recipe says
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '_';
+    return fs::absolute(cache) / "apt" / name / "archives";
 }
 
 fs::path default_log_dir(const fs::path& cache, const recipe::Recipe& r) {

@@ -97,6 +97,16 @@ void ChrootTarget::mount_in(const std::string& source, const std::string& inside
     mounts_.push_back(target::resolve_in_root(root_, inside, true));
 }
 
+void ChrootTarget::share_package_cache(const fs::path& host_dir) {
+    std::error_code ec;
+    fs::create_directories(host_dir / "partial", ec);
+    if (ec)
+        throw Error(
+            fmt::format("cannot create the package cache {}: {}", host_dir.string(), ec.message()),
+            "check that the cache folder is writable, or choose another with --cache");
+    mount_in(host_dir.string(), "/var/cache/apt/archives", nullptr, MS_BIND);
+}
+
 void ChrootTarget::bind_file_in(const std::string& host_file, const std::string& inside) {
     target::Fd file = target::open_in_root(root_, inside, true);
     if (!file)

@@ -37,6 +37,10 @@ class ChrootTarget : public target::Target {
     const std::vector<std::string>& recovered() const { return recovered_; }
     // Adds /dev/LINK -> TARGET (relative to /dev).
     void add_dev_symlink(const std::string& link, const std::string& target);
+    // Binds `host_dir` (created when missing) over the image's /var/cache/apt/archives until
+    // release(): the .debs apt downloads are kept there across bakes and never left in the
+    // image. apt checks each file against the image's own lists before it uses one.
+    void share_package_cache(const std::filesystem::path& host_dir);
     // Unmounts and restores everything now (the destructor does the same, ignoring errors).
     void release();
 

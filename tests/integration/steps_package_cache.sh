@@ -1,0 +1,32 @@
+#!/bin/bash
+# The shared package cache: the .debs apt downloads inside the image are kept in ccbake's cache
+# (CACHE/apt/OS-VERSION/archives, bound over the image's /var/cache/apt/archives while the steps
+# run), never left in the image, and a second bake on a fresh base downloads none of them again.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/steps_install_lib.bash"
+recipe pkgcache <<'EOF2'
+  - apt_install: {packages: [hello], recommends: false}
+EOF2
+archives="$work/cache/apt/debian-12/archives"
+
+fresh_root
+bake pkgcache
+assert_rc 0
+[ "$(pkg_version hello)" != "" ] || fail "hello was not installed"
+ls "$archives"/hello_*.deb >/dev/null 2>&1 || fail "the .deb is not in the package cache: $(ls -R "$work/cache/apt")"
+grep -q 'amd64 hello ' "$work/logs/pkgcache/"*.log || fail "the first bake did not download hello"
+! ls "$work/root/var/cache/apt/archives/"*.deb >/dev/null 2>&1 ||
+    fail "debs left in the image: $(ls "$work/root/var/cache/apt/archives")"
+! grep -q ' /var/cache/apt/archives ' /proc/self/mountinfo || fail "the package cache is still mounted"
+
+# A fresh base, the same cache: apt takes hello from the cache (its hash checked against the
+# image's lists) and downloads no .deb.
+fresh_root
+rm -rf "$work/logs/pkgcache"
+bake pkgcache
+assert_rc 0
+[ "$(pkg_version hello)" != "" ] || fail "hello was not installed the second time"
+! grep -q '^Get:.* amd64 hello ' "$work/logs/pkgcache/"*.log ||
+    fail "the second bake downloaded hello again: $(grep '^Get:' "$work/logs/pkgcache/"*.log)"
+! ls "$work/root/var/cache/apt/archives/"*.deb >/dev/null 2>&1 || fail "debs left in the image"
+echo "package cache: kept across bakes, never in the image"
