@@ -9,6 +9,16 @@ make_scratch() {
     dir="$(mktemp -d /tmp/ccbake-test.XXXXXX)"
     trap 'rm -rf "$dir" "$CCBAKE_TEST_TMP"' EXIT
 }
+# A small bake on the synthetic shell.raw (a Debian 12 disk with a shell and a few programs):
+# $in is that disk, $dir/out an empty folder, $dir/r.yaml the recipe NAME with the step lines
+# on stdin, $cc ccbake with a cache of this test's own.
+shell_image_recipe() {  # NAME
+    bash "$CCBAKE_SRC/tests/fixtures/synthetic-images.sh" "$dir/in" >/dev/null
+    in="$dir/in/shell.raw"
+    mkdir -p "$dir/out"
+    { printf 'name: %s\nbase: {os: debian, version: "12", min_kernel: 6.1.0}\nsteps:\n' "$1"; cat; } >"$dir/r.yaml"
+    cc=("$CCBAKE" --cache "$dir/cache")
+}
 # Byte offset of partition N of a raw disk.
 part_offset() { echo $(( $(partx -g -o START -n "$2" "$1") * 512 )); }
 # Prints a file from the ext4 root (partition 2) of a raw disk, without mounting it.

@@ -6,16 +6,9 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/image_helpers.bash"
 make_scratch
-bash "$CCBAKE_SRC/tests/fixtures/synthetic-images.sh" "$dir/in" >/dev/null
-in="$dir/in/shell.raw"
-mkdir -p "$dir/out"
-cat >"$dir/r.yaml" <<'EOF2'
-name: uptodate-test
-base: {os: debian, version: "12", min_kernel: 6.1.0}
-steps:
+shell_image_recipe uptodate-test <<'EOF'
   - file: {path: /etc/motd, content: "baked\n"}
-EOF2
-cc=("$CCBAKE" --cache "$dir/cache")
+EOF
 out_file="$dir/out/o.raw"
 stamp() { stat -c %Y.%i "$out_file"; }
 capture "${cc[@]}" bake "$dir/r.yaml" --image "$in" --output "$out_file"

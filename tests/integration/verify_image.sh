@@ -9,18 +9,11 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/image_helpers.bash"
 make_scratch
-bash "$CCBAKE_SRC/tests/fixtures/synthetic-images.sh" "$dir/in" >/dev/null
-in="$dir/in/shell.raw"
-mkdir -p "$dir/out"
-cat >"$dir/r.yaml" <<'EOF'
-name: verify-test
-base: {os: debian, version: "12", min_kernel: 6.1.0}
-steps:
+shell_image_recipe verify-test <<'EOF'
   - file: {path: /etc/motd, content: "confidential image\n"}
   - file: {path: /opt/tool/run.sh, content: "#!/bin/sh\necho hi\n", mode: "0755"}
   - run: {argv: [/bin/sh, -c, "ln -s /opt/tool/run.sh /usr/bin/tool"], creates: /usr/bin/tool}
 EOF
-cc=("$CCBAKE" --cache "$dir/cache")
 capture "${cc[@]}" bake "$dir/r.yaml" --image "$in" --output "$dir/out/a.raw"
 assert_rc 0
 capture "${cc[@]}" bake "$dir/r.yaml" --image "$in" --output "$dir/out/b.qcow2"
