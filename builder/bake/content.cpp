@@ -14,7 +14,13 @@
 namespace ccbake::bake {
 
 const std::vector<std::string>& content_excluded() {
-    static const std::vector<std::string> paths = {kManifestPath, kJournalPath};
+    static const std::vector<std::string> paths = {kManifestPath,
+                                                   kJournalPath,
+                                                   "/var/log/apt/history.log",
+                                                   "/var/log/apt/term.log",
+                                                   "/var/log/apt/eipp.log.xz",
+                                                   "/var/log/dpkg.log",
+                                                   "/var/log/alternatives.log"};
     return paths;
 }
 
@@ -38,6 +44,14 @@ std::vector<target::ContentEntry> baked_content(const std::filesystem::path& roo
         ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
     } unmount{view};
     return target::list_content(view, content_excluded());
+}
+
+std::vector<std::string> normalise_for_digest(const std::filesystem::path& root) {
+    std::vector<std::string> removed;
+    for (const char* cache : {"/var/cache/apt/pkgcache.bin", "/var/cache/apt/srcpkgcache.bin"})
+        if (target::remove_in_root(root, cache))
+            removed.push_back(fmt::format("removed {} (apt rebuilds it when it runs)", cache));
+    return removed;
 }
 
 std::vector<target::ContentEntry> content_before_manifest(const std::filesystem::path& root) {

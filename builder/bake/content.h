@@ -10,7 +10,8 @@
 
 namespace ccbake::bake {
 
-// Paths inside the image the digest leaves out.
+// Paths inside the image the digest leaves out: ccbake's manifest and journal, and the logs in
+// which apt and dpkg record when they ran (the only place a bake's time lands in the image).
 const std::vector<std::string>& content_excluded();
 // One line for the manifest: what the digest covers.
 std::string content_covers();
@@ -18,6 +19,11 @@ std::string content_covers();
 // The content of `root` with content_excluded() left out, read through a private bind mount of
 // the root alone, so nothing mounted on it counts (the caller's mount namespace is made private).
 std::vector<target::ContentEntry> baked_content(const std::filesystem::path& root);
+
+// After the steps: removes what a bake leaves that differs from bake to bake and its owner
+// rebuilds on demand: apt's binary caches (/var/cache/apt/pkgcache.bin, srcpkgcache.bin).
+// Returns one line per file removed, for the manifest.
+std::vector<std::string> normalise_for_digest(const std::filesystem::path& root);
 
 // For the bake: creates the folder the manifest goes to (so writing the manifest afterwards adds
 // no path the list lacks), then baked_content(root).

@@ -91,7 +91,8 @@ json build_manifest(const ManifestInput& in) {
         out["content"] = {{"sha256", in.content.sha256},
                           {"entries", in.content.files},
                           {"covers", content_covers()},
-                          {"excluded", content_excluded()}};
+                          {"excluded", content_excluded()},
+                          {"normalised", in.content.normalised}};
         if (!in.content.list.empty()) out["content"]["list"] = in.content.list;
     }
     return out;

@@ -41,6 +41,7 @@ struct ManifestInput {
         std::string sha256;
         std::size_t files = 0;
         std::string list; // file name of the list beside the output; "" when none is written
+        std::vector<std::string> normalised; // what the bake removed so that two bakes agree
     } content;
     std::vector<DebPackage> packages; // installed in the baked root
 };

@@ -238,23 +238,26 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
         std::string manifest = report.phase("manifest", [&] {
             std::string digest = base_digest.get();
             report.info("base image sha256 " + digest);
+            auto normalised = normalise_for_digest(disk->root());
+            for (const auto& n : normalised)
+                report.info(n);
             auto content = content_before_manifest(disk->root());
             content_list = target::content_text(content);
             const std::string content_digest = util::sha256_hex(content_list);
             report.info(
                 fmt::format("content sha256 {} ({} entries)", content_digest, content.size()));
-            ManifestInput mi{
-                r,
-                artifacts,
-                {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
-                 o.image.filename().string(), digest, fs::file_size(o.image)},
-                facts.os,
-                facts.kernel,
-                outcomes,
-                o.format,
-                {grown.old_size, grown.new_size},
-                {content_digest, content.size(), content_list_path(o.output).filename().string()},
-                installed_debs(disk->root())};
+            ManifestInput mi{r,
+                             artifacts,
+                             {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
+                              o.image.filename().string(), digest, fs::file_size(o.image)},
+                             facts.os,
+                             facts.kernel,
+                             outcomes,
+                             o.format,
+                             {grown.old_size, grown.new_size},
+                             {content_digest, content.size(),
+                              content_list_path(o.output).filename().string(), normalised},
+                             installed_debs(disk->root())};
             std::string text = build_manifest(mi).dump(2) + "\n";
             target::write_in_root(disk->root(), kManifestPath, text);
             report.info(kManifestPath);

@@ -62,6 +62,9 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
 
     // Manifest: what the root now is and how it was made.
     report.phase("manifest", [&] {
+        auto normalised = normalise_for_digest(root);
+        for (const auto& n : normalised)
+            report.info(n);
         auto content = content_before_manifest(root);
         const std::string content_digest = target::content_digest(content);
         report.info(fmt::format("content sha256 {} ({} entries)", content_digest, content.size()));
@@ -73,7 +76,7 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
                          outcomes,
                          "rootfs",
                          {},
-                         {content_digest, content.size(), ""},
+                         {content_digest, content.size(), "", normalised},
                          installed_debs(root)};
         target::write_in_root(root, kManifestPath, build_manifest(mi).dump(2) + "\n");
         report.info(kManifestPath);

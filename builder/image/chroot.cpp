@@ -5,6 +5,7 @@
 #include "util/error.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <sys/mount.h>
@@ -188,6 +189,9 @@ util::RunResult ChrootTarget::run(const std::vector<std::string>& argv,
                                   const util::RunOptions& options) {
     util::RunOptions o = options;
     o.env = util::clean_environment();
+    // Tools that embed a time (initramfs-tools, gzip headers, pip) use the bake's when one is set.
+    if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde)
+        o.env["SOURCE_DATE_EPOCH"] = sde;
     for (const auto& [k, v] : options.env)
         o.env[k] = v;
     std::string cwd = options.cwd.empty() ? "/" : options.cwd.string();
