@@ -98,7 +98,7 @@ check_clean "full file system"
 
 # A publish that fails half-way (the qcow2 conversion stops like a full disk) leaves the
 # output of an earlier bake exactly as it was: the new image is written beside it and only
-# renamed over it once whole.
+# renamed over it once whole (--force: the earlier output is up to date).
 mkdir -p "$dir/keep" "$dir/bin"
 r="$(recipe republish '{file: {path: /etc/motd, content: "y\n"}}')"
 capture "$CCBAKE" --cache "$dir/cache" bake "$r" --image "$in" --output "$dir/keep/o.qcow2" --format qcow2
@@ -119,7 +119,7 @@ exec /usr/bin/qemu-img "$@"
 SH
 chmod +x "$dir/bin/qemu-img"
 capture env PATH="$dir/bin:$PATH" "$CCBAKE" --cache "$dir/cache" bake "$r" --image "$in" \
-    --output "$dir/keep/o.qcow2" --format qcow2
+    --output "$dir/keep/o.qcow2" --format qcow2 --force
 assert_rc 1
 assert_contains "$out" "cannot write the qcow2 output"
 assert_eq "$(ls -A "$dir/keep"; cd "$dir/keep" && sha256sum -- *)" "$before" "the earlier output after a failed publish"
