@@ -69,9 +69,11 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
                         "install the Debian package that provides it");
     }
     std::vector<std::string> args(argv.begin() + 1, argv.end());
+    // set(), not operator[]: Boost 1.74's environment lookup (find) compares the key with
+    // memcmp past the end of a shorter entry (AddressSanitizer: heap-buffer-overflow).
     bp::environment env;
     for (const auto& [k, v] : (options.env.empty() ? clean_environment() : options.env))
-        env[k] = v;
+        env.set(k, v);
 
     std::filesystem::path log = options.log;
     std::filesystem::path temp_log;
