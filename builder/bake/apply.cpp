@@ -26,35 +26,15 @@ std::string log_name(size_t index, const recipe::Step& s) {
     return fmt::format("{:02}-{}.log", index, safe);
 }
 
-// The step's target, with each command it runs shown in the report (-v) before it starts.
-class ShownTarget : public target::Target {
-  public:
-    ShownTarget(target::Target& inner, std::function<void(const std::vector<std::string>&)> shown)
-        : inner_(inner), shown_(std::move(shown)) {}
-    fs::path root() const override { return inner_.root(); }
-    util::RunResult run(const std::vector<std::string>& argv,
-                        const util::RunOptions& options) override {
-        shown_(argv);
-        return inner_.run(argv, options);
-    }
-    void set_network(bool on) override { inner_.set_network(on); }
-    bool& apt_lists_refreshed() override { return inner_.apt_lists_refreshed(); }
-
-  private:
-    target::Target& inner_;
-    std::function<void(const std::vector<std::string>&)> shown_;
-};
-
 StepOutcome apply_one(target::Target& target, const recipe::Recipe& r, const recipe::Step& s,
                       size_t index, const ApplyOptions& options, Report& report) {
     const steps::StepKind* kind = steps::find_kind(s.kind);
     std::chrono::seconds budget{s.spec.at("timeout").get<std::chrono::seconds::rep>()};
     const size_t count = r.steps.size();
-    TimedTarget timed(target, s.name, budget);
-    ShownTarget shown(timed, [&](const std::vector<std::string>& argv) {
+    TimedTarget timed(target, s.name, budget, [&](const std::vector<std::string>& argv) {
         report.command(index, count, s.name, argv);
     });
-    steps::StepContext ctx{shown, r, options.artifact, options.log_dir / log_name(index, s)};
+    steps::StepContext ctx{timed, r, options.artifact, options.log_dir / log_name(index, s)};
     // What a long step is doing now ("apt-get update", "compiler: CC=gcc-12 ..."), for people.
     ctx.progress = [&](const std::string& message) {
         report.progress(index, count, s.name, message);

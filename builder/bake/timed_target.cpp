@@ -18,12 +18,14 @@ Error timeout_error(const std::string& step, std::chrono::seconds budget,
 }
 } // namespace
 
-TimedTarget::TimedTarget(target::Target& inner, std::string step_name, std::chrono::seconds budget)
+TimedTarget::TimedTarget(target::Target& inner, std::string step_name, std::chrono::seconds budget,
+                         Shown shown)
     : inner_(inner), step_(std::move(step_name)), budget_(budget),
-      deadline_(std::chrono::steady_clock::now() + budget) {}
+      deadline_(std::chrono::steady_clock::now() + budget), shown_(std::move(shown)) {}
 
 util::RunResult TimedTarget::run(const std::vector<std::string>& argv,
                                  const util::RunOptions& options) {
+    if (shown_) shown_(argv);
     util::RunOptions o = options;
     bool limited_by_budget = false;
     if (budget_.count() > 0) {

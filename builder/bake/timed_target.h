@@ -1,17 +1,20 @@
 #pragma once
-// A Target wrapper that enforces one step's time budget over every command the step runs:
-// each command gets the time left, and one that runs past it fails the step with a message
-// naming the step and its timeout.
+// The target one step's commands go through: each command is first shown (the report's -v
+// line), then run within the step's time budget: it gets the time left, and one that runs past
+// it fails the step with a message naming the step and its timeout.
 #include "target/target.h"
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace ccbake::bake {
 
 class TimedTarget : public target::Target {
   public:
-    TimedTarget(target::Target& inner, std::string step_name, std::chrono::seconds budget);
+    using Shown = std::function<void(const std::vector<std::string>&)>;
+    TimedTarget(target::Target& inner, std::string step_name, std::chrono::seconds budget,
+                Shown shown = {});
 
     std::filesystem::path root() const override { return inner_.root(); }
     util::RunResult run(const std::vector<std::string>& argv,
@@ -24,6 +27,7 @@ class TimedTarget : public target::Target {
     std::string step_;
     std::chrono::seconds budget_;
     std::chrono::steady_clock::time_point deadline_;
+    Shown shown_;
 };
 
 } // namespace ccbake::bake
