@@ -2,25 +2,31 @@
 
 #include "bake/journal.h"
 #include "bake/manifest.h"
+#include "bake/sbom.h"
 #include "image/namespace.h"
 #include "target/in_root.h"
 #include "util/error.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 namespace ccbake::bake {
 
 const std::vector<std::string>& content_excluded() {
     static const std::vector<std::string> paths = {kManifestPath,
+                                                   kSbomPath,
                                                    kJournalPath,
                                                    "/var/log/apt/history.log",
                                                    "/var/log/apt/term.log",
                                                    "/var/log/apt/eipp.log.xz",
                                                    "/var/log/dpkg.log",
-                                                   "/var/log/alternatives.log"};
+                                                   "/var/log/alternatives.log",
+                                                   "/var/log/nvidia-installer.log",
+                                                   "/var/lib/dkms/*/*/*/*/log/make.log"};
     return paths;
 }
 
@@ -48,10 +54,28 @@ std::vector<target::ContentEntry> baked_content(const std::filesystem::path& roo
 
 std::vector<std::string> normalise_for_digest(const std::filesystem::path& root) {
     std::vector<std::string> removed;
-    for (const char* cache : {"/var/cache/apt/pkgcache.bin", "/var/cache/apt/srcpkgcache.bin"})
+    const std::pair<const char*, const char*> caches[] = {
+        {"/var/cache/apt/pkgcache.bin", "apt"},
+        {"/var/cache/apt/srcpkgcache.bin", "apt"},
+        // ldconfig's record of the inodes and times of the libraries it read.
+        {"/var/cache/ldconfig/aux-cache", "ldconfig"}};
+    for (const auto& [cache, owner] : caches)
         if (target::remove_in_root(root, cache))
-            removed.push_back(fmt::format("removed {} (apt rebuilds it when it runs)", cache));
+            removed.push_back(
+                fmt::format("removed {} ({} rebuilds it when it runs)", cache, owner));
     return removed;
+}
+
+std::map<std::string, std::string> reproducible_environment(const std::filesystem::path& root) {
+    std::string epoch;
+    if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) {
+        creation_time(); // a malformed value stops the bake here, before any step
+        epoch = sde;
+    } else {
+        auto st = target::lstat_in_root(root, "/var/lib/dpkg/status");
+        epoch = std::to_string(st && S_ISREG(st->st_mode) ? st->st_mtim.tv_sec : 0);
+    }
+    return {{"SOURCE_DATE_EPOCH", epoch}, {"sign_file", "/nonexistent/ccbake-signs-no-modules"}};
 }
 
 std::vector<target::ContentEntry> content_before_manifest(const std::filesystem::path& root) {

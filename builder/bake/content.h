@@ -5,6 +5,7 @@
 #include "target/content.h"
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,15 @@ std::vector<std::string> normalise_for_digest(const std::filesystem::path& root)
 // For the bake: creates the folder the manifest goes to (so writing the manifest afterwards adds
 // no path the list lacks), then baked_content(root).
 std::vector<target::ContentEntry> content_before_manifest(const std::filesystem::path& root);
+
+// What every command of the bake runs with so that two bakes write the same bytes, read from the
+// root before any step runs:
+//  - SOURCE_DATE_EPOCH: the caller's when set, else the modification time of the root's dpkg
+//    status file (the base's last package change, the same for every bake of one base), so the
+//    tools that embed a time (initramfs-tools' cpio, gzip, pip, dpkg-deb) embed that one;
+//  - sign_file: a path that does not exist, so dkms (3.x reads it) signs no module with a key
+//    it would generate afresh for each bake and leave in the image (docs/bake.md).
+std::map<std::string, std::string> reproducible_environment(const std::filesystem::path& root);
 
 // OUT.content: the list beside an image output.
 std::filesystem::path content_list_path(const std::filesystem::path& output);

@@ -1,6 +1,7 @@
 #include "bake/manifest.h"
 
 #include "bake/content.h"
+#include "bake/sbom.h"
 #include "util/error.h"
 #include "version.h"
 
@@ -95,6 +96,7 @@ json build_manifest(const ManifestInput& in) {
                           {"normalised", in.content.normalised}};
         if (!in.content.list.empty()) out["content"]["list"] = in.content.list;
     }
+    if (!in.sbom_sha256.empty()) out["sbom"] = {{"path", kSbomPath}, {"sha256", in.sbom_sha256}};
     return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The provenance manifest: what an image is and how it was made (recipe and its hash, ccbake
 // version, base image digest, every artifact with URL/md5/sha256/size, every step with its
-// hash and what it changed, the Debian packages it ends with, the digest of its content).
+// hash and what it changed, the Debian packages it ends with, the digest of its content and of
+// its SBOM).
 // Written into the image at /usr/share/ccbake/manifest.json and beside the output. `created`
 // honours SOURCE_DATE_EPOCH. Fields: docs/bake.md.
 #include "bake/apply.h"
@@ -44,6 +45,7 @@ struct ManifestInput {
         std::vector<std::string> normalised; // what the bake removed so that two bakes agree
     } content;
     std::vector<DebPackage> packages; // installed in the baked root
+    std::string sbom_sha256;          // of the SBOM written beside it (bake/sbom.h); "" when none
 };
 
 // `created` as ISO 8601 UTC: SOURCE_DATE_EPOCH when set (a malformed value is a UsageError),

@@ -8,7 +8,9 @@
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"
 #include "bake/preflight.h"
+#include "bake/record.h"
 #include "bake/report.h"
+#include "bake/sbom.h"
 #include "bake/space.h"
 #include "bake/stage.h"
 #include "fetch/fetch.h"
@@ -215,6 +217,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             check_space(need, free, grown.new_size, in_name);
             target = std::make_unique<image::ChrootTarget>(disk->root());
             target->share_package_cache(package_cache(o.cache, r));
+            target->set_environment(reproducible_environment(disk->root()));
             disk->expose_in(*target);
             return f;
         });
@@ -232,20 +235,11 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             run_post_checks(disk->root(), r, {disk->own_mounts(), disk->root_names()});
         });
 
-        // Manifest: provenance inside the image; the same document goes beside the output,
-        // with the list of the root's content that its digest covers (`ccbake verify`).
-        std::string content_list;
-        std::string manifest = report.phase("manifest", [&] {
+        // Manifest: provenance and the SBOM inside the image; the same documents go beside the
+        // output, with the list of the root's content that its digest covers (`ccbake verify`).
+        Recorded record = report.phase("manifest", [&] {
             std::string digest = base_digest.get();
             report.info("base image sha256 " + digest);
-            auto normalised = normalise_for_digest(disk->root());
-            for (const auto& n : normalised)
-                report.info(n);
-            auto content = content_before_manifest(disk->root());
-            content_list = target::content_text(content);
-            const std::string content_digest = util::sha256_hex(content_list);
-            report.info(
-                fmt::format("content sha256 {} ({} entries)", content_digest, content.size()));
             ManifestInput mi{r,
                              artifacts,
                              {info.format == image::ImageFormat::Raw ? "raw" : "qcow2",
@@ -255,13 +249,9 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
                              outcomes,
                              o.format,
                              {grown.old_size, grown.new_size},
-                             {content_digest, content.size(),
-                              content_list_path(o.output).filename().string(), normalised},
-                             installed_debs(disk->root())};
-            std::string text = build_manifest(mi).dump(2) + "\n";
-            target::write_in_root(disk->root(), kManifestPath, text);
-            report.info(kManifestPath);
-            return text;
+                             {.list = content_list_path(o.output).filename().string()},
+                             {}};
+            return record_bake(disk->root(), mi, report);
         });
 
         // Publish: unmount and flush, then the output appears whole by rename(2).
@@ -272,11 +262,12 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             fs::path beside = o.output;
             beside += ".manifest.json";
             staged.publish(o.output, o.format, compression);
-            util::write_file_atomic(content_list_path(o.output), content_list);
-            util::write_file_atomic(beside, manifest);
-            report.info(fmt::format("{} ({}{}), {}", o.output.string(), o.format,
+            util::write_file_atomic(content_list_path(o.output), record.content_list);
+            util::write_file_atomic(sbom_path_beside(o.output), record.sbom);
+            util::write_file_atomic(beside, record.manifest);
+            report.info(fmt::format("{} ({}{}), {}, {}", o.output.string(), o.format,
                                     o.format == "qcow2" ? ", " + compression + "-compressed" : "",
-                                    beside.string()));
+                                    beside.string(), sbom_path_beside(o.output).string()));
         });
         report.summary(fmt::format("baked {} into {}", r.name, o.output.string()));
     } catch (const Error& e) {

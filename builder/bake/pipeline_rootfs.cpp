@@ -5,6 +5,7 @@
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"
 #include "bake/preflight.h"
+#include "bake/record.h"
 #include "bake/report.h"
 #include "fetch/fetch.h"
 #include "image/chroot.h"
@@ -46,6 +47,7 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     auto target = report.phase("attach", [&] {
         auto t = std::make_unique<image::ChrootTarget>(root);
         t->share_package_cache(package_cache(o.cache, r));
+        t->set_environment(reproducible_environment(root));
         return t;
     });
 
@@ -60,26 +62,13 @@ int bake_rootfs(const recipe::Recipe& r, const BakeOptions& o) {
     // Post-checks: nothing of the bake's helpers left, the image fit to be cloned and booted.
     report.phase("post-checks", [&] { run_post_checks(root, r, {}); });
 
-    // Manifest: what the root now is and how it was made.
+    // Manifest and SBOM: what the root now is and how it was made.
     report.phase("manifest", [&] {
-        auto normalised = normalise_for_digest(root);
-        for (const auto& n : normalised)
-            report.info(n);
-        auto content = content_before_manifest(root);
-        const std::string content_digest = target::content_digest(content);
-        report.info(fmt::format("content sha256 {} ({} entries)", content_digest, content.size()));
-        ManifestInput mi{r,
-                         artifacts,
-                         {"rootfs", root.filename().string(), "", 0},
-                         facts.os,
-                         facts.kernel,
-                         outcomes,
-                         "rootfs",
-                         {},
-                         {content_digest, content.size(), "", normalised},
-                         installed_debs(root)};
-        target::write_in_root(root, kManifestPath, build_manifest(mi).dump(2) + "\n");
-        report.info(kManifestPath);
+        ManifestInput mi{r,        artifacts,    {"rootfs", root.filename().string(), "", 0},
+                         facts.os, facts.kernel, outcomes,
+                         "rootfs", {},           {},
+                         {}};
+        record_bake(root, mi, report);
     });
     report.summary(fmt::format("baked {} into {}", r.name, root.string()));
     return kExitOk;

@@ -189,9 +189,8 @@ util::RunResult ChrootTarget::run(const std::vector<std::string>& argv,
                                   const util::RunOptions& options) {
     util::RunOptions o = options;
     o.env = util::clean_environment();
-    // Tools that embed a time (initramfs-tools, gzip headers, pip) use the bake's when one is set.
-    if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde)
-        o.env["SOURCE_DATE_EPOCH"] = sde;
+    for (const auto& [k, v] : env_)
+        o.env[k] = v;
     for (const auto& [k, v] : options.env)
         o.env[k] = v;
     std::string cwd = options.cwd.empty() ? "/" : options.cwd.string();

@@ -9,6 +9,7 @@
 #include "target/target.h"
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ class ChrootTarget : public target::Target {
     // release(): the .debs apt downloads are kept there across bakes and never left in the
     // image. apt checks each file against the image's own lists before it uses one.
     void share_package_cache(const std::filesystem::path& host_dir);
+    // Variables every command run in the root gets on top of the clean environment (the bake's
+    // reproducibility settings: bake/content.h); a step's own variables win.
+    void set_environment(std::map<std::string, std::string> env) { env_ = std::move(env); }
     // Unmounts and restores everything now (the destructor does the same, ignoring errors).
     void release();
 
@@ -63,6 +67,7 @@ class ChrootTarget : public target::Target {
     std::vector<std::string> recovered_;
     std::filesystem::path resolv_mount_;
     std::string resolv_placeholder_;
+    std::map<std::string, std::string> env_;
     bool network_ = false;
     bool released_ = false;
 };

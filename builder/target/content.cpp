@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <map>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -112,9 +113,9 @@ class Walker {
 
   private:
     bool is_excluded(const std::string& path) const {
+        // A shell pattern ('*' stays within one component) matching the path or a folder above it.
         for (const auto& x : excluded_)
-            if (path == x || (path.size() > x.size() && path.compare(0, x.size(), x) == 0 &&
-                              path[x.size()] == '/'))
+            if (::fnmatch(x.c_str(), path.c_str(), FNM_PATHNAME | FNM_LEADING_DIR) == 0)
                 return true;
         return false;
     }

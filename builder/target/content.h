@@ -25,8 +25,8 @@ struct ContentEntry {
     std::string capabilities; // hex of security.capability, when set
 };
 
-// Lists `root`. `excluded` are absolute paths inside it; an excluded directory excludes all
-// below it.
+// Lists `root`. `excluded` are absolute paths inside it, or shell patterns of them ('*' does not
+// cross a '/'); an excluded directory excludes all below it.
 std::vector<ContentEntry> list_content(const std::filesystem::path& root,
                                        const std::vector<std::string>& excluded);
 
