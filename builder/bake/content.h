@@ -1,7 +1,8 @@
 #pragma once
 // The content digest of a baked root (target/content.h) as the bake records it and `ccbake
-// verify` checks it: which paths it leaves out (ccbake's own manifest and journal, which
-// describe the bake rather than the image), and the list written beside an image output.
+// verify` checks it: which paths it leaves out (ccbake's own manifest, SBOM and journal,
+// which describe the bake rather than the image, and build logs that record a time), and the list
+// written beside an image output.
 #include "target/content.h"
 
 #include <filesystem>
@@ -11,8 +12,9 @@
 
 namespace ccbake::bake {
 
-// Paths inside the image the digest leaves out: ccbake's manifest and journal, and the logs in
-// which apt and dpkg record when they ran (the only place a bake's time lands in the image).
+// Paths (or fnmatch patterns) the digest leaves out: ccbake's manifest, SBOM and journal, the
+// logs in which apt and dpkg record when they ran, and the NVIDIA installer's and dkms's build
+// logs (a time and a random folder name).
 const std::vector<std::string>& content_excluded();
 // One line for the manifest: what the digest covers.
 std::string content_covers();
