@@ -2,6 +2,7 @@
 
 #include "bake/journal.h"
 #include "bake/manifest.h"
+#include "bake/postcheck.h"
 #include "bake/sbom.h"
 #include "image/namespace.h"
 #include "target/in_root.h"
@@ -63,6 +64,16 @@ std::vector<std::string> normalise_for_digest(const std::filesystem::path& root)
         if (target::remove_in_root(root, cache))
             removed.push_back(
                 fmt::format("removed {} ({} rebuilds it when it runs)", cache, owner));
+    // Secrets and seeds a step may have created, made afresh by the booted guest: systemd's
+    // random seed (systemd-random-seed.service) and, where cloud-init will replace them on the
+    // first boot anyway, ssh host keys (the post-check refuses them without cloud-init).
+    if (target::remove_in_root(root, "/var/lib/systemd/random-seed"))
+        removed.push_back("removed /var/lib/systemd/random-seed (systemd makes a new one at boot)");
+    if (regenerates_ssh_host_keys(root))
+        for (const auto& key : ssh_host_keys(root))
+            if (target::remove_in_root(root, key))
+                removed.push_back(
+                    fmt::format("removed {} (cloud-init makes new host keys at first boot)", key));
     return removed;
 }
 

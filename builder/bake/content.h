@@ -24,7 +24,9 @@ std::string content_covers();
 std::vector<target::ContentEntry> baked_content(const std::filesystem::path& root);
 
 // After the steps: removes what a bake leaves that differs from bake to bake and its owner
-// rebuilds on demand: apt's binary caches (/var/cache/apt/pkgcache.bin, srcpkgcache.bin).
+// rebuilds on demand: apt's binary caches (/var/cache/apt/pkgcache.bin, srcpkgcache.bin),
+// ldconfig's aux-cache, systemd's random seed, and ssh host keys where cloud-init makes new
+// ones at first boot.
 // Returns one line per file removed, for the manifest.
 std::vector<std::string> normalise_for_digest(const std::filesystem::path& root);
 

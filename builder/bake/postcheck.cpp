@@ -110,11 +110,35 @@ void check_helpers(const fs::path& root, const PostCheckOptions& options,
 
 } // namespace
 
+std::vector<std::string> ssh_host_keys(const fs::path& root) {
+    std::vector<std::string> keys;
+    std::error_code ec;
+    for (const auto& e :
+         fs::directory_iterator(target::resolve_in_root(root, "/etc/ssh", true), ec)) {
+        std::string name = e.path().filename().string();
+        if (util::starts_with(name, "ssh_host_") &&
+            (name.ends_with("_key") || name.ends_with("_key.pub")))
+            keys.push_back("/etc/ssh/" + name);
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+}
+
+bool regenerates_ssh_host_keys(const fs::path& root) {
+    return target::lstat_in_root(root, "/usr/bin/cloud-init").has_value();
+}
+
 std::vector<std::string> post_check_problems(const fs::path& root, const recipe::Recipe& r,
                                              const PostCheckOptions& options) {
     std::vector<std::string> problems;
     check_grub_cfgs(root, options.root_names, problems);
     check_machine_id(root, problems);
+    if (auto keys = ssh_host_keys(root); !keys.empty() && !regenerates_ssh_host_keys(root))
+        problems.push_back(fmt::format(
+            "{} is in the image and nothing makes new host keys at first boot (no cloud-init): "
+            "every clone would share the host's identity — a step must remove the keys and "
+            "install a first-boot unit that runs `ssh-keygen -A`",
+            keys.front()));
     check_helpers(root, options, problems);
     if (recipe_installs_kernel(r)) try {
             check_kernel_after_steps(root, r);

@@ -97,6 +97,27 @@ assert_rc 0
 assert_contains "$out" "every step was already applied: nothing to do"
 ! grep -qF "$tree/" /proc/self/mountinfo || fail "mounts left under the root directory"
 
+# 5. Secrets a step leaves that every clone would share: ssh host keys are refused without
+# cloud-init to replace them at first boot; with it, they go, and so does systemd's random seed.
+cat > "$dir/ssh.yaml" <<'YAML'
+name: image-ssh-keys
+base: {os: debian, version: "12", min_kernel: 6.1.0}
+steps:
+  - file: {name: host-key, path: /etc/ssh/ssh_host_ed25519_key, content: "KEY\n", mode: "0600"}
+  - file: {name: host-key-pub, path: /etc/ssh/ssh_host_ed25519_key.pub, content: "PUB\n"}
+  - file: {name: seed, path: /var/lib/systemd/random-seed, content: "SEED\n", mode: "0600"}
+YAML
+capture "$CCBAKE" --cache "$dir/cache" bake "$dir/ssh.yaml" --rootfs "$tree"
+assert_rc 1
+assert_contains "$out" "post-check failed: /etc/ssh/ssh_host_ed25519_key is in the image and nothing makes new host keys at first boot (no cloud-init)"
+mkdir -p "$tree/usr/bin" && printf '#!/bin/sh\n' >"$tree/usr/bin/cloud-init"  # what the check looks for
+capture "$CCBAKE" --cache "$dir/cache" bake "$dir/ssh.yaml" --rootfs "$tree"
+assert_rc 0
+for f in etc/ssh/ssh_host_ed25519_key etc/ssh/ssh_host_ed25519_key.pub var/lib/systemd/random-seed; do
+    [ ! -e "$tree/$f" ] || fail "/$f is left in the baked root"
+    assert_contains "$(cat "$tree/usr/share/ccbake/manifest.json")" "removed /$f" "the manifest's content.normalised"
+done
+
 assert_nothing_left "$dir"
 assert_eq "$(sha256sum "$base" | cut -d' ' -f1)" "$base_sum" "input checksum"
 echo "image bake: outputs, journal, manifest, re-bake and --rootfs as expected"
