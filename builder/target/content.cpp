@@ -1,5 +1,6 @@
 #include "target/content.h"
 
+#include "target/walk.h"
 #include "util/digest.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -8,10 +9,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <map>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -38,96 +37,42 @@ char type_of(mode_t m) {
     throw Error(fmt::format("cannot {} {} in the image: {}", what, path, std::strerror(err)));
 }
 
-class Walker {
-  public:
-    Walker(const std::vector<std::string>& excluded) : excluded_(excluded) {}
+std::string capabilities(int fd) {
+    unsigned char buf[64];
+    ssize_t n = ::fgetxattr(fd, "security.capability", buf, sizeof buf);
+    return n > 0 ? util::to_hex(buf, static_cast<unsigned>(n)) : "";
+}
 
-    void walk(int dir_fd, const std::string& dir_path, dev_t dev) {
-        int fd = ::dup(dir_fd);
-        DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
-        if (!d) {
-            if (fd >= 0) ::close(fd);
-            fail("list", dir_path.empty() ? "/" : dir_path, errno);
-        }
-        std::vector<std::string> names;
-        while (dirent* e = ::readdir(d))
-            if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-                names.emplace_back(e->d_name);
-        ::closedir(d);
-        for (const auto& name : names)
-            visit(dir_fd, name, dir_path + "/" + name, dev);
-    }
-
-    void visit(int dir_fd, const std::string& name, const std::string& path, dev_t dev) {
-        if (is_excluded(path)) return;
-        struct stat st {};
-        if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-            fail("stat", path, errno);
-        ContentEntry e = entry_of(path, st);
-        if (S_ISREG(st.st_mode)) {
-            int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-            if (fd < 0 && errno == EPERM)
-                fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0) fail("read", path, errno);
-            try {
-                e.sha256 = util::sha256_fd(fd, path + " in the image");
-                e.capabilities = capabilities(fd);
-            } catch (...) {
-                ::close(fd);
-                throw;
-            }
+ContentEntry entry_of(const std::string& path, const struct stat& st, int dir_fd,
+                      const std::string& name) {
+    ContentEntry e;
+    e.path = path;
+    e.type = type_of(st.st_mode);
+    e.mode = st.st_mode & 07777;
+    e.uid = st.st_uid;
+    e.gid = st.st_gid;
+    if (S_ISREG(st.st_mode)) {
+        e.size = static_cast<std::uint64_t>(st.st_size);
+        int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+        if (fd < 0 && errno == EPERM)
+            fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) fail("read", path, errno);
+        try {
+            e.sha256 = util::sha256_fd(fd, path + " in the image");
+            e.capabilities = capabilities(fd);
+        } catch (...) {
             ::close(fd);
-        } else if (S_ISLNK(st.st_mode)) {
-            char buf[PATH_MAX];
-            ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
-            if (n < 0) fail("read the link", path, errno);
-            e.link.assign(buf, static_cast<size_t>(n));
+            throw;
         }
-        entries_.push_back(std::move(e));
-        if (S_ISDIR(st.st_mode) && st.st_dev == dev) { // what is mounted below is not the root's
-            int sub =
-                ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub < 0) fail("open", path, errno);
-            try {
-                walk(sub, path, dev);
-            } catch (...) {
-                ::close(sub);
-                throw;
-            }
-            ::close(sub);
-        }
+        ::close(fd);
+    } else if (S_ISLNK(st.st_mode)) {
+        char buf[PATH_MAX];
+        ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
+        if (n < 0) fail("read the link", path, errno);
+        e.link.assign(buf, static_cast<size_t>(n));
     }
-
-    static ContentEntry entry_of(const std::string& path, const struct stat& st) {
-        ContentEntry e;
-        e.path = path.empty() ? "/" : path;
-        e.type = type_of(st.st_mode);
-        e.mode = st.st_mode & 07777;
-        e.uid = st.st_uid;
-        e.gid = st.st_gid;
-        if (S_ISREG(st.st_mode)) e.size = static_cast<std::uint64_t>(st.st_size);
-        return e;
-    }
-
-    std::vector<ContentEntry> entries_;
-
-  private:
-    bool is_excluded(const std::string& path) const {
-        // A shell pattern ('*' stays within one component) matching the path or a folder above it.
-        for (const auto& x : excluded_)
-            if (::fnmatch(x.c_str(), path.c_str(), FNM_PATHNAME | FNM_LEADING_DIR) == 0)
-                return true;
-        return false;
-    }
-
-    static std::string capabilities(int fd) {
-        unsigned char buf[64];
-        ssize_t n = ::fgetxattr(fd, "security.capability", buf, sizeof buf);
-        return n > 0 ? util::to_hex(buf, static_cast<unsigned>(n)) : "";
-    }
-
-    const std::vector<std::string>& excluded_;
-};
+    return e;
+}
 
 // Bytes outside printable ASCII, spaces and backslashes as \xHH, so a line splits on spaces.
 std::string escape(const std::string& s) {
@@ -160,24 +105,15 @@ std::string unescape(const std::string& s, const std::string& line) {
 
 std::vector<ContentEntry> list_content(const fs::path& root,
                                        const std::vector<std::string>& excluded) {
-    int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        throw Error(
-            fmt::format("cannot open the root {}: {}", root.string(), std::strerror(errno)));
-    Walker w(excluded);
-    try {
-        struct stat st {};
-        if (::fstat(fd, &st) != 0) fail("stat", "/", errno);
-        w.entries_.push_back(Walker::entry_of("", st));
-        w.walk(fd, "", st.st_dev);
-    } catch (...) {
-        ::close(fd);
-        throw;
-    }
-    ::close(fd);
-    std::sort(w.entries_.begin(), w.entries_.end(),
+    std::vector<ContentEntry> entries;
+    walk_tree(
+        root, {.excluded = excluded},
+        [&](const std::string& path, const struct stat& st, int dir_fd, const std::string& name) {
+            entries.push_back(entry_of(path, st, dir_fd, name));
+        });
+    std::sort(entries.begin(), entries.end(),
               [](const ContentEntry& a, const ContentEntry& b) { return a.path < b.path; });
-    return std::move(w.entries_);
+    return entries;
 }
 
 std::string content_line(const ContentEntry& e) {
