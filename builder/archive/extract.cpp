@@ -152,14 +152,11 @@ size_t write_entries(const fs::path& file, const fs::path& root, const ExtractOp
         if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
             throw Error(fmt::format("cannot extract '{}' from {}: {}", raw,
                                     file.filename().string(), error_text(out.get())));
-        const void* buf;
-        size_t size;
-        la_int64_t offset;
-        int r;
-        while ((r = archive_read_data_block(a.get(), &buf, &size, &offset)) == ARCHIVE_OK)
-            if (archive_write_data_block(out.get(), buf, size, offset) < ARCHIVE_OK)
-                throw Error(fmt::format("cannot write '{}' from {}: {}", raw,
-                                        file.filename().string(), error_text(out.get())));
+        bool write_failed = false;
+        int r = copy_data_blocks(a.get(), out.get(), write_failed);
+        if (write_failed)
+            throw Error(fmt::format("cannot write '{}' from {}: {}", raw, file.filename().string(),
+                                    error_text(out.get())));
         if (r != ARCHIVE_EOF)
             throw Error(fmt::format("cannot read '{}' from {}: {}", raw, file.filename().string(),
                                     error_text(a.get())),

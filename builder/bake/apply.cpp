@@ -81,6 +81,12 @@ std::vector<StepOutcome> apply_steps(target::Target& target, const recipe::Recip
     for (size_t i = 0; i < r.steps.size(); ++i) {
         const recipe::Step& s = r.steps[i];
         util::throw_if_interrupted();
+        if (i < options.restored.size()) {
+            outcomes.push_back(options.restored[i]);
+            report.step(i + 1, r.steps.size(), s.name, s.kind, "applied (layer cache)",
+                        options.restored[i].changes, 0);
+            continue;
+        }
         if (i < done) {
             outcomes.push_back({s.name, s.kind, s.hash, false, journal.steps[i].changes, 0});
             report.step(i + 1, r.steps.size(), s.name, s.kind, "already applied", {}, 0);
@@ -91,9 +97,11 @@ std::vector<StepOutcome> apply_steps(target::Target& target, const recipe::Recip
         write_journal(root, journal);
         report.step(i + 1, r.steps.size(), s.name, s.kind,
                     o.changes.empty() ? "nothing to change" : "applied", o.changes, o.seconds);
+        if (options.after_step) options.after_step(i, o);
         outcomes.push_back(std::move(o));
     }
-    if (done == r.steps.size()) report.info("every step was already applied: nothing to do");
+    if (done == r.steps.size() && options.restored.size() < done)
+        report.info("every step was already applied: nothing to do");
     return outcomes;
 }
 

@@ -23,6 +23,11 @@ struct StepOutcome {
 struct ApplyOptions {
     std::filesystem::path log_dir;                                     // one log file per step
     std::function<std::filesystem::path(const std::string&)> artifact; // name -> host path
+    // The first steps, restored from the layer cache before apply_steps runs (their journal
+    // entries are in the root): reported as applied, with the changes their bake recorded.
+    std::vector<StepOutcome> restored;
+    // Called after each step applied here (0-based index), with the journal written.
+    std::function<void(std::size_t, const StepOutcome&)> after_step;
 };
 
 std::vector<StepOutcome> apply_steps(target::Target& target, const recipe::Recipe& r,

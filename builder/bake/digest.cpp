@@ -55,7 +55,7 @@ BackgroundDigest::BackgroundDigest(fs::path file, fs::path cache) {
                 }
             }
             return digest;
-        });
+        }).share();
 }
 
 BackgroundDigest::~BackgroundDigest() {

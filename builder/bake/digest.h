@@ -16,12 +16,13 @@ class BackgroundDigest {
     BackgroundDigest(const BackgroundDigest&) = delete;
     BackgroundDigest& operator=(const BackgroundDigest&) = delete;
 
-    // Waits for the digest. Throws ccbake::Error when the file could not be read.
+    // Waits for the digest (as often as asked). Throws ccbake::Error when the file could not be
+    // read.
     std::string get();
 
   private:
     std::atomic<bool> stop_{false};
-    std::future<std::string> result_;
+    std::shared_future<std::string> result_;
 };
 
 } // namespace ccbake::bake

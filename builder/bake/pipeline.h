@@ -26,6 +26,7 @@ struct BakeOptions {
     bool json = false;           // --json: JSON events
     int verbose = 0;             // -v: each command a step runs, shown
     bool force = false;          // --force: bake even when OUT is up to date
+    bool layer_cache = true;     // --no-layer-cache: false
 };
 
 // Each returns the exit code (0); failures throw ccbake::Error.
@@ -39,6 +40,9 @@ std::map<std::string, fetch::Fetched> fetch_artifacts(const recipe::Recipe& r,
 // The .debs apt downloads in images of `r`'s OS and version, kept across bakes:
 // CACHE/apt/OS-VERSION/archives.
 std::filesystem::path package_cache(const std::filesystem::path& cache, const recipe::Recipe& r);
+
+// The layer cache's folder (bake/layers.h): CACHE/layers.
+std::filesystem::path layer_cache_dir(const std::filesystem::path& cache);
 
 // The default log folder for a bake of `r`.
 std::filesystem::path default_log_dir(const std::filesystem::path& cache, const recipe::Recipe& r);

@@ -4,6 +4,7 @@
 #include "bake/content.h"
 #include "bake/digest.h"
 #include "bake/journal.h"
+#include "bake/layers.h"
 #include "bake/manifest.h"
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"
@@ -175,6 +176,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     image::GrowResult grown;
     grown.old_size = grown.new_size = info.virtual_size;
     BackgroundDigest base_digest(o.image, o.cache);
+    LayerStore layer_store(layer_cache_dir(o.cache));
     try {
         report.phase("stage", [&] {
             staged.fill_from(o.image, info);
@@ -222,10 +224,22 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             return f;
         });
 
-        // Steps: each once, journaled in the image, with its own log and timeout.
+        // Steps: each once, journaled in the image, with its own log and timeout; the first
+        // ones restored from the layer cache when an earlier bake stored them.
         auto outcomes = report.phase("steps", [&] {
             report.info("logs: " + logs.string());
             ApplyOptions ao{logs, [&](const std::string& name) { return artifacts.at(name).path; }};
+            std::unique_ptr<LayerSession> layers;
+            if (o.layer_cache && read_journal(disk->root()).steps.empty()) {
+                auto seed = layer_chain_seed(base_digest.get(), grown.new_size,
+                                             reproducible_environment(disk->root()));
+                layers = std::make_unique<LayerSession>(layer_store, layer_keys(seed, r),
+                                                        disk->root(), report);
+                ao.restored = layers->restore(r);
+                ao.after_step = [&](std::size_t i, const StepOutcome& out) {
+                    layers->after_step(i, out);
+                };
+            }
             return apply_steps(*target, r, ao, report);
         });
         target->release();

@@ -81,6 +81,10 @@ fs::path package_cache(const fs::path& cache, const recipe::Recipe& r) {
     return fs::absolute(cache) / "apt" / name / "archives";
 }
 
+fs::path layer_cache_dir(const fs::path& cache) {
+    return fs::absolute(cache) / "layers";
+}
+
 fs::path default_log_dir(const fs::path& cache, const recipe::Recipe& r) {
     std::time_t t = std::time(nullptr);
     std::tm tm{};

@@ -47,6 +47,10 @@ void register_bake(CLI::App& app, Globals& g) {
     cmd->add_flag("--force", o.force,
                   "Bake even when OUT is up to date (its manifest records this input, recipe "
                   "and ccbake)");
+    static bool no_layer_cache = false;
+    cmd->add_flag("--no-layer-cache", no_layer_cache,
+                  "Neither restore the first steps from the layer cache nor store the state "
+                  "after each step there (--image only; docs/bake.md)");
     cmd->add_flag(
         "--allow-unpinned", o.allow_unpinned,
         "Accept artifacts that have neither an md5 in the recipe nor an entry in RECIPE.lock");
@@ -55,6 +59,7 @@ void register_bake(CLI::App& app, Globals& g) {
     grow->excludes(rootfs);
     output->needs(image);
     cmd->callback([&g] {
+        o.layer_cache = !no_layer_cache;
         if (o.image.empty() && o.rootfs.empty())
             throw UsageError(
                 "bake needs --image IN --output OUT, or --rootfs DIR",
