@@ -3,7 +3,10 @@
 # stand-in vendor artifacts and serves them on 127.0.0.1 from a background server (it stops by itself
 # after an hour; the caller kills $server_pid when done). After `demo_setup OUT`: $recipe, $base, $port, $server_pid and
 # sets=(--set ...) with the demo_server URL and every stand-in's md5, ready for `ccbake bake`.
-# Needs $root (the source tree) and $CCBAKE; `say` is defined when the caller has none.
+# Needs $root (the source tree); CCBAKE (default: the build's binary), CCBAKE_SRC and
+# CCBAKE_TEST_CACHE are exported. `say` is defined when the caller has none.
+export CCBAKE="${CCBAKE:-$root/build/ccbake}" CCBAKE_SRC="$root"
+export CCBAKE_TEST_CACHE="${CCBAKE_TEST_CACHE:-/var/cache/ccbake-tests}"
 declare -F say >/dev/null || say() { printf '\n==> %s\n' "$*"; }
 
 demo_setup() {  # OUT

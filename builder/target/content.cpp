@@ -8,13 +8,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <map>
+#include <mutex>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <thread>
 #include <unistd.h>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -43,9 +49,82 @@ std::string capabilities(int fd) {
     return n > 0 ? util::to_hex(buf, static_cast<unsigned>(n)) : "";
 }
 
-ContentEntry entry_of(const std::string& path, const struct stat& st, int dir_fd,
-                      const std::string& name) {
-    ContentEntry e;
+// A regular file's bytes are hashed on worker threads (one per CPU, at most 8): the walk opens
+// each file (relative to its directory, never through a symlink) and hands the descriptor
+// over; at most kQueued descriptors wait at a time.
+class Hashers {
+  public:
+    Hashers() {
+        unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+        for (unsigned i = 0; i < n; ++i)
+            threads_.emplace_back([this] { work(); });
+    }
+    ~Hashers() { stop(); }
+
+    // Takes ownership of `fd`; fills e.sha256 and e.capabilities later (`e` must stay put).
+    void add(ContentEntry& e, int fd) {
+        std::unique_lock lock(mu_);
+        room_.wait(lock, [&] { return queue_.size() < kQueued || error_; });
+        if (error_) {
+            ::close(fd);
+            return;
+        }
+        queue_.push_back({&e, fd});
+        ready_.notify_one();
+    }
+    // Waits for every file; rethrows the first error.
+    void finish() {
+        stop();
+        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+
+  private:
+    static constexpr std::size_t kQueued = 256;
+    void stop() {
+        {
+            std::lock_guard lock(mu_);
+            done_ = true;
+        }
+        ready_.notify_all();
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+        for (auto& job : queue_)
+            ::close(job.second);
+        queue_.clear();
+    }
+    void work() {
+        for (;;) {
+            std::pair<ContentEntry*, int> job;
+            {
+                std::unique_lock lock(mu_);
+                ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+                if (queue_.empty() || error_) return;
+                job = queue_.front();
+                queue_.pop_front();
+            }
+            room_.notify_one();
+            try {
+                job.first->sha256 = util::sha256_fd(job.second, job.first->path + " in the image");
+                job.first->capabilities = capabilities(job.second);
+            } catch (...) {
+                std::lock_guard lock(mu_);
+                if (!error_) error_ = std::current_exception();
+                room_.notify_all();
+            }
+            ::close(job.second);
+        }
+    }
+    std::mutex mu_;
+    std::condition_variable ready_, room_;
+    std::deque<std::pair<ContentEntry*, int>> queue_;
+    std::vector<std::thread> threads_;
+    std::exception_ptr error_;
+    bool done_ = false;
+};
+
+void add_entry(const std::string& path, const struct stat& st, int dir_fd, const std::string& name,
+               Hashers& hashers, std::deque<ContentEntry>& out) {
+    ContentEntry& e = out.emplace_back();
     e.path = path;
     e.type = type_of(st.st_mode);
     e.mode = st.st_mode & 07777;
@@ -57,21 +136,13 @@ ContentEntry entry_of(const std::string& path, const struct stat& st, int dir_fd
         if (fd < 0 && errno == EPERM)
             fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) fail("read", path, errno);
-        try {
-            e.sha256 = util::sha256_fd(fd, path + " in the image");
-            e.capabilities = capabilities(fd);
-        } catch (...) {
-            ::close(fd);
-            throw;
-        }
-        ::close(fd);
+        hashers.add(e, fd);
     } else if (S_ISLNK(st.st_mode)) {
         char buf[PATH_MAX];
         ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
         if (n < 0) fail("read the link", path, errno);
         e.link.assign(buf, static_cast<size_t>(n));
     }
-    return e;
 }
 
 // Bytes outside printable ASCII, spaces and backslashes as \xHH, so a line splits on spaces.
@@ -105,12 +176,17 @@ std::string unescape(const std::string& s, const std::string& line) {
 
 std::vector<ContentEntry> list_content(const fs::path& root,
                                        const std::vector<std::string>& excluded) {
-    std::vector<ContentEntry> entries;
-    walk_tree(
-        root, {.excluded = excluded},
-        [&](const std::string& path, const struct stat& st, int dir_fd, const std::string& name) {
-            entries.push_back(entry_of(path, st, dir_fd, name));
-        });
+    std::deque<ContentEntry> found; // stays put while the hashers fill it in
+    {
+        Hashers hashers;
+        walk_tree(
+            root, {.excluded = excluded},
+            [&](const std::string& path, const struct stat& st, int dir_fd,
+                const std::string& name) { add_entry(path, st, dir_fd, name, hashers, found); });
+        hashers.finish();
+    }
+    std::vector<ContentEntry> entries(std::make_move_iterator(found.begin()),
+                                      std::make_move_iterator(found.end()));
     std::sort(entries.begin(), entries.end(),
               [](const ContentEntry& a, const ContentEntry& b) { return a.path < b.path; });
     return entries;

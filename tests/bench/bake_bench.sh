@@ -3,15 +3,33 @@
 # chroot script doing the same small recipe on a sparse copy of the same disk. The recipe:
 # put a 50 MB tarball into the image and extract it under /srv, write an apt list, a kernel
 # command line drop-in then update-grub, and two systemd drop-ins. Also times a no-op re-bake
-# (every step already applied) and a qcow2 output. Prints medians of N runs and the ratios.
-# Usage: tests/bench/bake_bench.sh [RUNS]   (root; CCBAKE=path/to/ccbake)
+# (every step already applied), a bake whose steps all come from the layer cache, a qcow2
+# output, and the same recipe through virt-customize (libguestfs-tools, installed from Debian
+# when missing; its appliance runs under TCG where there is no KVM). Prints medians of N runs
+# and the ratios. Usage: tests/bench/bake_bench.sh [RUNS]   (root; CCBAKE=path/to/ccbake)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 : "${CCBAKE:=$root/build/ccbake}"
 runs="${1:-3}"
 base="$(bash "$root/tests/fixtures/base-image.sh")"
 work="$(mktemp -d /var/tmp/ccbake-bench.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+made_modules=
+trap 'rm -rf "$work"; [ -z "$made_modules" ] || rmdir /lib/modules' EXIT
+for tool in virt-customize bc; do
+    command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends libguestfs-tools bc >/dev/null
+done
+# libguestfs boots a small appliance with a kernel of the host's; a build host without one
+# (a container) lends it the Debian test root's kernel. supermin also expects /lib/modules.
+export LIBGUESTFS_BACKEND=direct
+[ -e /dev/kvm ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+    troot="$(bash "$root/tests/fixtures/base-rootfs.sh")"
+    [ -d "$troot" ] || { mkdir -p "$work/troot" && tar -C "$work/troot" -xf "$troot" ./boot ./usr/lib/modules && troot="$work/troot"; }
+    kver="$(ls "$troot/boot" | sed -n 's/^vmlinuz-//p' | sort -V | tail -n1)"
+    export SUPERMIN_KERNEL="$troot/boot/vmlinuz-$kver" SUPERMIN_MODULES="$troot/usr/lib/modules/$kver"
+    [ -d /lib/modules ] || { mkdir /lib/modules && made_modules=1; }
+fi
 
 # The payload: 50 MB that does not compress to nothing.
 mkdir -p "$work/payload/data"
@@ -63,23 +81,45 @@ losetup -d "$loop"
 IN
 SH
 
+# The same recipe through virt-customize, on a sparse copy (it edits the image in place).
+virt_customize() {  # IN OUT TARBALL
+    cp --sparse=always "$1" "$2"
+    virt-customize -a "$2" --no-network \
+        --mkdir /srv --upload "$3:/srv/payload.tar" --run-command 'tar -xf /srv/payload.tar -C /srv' \
+        --write '/etc/apt/sources.list.d/bench.list:deb [trusted=yes] file:/srv/repo ./' \
+        --mkdir /etc/default/grub.d \
+        --write '/etc/default/grub.d/99-ccbake.cfg:GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT swiotlb=2097152"' \
+        --run-command update-grub \
+        --mkdir /etc/systemd/system/nvidia-fabricmanager.service.d \
+        --write '/etc/systemd/system/nvidia-fabricmanager.service.d/10-order.conf:[Unit]
+After=nvidia-persistenced.service' \
+        --mkdir /etc/systemd/system/bcm-agent.service.d \
+        --write '/etc/systemd/system/bcm-agent.service.d/10-order.conf:[Unit]
+After=nvidia-persistenced.service'
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
 
 "$CCBAKE" --cache "$work/cache" fetch "$work/recipe.yaml" >/dev/null 2>&1 || true
 # Warm the digest cache and the page cache once, as a user's second bake would find them.
 "$CCBAKE" --cache "$work/cache" bake "$work/recipe.yaml" --image "$base" --output "$work/warm.raw" >/dev/null
+# ... and libguestfs's appliance, which it builds once and keeps.
+virt_customize "$base" "$work/o.virt.raw" "$work/payload.tar" >"$work/virt.log" 2>&1 ||
+    { echo "virt-customize failed:"; tail -n 20 "$work/virt.log"; exit 1; }
 declare -A t
 for i in $(seq 1 "$runs"); do
     rm -f "$work"/o.*
     t[floor]+="$(timeit bash "$work/floor.sh" "$base" "$work/o.floor.raw" "$work/payload.tar")"$'\n'
-    t[ccbake]+="$(timeit "$CCBAKE" --cache "$work/cache" bake "$work/recipe.yaml" --image "$base" --output "$work/o.raw")"$'\n'
+    t[ccbake]+="$(timeit "$CCBAKE" --cache "$work/cache" bake "$work/recipe.yaml" --image "$base" --output "$work/o.raw" --no-layer-cache)"$'\n'
+    t[layers]+="$(timeit "$CCBAKE" --cache "$work/cache" bake "$work/recipe.yaml" --image "$base" --output "$work/o.layers.raw")"$'\n'
     t[noop]+="$(timeit "$CCBAKE" --cache "$work/cache" bake "$work/recipe.yaml" --image "$work/warm.raw" --output "$work/o.noop.raw")"$'\n'
-    t[qcow2]+="$(timeit "$CCBAKE" --cache "$work/cache" bake "$work/recipe.yaml" --image "$base" --output "$work/o.qcow2")"$'\n'
+    t[qcow2]+="$(timeit "$CCBAKE" --cache "$work/cache" bake "$work/recipe.yaml" --image "$base" --output "$work/o.qcow2" --no-layer-cache)"$'\n'
+    t[virt]+="$(timeit virt_customize "$base" "$work/o.virt.raw" "$work/payload.tar")"$'\n'
 done
 floor="$(printf '%s' "${t[floor]}" | median)"
 echo "runs: $runs, image: $(basename "$base") ($(du -h --apparent-size "$base" | cut -f1) virtual, $(du -h "$base" | cut -f1) allocated)"
-for k in floor ccbake noop qcow2; do
+for k in floor ccbake layers noop qcow2 virt; do
     m="$(printf '%s' "${t[$k]}" | median)"
     printf '%-8s median %6.2f s   %5.2fx floor\n' "$k" "$m" "$(echo "$m / $floor" | bc -l)"
 done

@@ -10,16 +10,15 @@
 # nothing. Usage: tests/bench/rebake_bench.sh   (root; CCBAKE=path/to/ccbake)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-export CCBAKE="${CCBAKE:-$root/build/ccbake}" CCBAKE_SRC="$root"
-export CCBAKE_TEST_CACHE="${CCBAKE_TEST_CACHE:-/var/cache/ccbake-tests}"
+source "$root/ci/demo-setup.bash"
 work="$(mktemp -d /var/tmp/ccbake-rebake-bench.XXXXXX)"
 server_pid=
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
-source "$root/ci/demo-setup.bash"
 demo_setup "$work" >"$work/setup.log" 2>&1
 
-# Two recipes that include the demo and replace one step by name: its first (`kernel`, with
-# another timeout) and its last (`demo-gpu-agents`, with another unit description).
+# Two recipes that include the demo and replace one step by name: its first (`kernel`, without
+# block_reboot: a step's timeout is not part of its hash) and its last (`demo-gpu-agents`, with
+# another unit description).
 python3 - "$recipe" "$work" <<'PY'
 import sys, yaml
 demo, work = sys.argv[1], sys.argv[2]
@@ -28,7 +27,7 @@ last["systemd"]["units"][0]["content"] = last["systemd"]["units"][0]["content"].
     "(demo image)", "(demo image, changed)")
 first = {"kernel": {"name": "kernel", "package": "${kernel_package}",
                     "headers_package": "${kernel_headers_package}", "headers": True,
-                    "default_boot": True, "block_reboot": True, "timeout": "3599s"}}
+                    "default_boot": True, "block_reboot": False}}
 for name, step in (("last", last), ("first", first)):
     yaml.safe_dump({"name": f"demo-{name}-changed", "include": [demo], "steps": [step]},
                    open(f"{work}/{name}.yaml", "w"), sort_keys=False)

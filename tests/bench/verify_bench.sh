@@ -7,8 +7,7 @@
 # Usage: tests/bench/verify_bench.sh [RAW-IMAGE]   (default: bakes the demo into a raw image)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-export CCBAKE="${CCBAKE:-$root/build/ccbake}" CCBAKE_SRC="$root"
-export CCBAKE_TEST_CACHE="${CCBAKE_TEST_CACHE:-/var/cache/ccbake-tests}"
+source "$root/ci/demo-setup.bash"
 work="$(mktemp -d /var/tmp/ccbake-verify-bench.XXXXXX)"
 server_pid=
 cleanup() {
@@ -20,7 +19,6 @@ trap cleanup EXIT
 
 image="${1:-}"
 if [ -z "$image" ]; then
-    source "$root/ci/demo-setup.bash"
     demo_setup "$work" >"$work/setup.log" 2>&1
     "$CCBAKE" --cache "$work/cache" bake "$recipe" --image "$base" --output "$work/demo.raw" \
         --format raw "${sets[@]}" >"$work/bake.log" 2>&1
