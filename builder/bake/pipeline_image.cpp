@@ -135,7 +135,6 @@ std::string up_to_date(const recipe::Recipe& r, const BakeOptions& o, std::uint6
 static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
     Report report(o.json, o.verbose);
     const std::string in_name = o.image.string();
-    const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
     const std::string compression = "zstd";
     const std::uint64_t disk_size = o.disk_size ? o.disk_size : r.base.disk_size;
 
@@ -147,6 +146,9 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             return kExitOk;
         }
     }
+
+    // Made only for a bake that runs: an up-to-date output leaves no empty log folder behind.
+    const fs::path logs = o.log_dir.empty() ? default_log_dir(o.cache, r) : o.log_dir;
 
     // Preflight: reject what ccbake cannot bake before copying a byte.
     image::ImageFile info;

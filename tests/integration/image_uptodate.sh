@@ -15,9 +15,11 @@ capture "${cc[@]}" bake "$dir/r.yaml" --image "$in" --output "$out_file"
 assert_rc 0
 first="$(stamp)"
 
+logs_before="$(ls "$dir/cache/logs" | wc -l)"
 capture "${cc[@]}" bake "$dir/r.yaml" --image "$in" --output "$out_file"
 assert_rc 0
 assert_contains "$out" "is up to date"
+assert_eq "$(ls "$dir/cache/logs" | wc -l)" "$logs_before" "log folders after an up-to-date bake"
 assert_not_contains "$out" "==> stage" "an up-to-date output was staged again"
 assert_eq "$(stamp)" "$first" "the up-to-date output was rewritten"
 
