@@ -3,6 +3,7 @@
 #include "archive/libarchive.h"
 #include "target/in_root.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 
 #include <archive_entry.h>
 #include <cerrno>
@@ -31,11 +32,16 @@ void write_data(struct archive* w, const fs::path& host, const std::string& insi
     if (fd < 0) fail("cannot read " + inside, out, std::strerror(errno));
     char buf[1 << 16];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
         if (archive_write_data(w, buf, static_cast<size_t>(n)) < 0) {
             ::close(fd);
             fail("cannot write " + inside, out, error_text(w));
         }
+        if (util::interrupted()) { // Ctrl-C: the caller drops the unfinished layer
+            ::close(fd);
+            util::throw_if_interrupted();
+        }
+    }
     int err = errno;
     ::close(fd);
     if (n < 0) fail("cannot read " + inside, out, std::strerror(err));

@@ -300,6 +300,7 @@ void LayerSession::after_step(std::size_t index, const StepOutcome& outcome) {
     try {
         store_.store(rec, root_, delta.changed);
     } catch (const Error& e) {
+        if (e.exit_code() == kExitInterrupted) throw;
         report_.info(
             fmt::format("layer cache: no layer for step '{}': {}", outcome.name, e.what()));
     }

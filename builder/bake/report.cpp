@@ -1,5 +1,6 @@
 #include "bake/report.h"
 
+#include "util/interrupt.h"
 #include "util/strings.h"
 
 #include <cstdio>
@@ -34,6 +35,8 @@ void Report::line(const std::string& text) {
 }
 
 void Report::begin(const std::string& name) {
+    util::throw_if_interrupted(); // Ctrl-C between phases stops the bake before the next
+
     current_ = name;
     phase_started_ = std::chrono::steady_clock::now();
     if (style_ == util::Style::Json)

@@ -18,7 +18,8 @@ class Report {
   public:
     Report(bool json, int verbose);
 
-    // Runs `work` as the phase `name`, printing its start and its duration.
+    // Runs `work` as the phase `name`, printing its start and its duration. An interrupt
+    // (Ctrl-C, SIGTERM) that arrived before it stops the bake instead (exit 130).
     template <typename F> auto phase(const std::string& name, F&& work) -> decltype(work()) {
         begin(name);
         struct End {

@@ -2,8 +2,8 @@
 # The layer cache: a bake stores the image's state after each step; a bake of the recipe with
 # its last step changed restores the others and applies only that one, and its output has the
 # content digest and manifest of a cold bake (--no-layer-cache); a layer whose bytes were
-# altered is detected, removed and not used; a bake killed (-9) while it writes a layer leaves
-# no layer that could be used, and `cache gc` removes what it left; two bakes sharing the cache
+# altered is detected, removed and not used; a bake killed (-9) or interrupted (SIGINT) while it
+# writes a layer leaves no layer that could be used, and `cache gc` removes what it left; two bakes sharing the cache
 # at once both succeed and leave layers that verify; `cache ls` lists the layers.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/image_helpers.bash"
@@ -100,6 +100,24 @@ capture "${cc[@]}" cache gc
 assert_rc 0
 assert_contains "$out" "removed unfinished layer .partial-"
 [ -z "$(ls -A "$dir/cache/layers" | grep '^\.partial-' || true)" ] || fail "gc left an unfinished layer"
+
+# SIGINT while it writes a layer: the bake stops (exit 130) and whatever it leaves is either no
+# layer or a whole one that verifies: the next bake uses it or runs the step, and says which.
+"$CCBAKE" --cache "$dir/cache" bake "$dir/big.yaml" --image "$in" --output "$dir/out/big.raw" \
+    --disk-size 1GiB >"$dir/big.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+    ls -a "$dir/cache/layers" | grep -q '^\.partial-' && break
+    sleep 0.05
+done
+kill -INT "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" -eq 130 ] || fail "a bake interrupted while writing a layer exited $rc, not 130: $(cat "$dir/big.log")"
+[ ! -e "$dir/out/big.raw" ] || fail "an interrupted bake published its output"
+capture "${cc[@]}" bake "$dir/big.yaml" --image "$in" --output "$dir/out/big.raw" --disk-size 1GiB
+assert_rc 0
+assert_not_contains "$out" "is not used"
+[ "$(root_cat "$dir/out/big.raw" /opt/big.done)" = "done" ] || fail "the step's work is missing after an interrupted layer"
 
 # 5. Two bakes sharing the cache at once (fresh layers for both): both succeed, and every
 # layer they leave verifies (the next bake restores all four).
