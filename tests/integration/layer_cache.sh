@@ -78,14 +78,19 @@ base: {os: debian, version: "12", min_kernel: 6.1.0}
 steps:
   - run: {name: big, argv: [/bin/sh, -c, "mkdir -p /opt && dd if=/dev/zero of=/opt/big bs=1M count=200 status=none && echo done > /opt/big.done"]}
 YAML
-"$CCBAKE" --cache "$dir/cache" bake "$dir/big.yaml" --image "$in" --output "$dir/out/big.raw" \
-    --disk-size 1GiB >"$dir/big.log" 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-    ls -a "$dir/cache/layers" | grep -q '^\.partial-' && break
-    sleep 0.05
-done
-ls -a "$dir/cache/layers" | grep -q '^\.partial-' || { kill -9 "$pid" 2>/dev/null || true; fail "no layer was being written: $(cat "$dir/big.log")"; }
+# Starts the bake in the background ($pid) and returns once it is writing the step's layer.
+start_big_bake() {
+    "$CCBAKE" --cache "$dir/cache" bake "$dir/big.yaml" --image "$in" --output "$dir/out/big.raw" \
+        --disk-size 1GiB >"$dir/big.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 600); do
+        ls -a "$dir/cache/layers" | grep -q '^\.partial-' && return 0
+        sleep 0.05
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    fail "no layer was being written: $(cat "$dir/big.log")"
+}
+start_big_bake
 kill -9 "$pid"
 { wait "$pid"; } 2>/dev/null || true
 big_keys="$(python3 -c '
@@ -103,13 +108,7 @@ assert_contains "$out" "removed unfinished layer .partial-"
 
 # SIGINT while it writes a layer: the bake stops (exit 130) and whatever it leaves is either no
 # layer or a whole one that verifies: the next bake uses it or runs the step, and says which.
-"$CCBAKE" --cache "$dir/cache" bake "$dir/big.yaml" --image "$in" --output "$dir/out/big.raw" \
-    --disk-size 1GiB >"$dir/big.log" 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-    ls -a "$dir/cache/layers" | grep -q '^\.partial-' && break
-    sleep 0.05
-done
+start_big_bake
 kill -INT "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 [ "$rc" -eq 130 ] || fail "a bake interrupted while writing a layer exited $rc, not 130: $(cat "$dir/big.log")"
