@@ -205,6 +205,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
         // then what is inside checked against the recipe's base.
         std::unique_ptr<image::AttachedDisk> disk;
         std::unique_ptr<image::ChrootTarget> target;
+        std::map<std::string, std::string> environment; // read once, before any step
         ContentFacts facts = report.phase("attach", [&] {
             disk = std::make_unique<image::AttachedDisk>(staged.fd(), staged.path(), layout,
                                                          image::private_workspace());
@@ -221,7 +222,8 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             check_space(need, free, grown.new_size, in_name);
             target = std::make_unique<image::ChrootTarget>(disk->root());
             target->share_package_cache(package_cache(o.cache, r));
-            target->set_environment(reproducible_environment(disk->root()));
+            environment = reproducible_environment(disk->root());
+            target->set_environment(environment);
             disk->expose_in(*target);
             return f;
         });
@@ -233,8 +235,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
             ApplyOptions ao{logs, [&](const std::string& name) { return artifacts.at(name).path; }};
             std::unique_ptr<LayerSession> layers;
             if (o.layer_cache && read_journal(disk->root()).steps.empty()) {
-                auto seed = layer_chain_seed(base_digest.get(), grown.new_size,
-                                             reproducible_environment(disk->root()));
+                auto seed = layer_chain_seed(base_digest.get(), grown.new_size, environment);
                 layers = std::make_unique<LayerSession>(layer_store, layer_keys(seed, r),
                                                         disk->root(), report);
                 ao.restored = layers->restore(r);
