@@ -33,7 +33,9 @@ ReadOnlyRoot::ReadOnlyRoot(const fs::path& image) {
         if (fd_ < 0)
             throw PreflightError(fmt::format("cannot read {}: {}", what, std::strerror(errno)));
     }
-    image::DiskLayout layout = image::check_disk_layout(raw, what);
+    raw_ = raw;
+    layout_ = image::check_disk_layout(raw, what);
+    const image::DiskLayout& layout = layout_;
     loop_ = std::make_unique<image::LoopDevice>(staged_ ? staged_->fd() : fd_, layout.root.offset,
                                                 layout.root.size, true);
     static int mounts = 0; // `diff` mounts two images at once
@@ -47,6 +49,10 @@ ReadOnlyRoot::ReadOnlyRoot(const fs::path& image) {
     mounted_ = true;
     loop_->close();
 }
+int ReadOnlyRoot::fd() const {
+    return staged_ ? staged_->fd() : fd_;
+}
+
 ReadOnlyRoot::~ReadOnlyRoot() {
     if (mounted_) ::umount2(root_.c_str(), MNT_DETACH);
     loop_.reset();

@@ -73,12 +73,17 @@ std::string EspAccess::mtools_image() const {
     return fmt::format("{}@@{}", disk_.string(), esp_.offset);
 }
 
-void EspAccess::copy_out() {
-    util::RunResult list = mtools({"mdir", "-i", mtools_image(), "-b", "::/"});
+void copy_esp_files(const fs::path& disk, const Partition& esp, const fs::path& dest) {
+    const std::string image = fmt::format("{}@@{}", disk.string(), esp.offset);
+    util::RunResult list = mtools({"mdir", "-i", image, "-b", "::/"});
     if (util::trim(list.output).empty()) return; // an empty ESP
-    mtools_or_fail({"mcopy", "-s", "-p", "-m", "-n", "-Q", "-i", mtools_image(), "::/*",
-                    scratch_.string() + "/"},
-                   "cannot read the EFI System Partition with mtools");
+    mtools_or_fail(
+        {"mcopy", "-s", "-p", "-m", "-n", "-Q", "-i", image, "::/*", dest.string() + "/"},
+        "cannot read the EFI System Partition with mtools");
+}
+
+void EspAccess::copy_out() {
+    copy_esp_files(disk_, esp_, scratch_);
 }
 
 std::map<std::string, std::string> EspAccess::snapshot() const {

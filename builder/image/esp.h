@@ -15,6 +15,10 @@
 
 namespace ccbake::image {
 
+// Copies every file of the ESP of the raw disk `disk` into `dest` with mtools (read-only).
+void copy_esp_files(const std::filesystem::path& disk, const Partition& esp,
+                    const std::filesystem::path& dest);
+
 class EspAccess {
   public:
     // `disk` is a path the mtools child processes can open (e.g. /proc/PID/fd/N).

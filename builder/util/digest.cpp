@@ -67,6 +67,27 @@ void Hasher::finish() {
     sha256_ = final_hex(impl_->sha256.get());
 }
 
+struct Sha384::Impl {
+    Ctx ctx = new_ctx(EVP_sha384());
+};
+Sha384::Sha384() : impl_(std::make_unique<Impl>()) {}
+Sha384::~Sha384() = default;
+void Sha384::update(const void* data, size_t size) {
+    EVP_DigestUpdate(impl_->ctx.get(), data, size);
+}
+std::string Sha384::digest() {
+    unsigned char buf[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(impl_->ctx.get(), buf, &len) != 1)
+        throw std::runtime_error("OpenSSL digest failed");
+    return std::string(reinterpret_cast<const char*>(buf), len);
+}
+std::string sha384(std::string_view data) {
+    Sha384 h;
+    h.update(data);
+    return h.digest();
+}
+
 std::string sha256_hex(std::string_view data) {
     Ctx ctx = new_ctx(EVP_sha256());
     EVP_DigestUpdate(ctx.get(), data.data(), data.size());

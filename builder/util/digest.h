@@ -33,6 +33,25 @@ class Hasher {
     unsigned long long bytes_ = 0;
 };
 
+// Streaming SHA-384, the digest of TDX's measurement registers; digest() returns the 48 raw
+// bytes and ends the stream.
+class Sha384 {
+  public:
+    Sha384();
+    ~Sha384();
+    Sha384(const Sha384&) = delete;
+    Sha384& operator=(const Sha384&) = delete;
+    void update(const void* data, size_t size);
+    void update(std::string_view s) { update(s.data(), s.size()); }
+    std::string digest();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+// The raw 48-byte SHA-384 of `data`.
+std::string sha384(std::string_view data);
+
 std::string sha256_hex(std::string_view data);
 // sha256 of what `fd` reads to its end; `what` names it in errors; polls `stop` and returns ""
 // when it is set.
