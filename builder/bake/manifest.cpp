@@ -97,6 +97,7 @@ json build_manifest(const ManifestInput& in) {
         if (!in.content.list.empty()) out["content"]["list"] = in.content.list;
     }
     if (!in.sbom_sha256.empty()) out["sbom"] = {{"path", kSbomPath}, {"sha256", in.sbom_sha256}};
+    if (!in.measurements.is_null()) out["measurements"] = in.measurements;
     return out;
 }
 

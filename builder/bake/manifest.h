@@ -46,6 +46,7 @@ struct ManifestInput {
     } content;
     std::vector<DebPackage> packages; // installed in the baked root
     std::string sbom_sha256;          // of the SBOM written beside it (bake/sbom.h); "" when none
+    nlohmann::json measurements;      // bake/measure_image.h; null when not measured
 };
 
 // `created` as ISO 8601 UTC: SOURCE_DATE_EPOCH when set (a malformed value is a UsageError),

@@ -140,13 +140,38 @@ json prediction_json(const measure::Prediction& p) {
             {"notes", p.notes}};
 }
 
-json manifest_measurements(const measure::BootChain& chain) {
-    json out = json::array();
-    for (bool sb : {false, true}) {
-        if (sb && chain.kernel.empty()) continue;
-        out.push_back(prediction_json(measure::predict(chain, measure::Firmware::Tdvf, sb)));
+namespace {
+
+std::function<std::string(std::uint64_t, std::size_t)> disk_reader(int fd) {
+    return [fd](std::uint64_t offset, std::size_t size) {
+        std::string buf(size, '\0');
+        const ssize_t n = ::pread(fd, buf.data(), size, static_cast<off_t>(offset));
+        buf.resize(n > 0 ? std::size_t(n) : 0);
+        return buf;
+    };
+}
+
+} // namespace
+
+json manifest_measurements(const fs::path& root, const fs::path& esp, int disk_fd,
+                           std::uint32_t sector_size) {
+    try {
+        const measure::BootChain chain =
+            read_boot_chain(root, esp, disk_reader(disk_fd), sector_size);
+        json predictions = json::array();
+        for (bool sb : {false, true}) {
+            if (sb && chain.kernel.empty()) continue;
+            predictions.push_back(
+                prediction_json(measure::predict(chain, measure::Firmware::Tdvf, sb)));
+        }
+        return {{"predicted", true},
+                {"shim", chain.shim_path},
+                {"grub", chain.grub_path},
+                {"kernel", chain.kernel_path},
+                {"predictions", predictions}};
+    } catch (const measure::MeasureError& e) {
+        return {{"predicted", false}, {"why", e.what()}};
     }
-    return out;
 }
 
 namespace {
@@ -292,15 +317,8 @@ int measure_command(const MeasureOptions& o) {
     const fs::path esp = image::private_workspace() / "measure-esp";
     fs::create_directories(esp);
     image::copy_esp_files(root.raw(), root.layout().esp, esp);
-    const int fd = root.fd();
-    const auto read_disk = [fd](std::uint64_t offset, std::size_t size) {
-        std::string buf(size, '\0');
-        const ssize_t n = ::pread(fd, buf.data(), size, static_cast<off_t>(offset));
-        buf.resize(n > 0 ? std::size_t(n) : 0);
-        return buf;
-    };
     const measure::BootChain chain =
-        read_boot_chain(root.root(), esp, read_disk, root.layout().table.sector_size);
+        read_boot_chain(root.root(), esp, disk_reader(root.fd()), root.layout().table.sector_size);
     if (!o.against.empty()) return against(o, chain);
 
     const measure::Firmware fw =

@@ -34,7 +34,10 @@ read_boot_chain(const std::filesystem::path& root, const std::filesystem::path& 
                 std::uint32_t sector_size);
 
 nlohmann::json prediction_json(const measure::Prediction& p);
-// What the manifest records: the predictions for a TD (tdvf), Secure Boot off and on.
-nlohmann::json manifest_measurements(const measure::BootChain& chain);
+// What the manifest records of a baked disk: the predictions for a TD (tdvf), Secure Boot off
+// and on, or {"predicted": false, "why": ...} when its boot chain cannot be measured.
+nlohmann::json manifest_measurements(const std::filesystem::path& root,
+                                     const std::filesystem::path& esp, int disk_fd,
+                                     std::uint32_t sector_size);
 
 } // namespace ccbake::bake

@@ -6,6 +6,7 @@
 #include "bake/journal.h"
 #include "bake/layers.h"
 #include "bake/manifest.h"
+#include "bake/measure_image.h"
 #include "bake/pipeline.h"
 #include "bake/postcheck.h"
 #include "bake/preflight.h"
@@ -268,6 +269,19 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
                              {grown.old_size, grown.new_size},
                              {.list = content_list_path(o.output).filename().string()},
                              {}};
+            // What a boot of the image measures (docs/measure.md), from the final ESP and GPT.
+            if (const fs::path* esp = disk->esp_dir()) {
+                mi.measurements = manifest_measurements(disk->root(), *esp, staged.fd(),
+                                                        layout.table.sector_size);
+                if (mi.measurements.value("predicted", false))
+                    report.info(fmt::format(
+                        "measurements: RTMR1 {} (TDVF, Secure Boot off)",
+                        mi.measurements["predictions"][0]["rtmr1"].get<std::string>().substr(0,
+                                                                                             16)));
+                else
+                    report.info("measurements not predicted: " +
+                                mi.measurements["why"].get<std::string>());
+            }
             return record_bake(disk->root(), mi, report);
         });
 

@@ -38,6 +38,8 @@ class AttachedDisk {
     // The names a kernel command line may give this disk's root: UUID=, PARTUUID= (lower
     // case), LABEL= when the file system has a label.
     std::vector<std::string> root_names() const;
+    // Where the ESP is mounted on the host (under root()), or nullptr when the disk has none.
+    const std::filesystem::path* esp_dir() const { return esp_ ? &esp_->mount_point() : nullptr; }
     // One line for people: where the root and the ESP are and how the ESP is reached.
     std::string describe() const;
     // ESP written back, everything unmounted and flushed. Throws ccbake::Error.

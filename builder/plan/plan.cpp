@@ -1,5 +1,6 @@
 #include "plan/plan.h"
 
+#include "plan/measured.h"
 #include "steps/step.h"
 #include "util/strings.h"
 
@@ -43,13 +44,16 @@ json to_json(const recipe::Recipe& r, const CacheProbe& probe) {
     out["steps"] = json::array();
     for (size_t i = 0; i < r.steps.size(); ++i) {
         const auto& s = r.steps[i];
-        out["steps"].push_back({{"index", i + 1},
-                                {"name", s.name},
-                                {"kind", s.kind},
-                                {"hash", s.hash},
-                                {"spec", s.spec},
-                                {"artifacts", s.artifacts},
-                                {"describe", describe(s, r)}});
+        const Impact impact = measured_impact(s);
+        out["steps"].push_back(
+            {{"index", i + 1},
+             {"name", s.name},
+             {"kind", s.kind},
+             {"hash", s.hash},
+             {"spec", s.spec},
+             {"artifacts", s.artifacts},
+             {"describe", describe(s, r)},
+             {"measured", {{"registers", impact.registers}, {"why", impact.why}}}});
     }
     return out;
 }
@@ -92,6 +96,7 @@ std::string to_text(const recipe::Recipe& r, const CacheProbe& probe, bool detai
                            detailed ? s.hash : s.hash.substr(0, 12));
         for (const auto& line : describe(s, r))
             out += fmt::format("        {}\n", line);
+        out += fmt::format("        measured: {}\n", impact_line(measured_impact(s)));
     }
     return out;
 }
