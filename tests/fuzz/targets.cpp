@@ -7,6 +7,8 @@
 #include "config/jsonc.h"
 #include "config/systemd_units.h"
 #include "image/gpt.h"
+#include "measure/events.h"
+#include "measure/pe.h"
 #include "recipe/diagnostics.h"
 #include "recipe/recipe.h"
 #include "steps/step.h"
@@ -269,6 +271,24 @@ int extract(const std::uint8_t* data, std::size_t size) {
     return 0;
 }
 
+// The measured-boot readers: the input as a TCG event log and as a PE image. Both are untrusted
+// (a log from a guest, an EFI binary from an image): a bad one is a MeasureError.
+int measure(const std::uint8_t* data, std::size_t size) {
+    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    try {
+        for (const auto& e : measure::parse_event_log(bytes, "log").events)
+            fuzz_assert(e.digest.size() == 48, std::to_string(e.digest.size()));
+    } catch (const measure::MeasureError&) {
+    }
+    try {
+        fuzz_assert(measure::authenticode_sha384(bytes, "pe").size() == 48, "digest size");
+        for (const auto& s : measure::parse_pe(bytes, "pe").sections)
+            if (s.raw_size) fuzz_assert(std::uint64_t(s.raw_offset) + s.raw_size <= size, s.name);
+    } catch (const measure::MeasureError&) {
+    }
+    return 0;
+}
+
 } // namespace
 
 const std::vector<Target>& targets() {
@@ -280,6 +300,7 @@ const std::vector<Target>& targets() {
         {"gpt", "GPT/MBR parser (read_partition_table)", gpt},
         {"deb", ".deb control reader (deb_control, parse_control)", deb},
         {"extract", "archive extractor (extract_confined) into a scratch root", extract},
+        {"measure", "TCG event log and PE readers (parse_event_log, authenticode_sha384)", measure},
     };
     return all;
 }
