@@ -16,7 +16,7 @@ shift || true
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: tests/fuzz/run.sh [SECONDS] [TARGET...]" >&2; exit 2; }
 work="${CCBAKE_FUZZ_DIR:-/var/tmp/ccbake-fuzz}"
 build="$work/build" findings="$work/findings"
-all=(recipe jsonc grub systemd gpt deb extract)
+all=(recipe jsonc grub systemd gpt deb extract measure)
 targets=("${@:-${all[@]}}")
 for t in "${targets[@]}"; do
     [[ " ${all[*]} " == *" $t "* ]] || { echo "fuzz: no target $t (targets: ${all[*]})" >&2; exit 2; }
