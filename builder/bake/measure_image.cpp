@@ -17,6 +17,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -26,22 +27,23 @@ namespace ccbake::bake {
 
 namespace {
 
-// `rel` under `dir`, each component matched without regard to case (FAT names); symlinks are
-// not followed: an ESP has none, and a root's /boot/efi must not lead out of it.
-std::optional<fs::path> find_ci(const fs::path& dir, const std::string& rel) {
-    fs::path at = dir;
-    for (const auto& part : fs::path(rel)) {
+// `path` under the ESP folder `esp`, each component matched without regard to case (FAT
+// names); symlinks are not followed: an ESP has none, and a root's /boot/efi must not lead out.
+std::optional<fs::path> esp_path(const fs::path& esp, const std::string& path, bool directory) {
+    fs::path at = esp;
+    for (const auto& c : fs::path(path).relative_path()) {
+        std::optional<fs::path> next;
         std::error_code ec;
         if (!fs::is_directory(fs::symlink_status(at, ec))) return std::nullopt;
-        std::optional<fs::path> next;
         for (const auto& e : fs::directory_iterator(at, ec))
-            if (util::to_lower(e.path().filename().string()) == util::to_lower(part.string()))
+            if (util::to_lower(e.path().filename().string()) == util::to_lower(c.string()))
                 next = e.path();
         if (!next) return std::nullopt;
         at = *next;
     }
     std::error_code ec;
-    if (!fs::is_regular_file(fs::symlink_status(at, ec))) return std::nullopt;
+    const auto st = fs::symlink_status(at, ec);
+    if (directory ? !fs::is_directory(st) : !fs::is_regular_file(st)) return std::nullopt;
     return at;
 }
 
@@ -74,23 +76,67 @@ std::string hex(const std::string& raw) {
 
 } // namespace
 
+namespace {
+
+std::optional<std::string> read_regular(const fs::path& root, const std::string& inside) {
+    const auto st = target::lstat_in_root(root, inside);
+    if (!st || !S_ISREG(st->st_mode)) return std::nullopt;
+    return target::read_in_root(root, inside);
+}
+
+// grub's view of the disk: the root and the ESP by partition number and UUID, and the memdisk
+// of its image (a FAT image, read with mtools from a scratch copy).
+measure::GrubDisk grub_disk(const fs::path& root, const fs::path& esp,
+                            const image::DiskLayout& layout, const std::string& loader_dir,
+                            const std::string& memdisk) {
+    measure::GrubDisk d;
+    const int root_part = layout.root.number, esp_part = layout.esp.number;
+    d.boot_partition = esp_part;
+    d.loader_dir = "/" + loader_dir;
+    if (!layout.root_fs.uuid.empty()) d.uuids[util::to_lower(layout.root_fs.uuid)] = root_part;
+    if (!layout.esp_fs.uuid.empty()) d.uuids[util::to_lower(layout.esp_fs.uuid)] = esp_part;
+    d.read = [=](int part, const std::string& path) -> std::optional<std::string> {
+        if (part == root_part) return read_regular(root, path);
+        if (part == esp_part)
+            if (auto f = esp_path(esp, path, false)) return util::read_file(*f);
+        return std::nullopt;
+    };
+    d.is_dir = [=](int part, const std::string& path) {
+        if (part == root_part) {
+            const auto st = target::lstat_in_root(root, path);
+            return st && S_ISDIR(st->st_mode);
+        }
+        return part == esp_part && esp_path(esp, path, true).has_value();
+    };
+    const fs::path scratch = image::private_workspace() / "measure-memdisk";
+    d.memdisk = [=](const std::string& path) -> std::optional<std::string> {
+        if (memdisk.empty()) return std::nullopt;
+        fs::create_directories(scratch);
+        util::write_file_atomic(scratch / "memdisk.img", memdisk);
+        return image::read_fat_file(scratch / "memdisk.img", 0, path, scratch / "out");
+    };
+    return d;
+}
+
+} // namespace
+
 measure::BootChain
 read_boot_chain(const fs::path& root, const fs::path& esp,
                 const std::function<std::string(std::uint64_t, std::size_t)>& read_disk,
-                std::uint32_t sector_size) {
+                const image::DiskLayout& layout) {
     measure::BootChain c;
-    c.gpt_event = measure::gpt_event_data(read_disk, sector_size);
+    c.gpt_event = measure::gpt_event_data(read_disk, layout.table.sector_size);
     // The firmware starts \EFI\BOOT\BOOTX64.EFI. Where shim's fallback sits beside it, that
     // first boot only writes a Boot#### entry from the vendor folder's BOOTX64.CSV and starts
     // it: the boots that follow go through \EFI\<vendor>\shimx64.efi, and so does the prediction.
     std::string loader_dir = "EFI/BOOT", shim_name = "BOOTX64.EFI";
-    if (find_ci(esp, "EFI/BOOT/fbx64.efi")) {
+    if (esp_path(esp, "EFI/BOOT/fbx64.efi", false)) {
         std::error_code ec;
         for (const auto& e : fs::directory_iterator(esp / "EFI", ec)) {
             const std::string vendor = e.path().filename().string();
             if (util::to_lower(vendor) == "boot") continue;
-            if (find_ci(esp, "EFI/" + vendor + "/shimx64.efi") &&
-                find_ci(esp, "EFI/" + vendor + "/grubx64.efi")) {
+            if (esp_path(esp, "EFI/" + vendor + "/shimx64.efi", false) &&
+                esp_path(esp, "EFI/" + vendor + "/grubx64.efi", false)) {
                 loader_dir = "EFI/" + vendor;
                 shim_name = "shimx64.efi";
                 c.warnings.push_back(fmt::format(
@@ -103,8 +149,8 @@ read_boot_chain(const fs::path& root, const fs::path& esp,
             }
         }
     }
-    const auto shim = find_ci(esp, loader_dir + "/" + shim_name);
-    const auto grub = find_ci(esp, loader_dir + "/grubx64.efi");
+    const auto shim = esp_path(esp, loader_dir + "/" + shim_name, false);
+    const auto grub = esp_path(esp, loader_dir + "/grubx64.efi", false);
     if (!shim || !grub)
         throw measure::MeasureError(
             fmt::format("the ESP has no shim and grub boot chain ({}/{} and grubx64.efi beside it)",
@@ -115,6 +161,15 @@ read_boot_chain(const fs::path& root, const fs::path& esp,
     c.grub_path = loader_dir + "/grubx64.efi";
     c.shim = read_or_fail(*shim, c.shim_path);
     c.grub = read_or_fail(*grub, c.grub_path);
+    try {
+        const measure::GrubImage image = measure::read_grub_image(c.grub, c.grub_path);
+        const measure::GrubDisk disk = grub_disk(root, esp, layout, loader_dir, image.memdisk);
+        c.grub_run = [image, disk](bool secure_boot) {
+            return measure::run_grub(image, disk, secure_boot);
+        };
+    } catch (const measure::MeasureError& e) {
+        c.warnings.push_back(fmt::format("{}: {}", c.grub_path, e.what()));
+    }
     if (auto cfg = target::read_in_root(root, "/boot/grub/grub.cfg")) {
         if (auto kernel = default_kernel(*cfg)) {
             c.kernel_path = *kernel;
@@ -154,10 +209,9 @@ std::function<std::string(std::uint64_t, std::size_t)> disk_reader(int fd) {
 } // namespace
 
 json manifest_measurements(const fs::path& root, const fs::path& esp, int disk_fd,
-                           std::uint32_t sector_size) {
+                           const image::DiskLayout& layout) {
     try {
-        const measure::BootChain chain =
-            read_boot_chain(root, esp, disk_reader(disk_fd), sector_size);
+        const measure::BootChain chain = read_boot_chain(root, esp, disk_reader(disk_fd), layout);
         json predictions = json::array();
         for (bool sb : {false, true}) {
             if (sb && chain.kernel.empty()) continue;
@@ -207,6 +261,14 @@ std::vector<measure::Event> td_view(const measure::EventLog& log, const measure:
     return out;
 }
 
+// A TPM's log as it is: the events of PCRs 2-6 and 8-15.
+std::vector<measure::Event> tpm_registers(const measure::EventLog& log) {
+    std::vector<measure::Event> out;
+    for (const auto& e : log.events)
+        if (e.rtmr == 1 || e.rtmr == 2) out.push_back(e);
+    return out;
+}
+
 struct Difference {
     int rtmr;
     std::size_t index; // 0-based position in the register's events
@@ -239,12 +301,14 @@ int against(const MeasureOptions& o, const measure::BootChain& chain) {
     const auto bytes = util::read_file(o.against);
     if (!bytes) throw measure::MeasureError(fmt::format("cannot read {}", o.against.string()));
     const measure::EventLog log = measure::parse_event_log(*bytes, o.against.string());
-    measure::Firmware fw = measure::Firmware::Tdvf;
+    // A TPM's log is compared with what OVMF and this grub log into a TPM, unless --firmware
+    // asks for a TD's view of it.
+    measure::Firmware fw = log.td ? measure::Firmware::Tdvf : measure::Firmware::OvmfTpm;
     if (!o.firmware.empty()) {
         fw = *measure::parse_firmware(o.firmware);
-        if (fw == measure::Firmware::OvmfTpm)
-            throw UsageError("--against compares with a TD's view: use --firmware tdvf or "
-                             "tdvf-early (a TPM's log is converted)");
+        if (fw == measure::Firmware::OvmfTpm && log.td)
+            throw UsageError("--firmware ovmf-tpm describes a TPM's log, and this is a TD's CCEL",
+                             "use --firmware tdvf or tdvf-early, or leave it out");
     } else if (log.td) {
         const bool separator = std::any_of(log.events.begin(), log.events.end(), [](const auto& e) {
             return e.rtmr == 1 && e.type == measure::kEvSeparator;
@@ -261,7 +325,8 @@ int against(const MeasureOptions& o, const measure::BootChain& chain) {
     }
     const measure::Prediction p = measure::predict(chain, fw, sb);
     std::vector<std::string> dropped;
-    const auto logged = td_view(log, p, dropped);
+    const auto logged =
+        fw == measure::Firmware::OvmfTpm ? tpm_registers(log) : td_view(log, p, dropped);
     const std::string r1 = measure::replay(logged, 1), r2 = measure::replay(logged, 2);
     const bool m1 = r1 == p.rtmr1, m2 = p.rtmr2.empty() || r2 == p.rtmr2;
     std::vector<Difference> diffs;
@@ -318,7 +383,7 @@ int measure_command(const MeasureOptions& o) {
     fs::create_directories(esp);
     image::copy_esp_files(root.raw(), root.layout().esp, esp);
     const measure::BootChain chain =
-        read_boot_chain(root.root(), esp, disk_reader(root.fd()), root.layout().table.sector_size);
+        read_boot_chain(root.root(), esp, disk_reader(root.fd()), root.layout());
     if (!o.against.empty()) return against(o, chain);
 
     const measure::Firmware fw =

@@ -6,6 +6,7 @@
 // binary_bios_measurements) with the prediction and names the first event that differs.
 // Exit codes: 0 (with --against: both registers match), 1 a mismatch, 3 an image or log that
 // cannot be read.
+#include "image/probe.h"
 #include "measure/predict.h"
 
 #include <filesystem>
@@ -31,13 +32,13 @@ int measure_command(const MeasureOptions& options);
 measure::BootChain
 read_boot_chain(const std::filesystem::path& root, const std::filesystem::path& esp,
                 const std::function<std::string(std::uint64_t, std::size_t)>& read_disk,
-                std::uint32_t sector_size);
+                const image::DiskLayout& layout);
 
 nlohmann::json prediction_json(const measure::Prediction& p);
 // What the manifest records of a baked disk: the predictions for a TD (tdvf), Secure Boot off
 // and on, or {"predicted": false, "why": ...} when its boot chain cannot be measured.
 nlohmann::json manifest_measurements(const std::filesystem::path& root,
                                      const std::filesystem::path& esp, int disk_fd,
-                                     std::uint32_t sector_size);
+                                     const image::DiskLayout& layout);
 
 } // namespace ccbake::bake

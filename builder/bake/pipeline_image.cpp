@@ -271,8 +271,7 @@ static int run_pipeline(const recipe::Recipe& r, const BakeOptions& o) {
                              {}};
             // What a boot of the image measures (docs/measure.md), from the final ESP and GPT.
             if (const fs::path* esp = disk->esp_dir()) {
-                mi.measurements = manifest_measurements(disk->root(), *esp, staged.fd(),
-                                                        layout.table.sector_size);
+                mi.measurements = manifest_measurements(disk->root(), *esp, staged.fd(), layout);
                 if (mi.measurements.value("predicted", false))
                     report.info(fmt::format(
                         "measurements: RTMR1 {} (TDVF, Secure Boot off)",

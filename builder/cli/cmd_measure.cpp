@@ -19,7 +19,8 @@ void register_measure(CLI::App& app, Globals& g) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--firmware", o.firmware,
                     "tdvf (TDVF from edk2-stable202411 on; the default), tdvf-early (older "
-                    "TDVF: no separator in RTMR1) or ovmf-tpm (OVMF with a TPM; RTMR1 only)")
+                    "TDVF: no separator in RTMR1) or ovmf-tpm (OVMF with a TPM: PCRs 2-6 and "
+                    "8-15 as RTMR1 and RTMR2; the default for --against a TPM's log)")
         ->type_name("NAME")
         ->check(CLI::IsMember({"tdvf", "tdvf-early", "ovmf-tpm"}));
     cmd->add_option("--secure-boot", secure_boot,

@@ -2,6 +2,7 @@
 
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/process.h"
 #include "util/strings.h"
 
@@ -80,6 +81,18 @@ void copy_esp_files(const fs::path& disk, const Partition& esp, const fs::path& 
     mtools_or_fail(
         {"mcopy", "-s", "-p", "-m", "-n", "-Q", "-i", image, "::/*", dest.string() + "/"},
         "cannot read the EFI System Partition with mtools");
+}
+
+std::optional<std::string> read_fat_file(const fs::path& disk, std::uint64_t offset,
+                                         const std::string& path, const fs::path& scratch) {
+    fs::create_directories(scratch);
+    const fs::path out = scratch / "file";
+    std::error_code ec;
+    fs::remove(out, ec);
+    util::RunResult r = mtools({"mcopy", "-n", "-i", fmt::format("{}@@{}", disk.string(), offset),
+                                "::" + path, out.string()});
+    if (r.exit_code != 0) return std::nullopt;
+    return util::read_file(out);
 }
 
 void EspAccess::copy_out() {

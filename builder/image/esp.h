@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ccbake::image {
@@ -18,6 +19,12 @@ namespace ccbake::image {
 // Copies every file of the ESP of the raw disk `disk` into `dest` with mtools (read-only).
 void copy_esp_files(const std::filesystem::path& disk, const Partition& esp,
                     const std::filesystem::path& dest);
+
+// One file of the FAT file system at byte `offset` of `disk` (mtools, read-only), copied through
+// the scratch folder `scratch`; nullopt when it has no such file.
+std::optional<std::string> read_fat_file(const std::filesystem::path& disk, std::uint64_t offset,
+                                         const std::string& path,
+                                         const std::filesystem::path& scratch);
 
 class EspAccess {
   public:

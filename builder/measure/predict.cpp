@@ -158,6 +158,36 @@ Prediction predict(const BootChain& chain, Firmware firmware, bool secure_boot) 
                        authenticode_sha384(chain.grub, chain.grub_path), chain.grub_path));
     p.grub_measures_td =
         contains(chain.grub, std::string_view(reinterpret_cast<const char*>(kCcProtocolGuid), 16));
+    // grub's own events: into a TPM when it has the tpm module (its "grub_cmd: " prefix), into
+    // a TD only when it has EFI_CC_MEASUREMENT_PROTOCOL.
+    const bool grub_logs =
+        firmware == Firmware::OvmfTpm ? contains(chain.grub, "grub_cmd: ") : p.grub_measures_td;
+    bool rtmr2_known = true;
+    if (grub_logs) {
+        try {
+            if (!chain.grub_run) throw MeasureError("grub's files could not be read");
+            GrubRun run = chain.grub_run(secure_boot);
+            p.notes.push_back(
+                fmt::format("{} boots the entry \"{}\" and measures {} commands and "
+                            "files into {}",
+                            chain.grub_path, run.entry, run.events.size(),
+                            firmware == Firmware::OvmfTpm ? "PCRs 8 and 9" : "RTMR2"));
+            for (auto& e : run.events)
+                ev.push_back(std::move(e));
+            for (auto& n : run.notes)
+                p.notes.push_back(std::move(n));
+        } catch (const MeasureError& e) {
+            rtmr2_known = false;
+            p.notes.push_back(fmt::format("RTMR2 is not predicted: {} measures its script, and "
+                                          "ccbake could not follow it: {}",
+                                          chain.grub_path, e.what()));
+        }
+    } else {
+        p.notes.push_back(fmt::format(
+            "{} has no EFI_CC_MEASUREMENT_PROTOCOL: in a TD it measures nothing, so the kernel "
+            "command line, grub.cfg, the kernel and the initrd are in no RTMR",
+            chain.grub_path));
+    }
     if (secure_boot) {
         // grub's shim_lock verifier (registered with Secure Boot on) asks shim to verify the
         // kernel, and shim measures what it verifies; Debian's linuxefi asks a second time.
@@ -176,23 +206,7 @@ Prediction predict(const BootChain& chain, Firmware firmware, bool secure_boot) 
     ev.push_back(action(5, "Exit Boot Services Invocation"));
     ev.push_back(action(5, "Exit Boot Services Returned with Success"));
     p.rtmr1 = replay(ev, 1);
-    if (firmware == Firmware::OvmfTpm) {
-        p.notes.push_back(fmt::format("with a TPM, {} logs its commands, command lines and files "
-                                      "in PCRs 8 and 9, which ccbake does not predict: RTMR2 is "
-                                      "predicted for a TD only",
-                                      chain.grub_path));
-    } else if (p.grub_measures_td) {
-        p.notes.push_back(fmt::format("{} carries EFI_CC_MEASUREMENT_PROTOCOL: it measures its "
-                                      "commands and files into RTMR2, which ccbake does not "
-                                      "predict",
-                                      chain.grub_path));
-    } else {
-        p.rtmr2 = replay(ev, 2);
-        p.notes.push_back(fmt::format(
-            "{} has no EFI_CC_MEASUREMENT_PROTOCOL: in a TD it measures nothing, so the kernel "
-            "command line, grub.cfg, the kernel and the initrd are in no RTMR",
-            chain.grub_path));
-    }
+    if (rtmr2_known) p.rtmr2 = replay(ev, 2);
     for (const auto& w : chain.warnings)
         p.notes.push_back(w);
     return p;

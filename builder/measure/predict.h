@@ -10,11 +10,11 @@
 // RTMR2 (PCRs 8-15): shim's MOK state: MokList (its built-in vendor certificate as an
 // EFI_SIGNATURE_LIST), MokListX (its built-in dbx, or a null SHA-256 entry when it has none),
 // MokListTrusted (the byte 0x01 when the variable is absent), as EV_IPL events in PCR 14. Then
-// grub's commands, command lines and files, but only when grub measures into the TD (it carries
-// EFI_CC_MEASUREMENT_PROTOCOL); grub 2.06 as Ubuntu 22.04 and Debian 12 ship it does not, and
-// then RTMR2 ends with shim's events. A grub that does is reported, and its RTMR2 is not
-// predicted: ccbake does not model grub's script.
+// grub's commands, command lines and files (measure/grub.h), when grub measures into the
+// register: into a TD only with EFI_CC_MEASUREMENT_PROTOCOL, which grub 2.06 as Ubuntu 22.04 and
+// Debian 12 ship lacks (RTMR2 then ends with shim's events); into a TPM with its tpm module.
 #include "measure/events.h"
+#include "measure/grub.h"
 
 #include <functional>
 #include <optional>
@@ -37,6 +37,8 @@ struct BootChain {
     std::string shim, shim_path;     // the loader the firmware starts
     std::string grub, grub_path;     // the loader shim starts
     std::string kernel, kernel_path; // the default entry's kernel (measured with Secure Boot)
+    // Runs grub's script against the disk (measure/grub.h); unset when it cannot be read.
+    std::function<GrubRun(bool secure_boot)> grub_run;
     std::vector<std::string> warnings;
 };
 

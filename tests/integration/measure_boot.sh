@@ -9,13 +9,17 @@
 # The first boot runs shim's fallback (\EFI\BOOT\fbx64.efi), which writes a Boot#### entry and,
 # seeing a TPM, resets; the second boot goes through \EFI\debian\shimx64.efi, as predicted.
 #   1. the log is genuine: its SHA-384 bank replays to the TPM's PCRs (replay-tcg-log.py);
-#   2. RTMR1 replayed from PCRs 2-6 equals `ccbake measure --firmware ovmf-tpm` exactly;
+#   2. RTMR1 and RTMR2 replayed from PCRs 2-6 and 8-15 equal `ccbake measure --firmware
+#      ovmf-tpm` exactly: the firmware's events, shim's, and grub's 49 commands and files as
+#      ccbake follows the generated grub.cfg;
 #   3. the TD view of the log equals the TDVF prediction for RTMR1 and RTMR2. The script names
 #      what it leaves out: the separators of PCRs 2, 3, 5 and 6 (TDVF logs one in RTMR1), and
 #      grub's PCR 8/9 events, because this grub has no EFI_CC_MEASUREMENT_PROTOCOL (checked
 #      here in its bytes) and so measures into a TPM only;
-#   4. `ccbake measure --against LOG` agrees, and with one digest of the log changed it exits 1
-#      naming the event; the manifest carries the same prediction;
+#   4. `ccbake measure --against LOG` agrees (as the TPM logged it, and in the TD view), with
+#      one digest of the log changed it exits 1 naming the event, and against an image baked
+#      with another kernel command line it names grub.cfg as the first RTMR2 event that
+#      differs; the manifest carries the same prediction;
 #   5. an image that boots grub without shim is refused with exit 3.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/image_helpers.bash"
@@ -102,6 +106,11 @@ assert_contains "$(grep -a 'ccbake.measured=1' "$dir/console.log" | head -n1)" "
     fail "the event log does not replay to the TPM's PCRs"
 assert_eq "$(field "$dir/replay-tpm.json" 'd["rtmr1"]')" "$(field "$dir/tpm-sb.json" 'd["rtmr1"]')" \
     "RTMR1 replayed from the log against the ovmf-tpm prediction"
+assert_eq "$(field "$dir/replay-tpm.json" 'd["rtmr2"]')" "$(field "$dir/tpm-sb.json" 'd["rtmr2"]')" \
+    "RTMR2 replayed from the log (grub's events included) against the ovmf-tpm prediction"
+assert_eq "$(field "$dir/replay-tpm.json" 'len(d["events"])')" "$(field "$dir/tpm-sb.json" 'len(d["events"])')" \
+    "the number of events"
+echo "replayed TPM log = ovmf-tpm prediction: $(field "$dir/tpm-sb.json" 'len(d["events"])') events, RTMR2 $(field "$dir/tpm-sb.json" 'd["rtmr2"][:16]')…"
 
 # 3. The TD view: this grub cannot measure into a TD (no CC protocol GUID in its bytes).
 mkdir -p "$dir/esp"
@@ -120,9 +129,16 @@ echo "replayed log = prediction: RTMR1 $(field "$dir/td-sb.json" 'd["rtmr1"][:16
 # 4. --against: the same verdict from ccbake, and a changed digest is named.
 capture "$CCBAKE" measure "$dir/baked.qcow2" --against "$dir/eventlog.bin"
 assert_rc 0
+assert_contains "$out" "against the prediction for ovmf-tpm, Secure Boot on"
+assert_contains "$out" "RTMR1 matches"
+assert_contains "$out" "RTMR2 matches"
+assert_not_contains "$out" "left out"
+capture "$CCBAKE" measure "$dir/baked.qcow2" --against "$dir/eventlog.bin" --firmware tdvf
+assert_rc 0
 assert_contains "$out" "RTMR1 matches"
 assert_contains "$out" "RTMR2 matches"
 assert_contains "$out" "separator event(s) of PCRs 2-6"
+assert_contains "$out" "grub event(s) of PCRs 8 and 9: this grub measures into a TPM only"
 python3 - "$dir/eventlog.bin" "$dir/tampered.bin" "$(field "$dir/td-sb.json" '[e["sha384"] for e in d["events"] if e["measures"].endswith("grubx64.efi")][0]')" <<'PY'
 import sys
 data, digest = open(sys.argv[1], "rb").read(), bytes.fromhex(sys.argv[3])
@@ -133,9 +149,18 @@ PY
 capture "$CCBAKE" measure "$dir/baked.qcow2" --against "$dir/tampered.bin"
 assert_rc 1
 assert_contains "$out" "RTMR1 DIFFERS"
-assert_contains "$out" "first difference in RTMR1, event 5:"
+assert_contains "$out" "first difference in RTMR1, event 9:"
 assert_contains "$out" "EFI/debian/grubx64.efi"
 echo "a changed grub digest: $(grep -A2 'first difference' <<<"$out" | tr -s ' ' | tr '\n' ' ')"
+sed 's/ccbake.measured=1/ccbake.measured=2/' "$dir/recipe.yaml" >"$dir/other.yaml"
+capture "$CCBAKE" --cache "$dir/cache" bake "$dir/other.yaml" --image "$base" --output "$dir/other.qcow2"
+assert_rc 0
+capture "$CCBAKE" measure "$dir/other.qcow2" --against "$dir/eventlog.bin"
+assert_rc 1
+assert_contains "$out" "RTMR1 matches"
+assert_contains "$out" "RTMR2 DIFFERS"
+assert_contains "$out" "(hd0,gpt1)/boot/grub/grub.cfg"
+echo "another command line: $(grep -A2 'first difference' <<<"$out" | tr -s ' ' | tr '\n' ' ')"
 
 # 5. grub started directly by the firmware (the plain test base): no shim, no prediction.
 plain="$(bash "$CCBAKE_SRC/tests/fixtures/base-image.sh")"

@@ -1,10 +1,14 @@
 #include "measure/events.h"
+#include "measure/grub.h"
 #include "measure/pe.h"
 #include "measure/predict.h"
 #include "util/digest.h"
 
+#include <algorithm>
 #include <cstring>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <map>
 #include <string>
 
 using namespace ccbake;
@@ -199,4 +203,137 @@ TEST_CASE("firmware names") {
     for (const auto* name : {"tdvf", "tdvf-early", "ovmf-tpm"})
         CHECK(firmware_name(*parse_firmware(name)) == name);
     CHECK_FALSE(parse_firmware("seabios"));
+}
+
+namespace {
+
+// A disk of one root partition (2) and an ESP (1), files in maps.
+struct FakeDisk {
+    std::map<std::string, std::string> root, esp, memdisk;
+    GrubDisk disk() const {
+        GrubDisk d;
+        d.boot_partition = 1;
+        d.loader_dir = "/EFI/test";
+        d.uuids = {{"1111-2222", 1}, {"root-uuid", 2}};
+        d.read = [this](int part, const std::string& path) -> std::optional<std::string> {
+            const auto& files = part == 2 ? root : esp;
+            auto it = files.find(path);
+            if (part > 2 || it == files.end()) return std::nullopt;
+            return it->second;
+        };
+        d.is_dir = [this](int part, const std::string& path) {
+            const auto& files = part == 2 ? root : esp;
+            for (const auto& [p, _] : files)
+                if (p.rfind(path + "/", 0) == 0) return true;
+            return false;
+        };
+        d.memdisk = [this](const std::string& path) -> std::optional<std::string> {
+            auto it = memdisk.find(path);
+            if (it == memdisk.end()) return std::nullopt;
+            return it->second;
+        };
+        return d;
+    }
+};
+
+std::vector<std::string> whats(const GrubRun& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r.events)
+        out.push_back(fmt::format("{} {}", e.pcr, e.what));
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("grub's script: what it runs and opens is measured, in order, after expansion") {
+    FakeDisk f;
+    f.esp["/EFI/test/grub.cfg"] = "search.fs_uuid root-uuid root hd0,gpt2\n"
+                                  "set prefix=($root)'/boot/grub'\n"
+                                  "configfile $prefix/grub.cfg\n";
+    f.root["/boot/grub/x86_64-efi/command.lst"] = "cmds";
+    f.root["/boot/grub/grub.cfg"] =
+        "if [ -s $prefix/grubenv ]; then\n  load_env\nfi\n"
+        "# a comment\n"
+        "function load_video {\n  insmod all_video\n}\n"
+        "if [ \"${missing}\" = 1 ] ; then\n  set timeout=9\n"
+        "elif [ x$feature_timeout_style = xy ]; then\n"
+        "  set timeout=0\nfi\n"
+        "menuentry 'Linux A' --class os $menuentry_id_option 'id-a' {\n"
+        "\tload_video\n\tlinux\t/vmlinuz root=UUID=x ro  quiet \"a b\"\n"
+        "\tinitrd /initrd.img\n}\n"
+        "menuentry 'Linux B' {\n\tlinux /other\n}\n";
+    f.root["/boot/grub/grubenv"] = "# GRUB Environment Block\nmenuentry_id_option=--id\n";
+    f.root["/vmlinuz"] = "KERNEL";
+    f.root["/initrd.img"] = "INITRD";
+    f.memdisk["/grub.cfg"] = "if [ -e $prefix/grub.cfg ]; then source $prefix/grub.cfg; fi\n";
+    GrubImage image;
+    image.config = "normal (memdisk)/grub.cfg";
+    image.prefix = "/EFI/test";
+    image.modules = {"all_video"};
+    const GrubRun run = run_grub(image, f.disk(), false);
+    const std::vector<std::string> want = {
+        "8 grub_cmd: [ -e (hd0,gpt1)/EFI/test/grub.cfg ]",
+        "8 grub_cmd: source (hd0,gpt1)/EFI/test/grub.cfg",
+        "9 (hd0,gpt1)/EFI/test/grub.cfg",
+        "8 grub_cmd: search.fs_uuid root-uuid root hd0,gpt2",
+        "8 grub_cmd: set prefix=(hd0,gpt2)/boot/grub",
+        "9 (hd0,gpt2)/boot/grub/x86_64-efi/command.lst",
+        "8 grub_cmd: configfile (hd0,gpt2)/boot/grub/grub.cfg",
+        "9 (hd0,gpt2)/boot/grub/grub.cfg",
+        "8 grub_cmd: [ -s (hd0,gpt2)/boot/grub/grubenv ]",
+        "8 grub_cmd: load_env",
+        "9 (hd0,gpt2)/boot/grub/grubenv",
+        "8 grub_cmd: [  = 1 ]",
+        "8 grub_cmd: [ xy = xy ]",
+        "8 grub_cmd: set timeout=0",
+        "8 grub_cmd: menuentry Linux A --class os --id id-a {\n\tload_video\n\tlinux\t/vmlinuz "
+        "root=UUID=x ro  quiet \"a b\"\n\tinitrd /initrd.img\n}",
+        "8 grub_cmd: menuentry Linux B {\n\tlinux /other\n}",
+        "8 grub_cmd: setparams Linux A",
+        "8 grub_cmd: load_video",
+        "8 grub_cmd: insmod all_video",
+        "8 grub_cmd: linux /vmlinuz root=UUID=x ro quiet a b",
+        "9 /vmlinuz",
+        "8 kernel_cmdline: /vmlinuz root=UUID=x ro quiet \"a b\"",
+        "8 grub_cmd: initrd /initrd.img",
+        "9 /initrd.img",
+    };
+    CHECK(whats(run) == want);
+    CHECK(run.entry == "Linux A");
+    // The digest is of the text without its "grub_cmd: " or "kernel_cmdline: " prefix, and of a
+    // file's bytes.
+    CHECK(run.events[1].digest == util::sha384("source (hd0,gpt1)/EFI/test/grub.cfg"));
+    CHECK(run.events.back().digest == util::sha384("INITRD"));
+    CHECK(run.events[21].digest == util::sha384("/vmlinuz root=UUID=x ro quiet \"a b\""));
+}
+
+TEST_CASE("grub: the default entry by title, a module from disk, and what cannot be followed") {
+    FakeDisk f;
+    f.esp["/EFI/test/grub.cfg"] = "set default='Linux B'\nfrobnicate --now\n"
+                                  "menuentry 'Linux A' {\n\tlinux /a\n}\n"
+                                  "menuentry 'Linux B' {\n\tinsmod zstd\n\tlinux /b\n}\n";
+    f.esp["/EFI/test/x86_64-efi/zstd.mod"] = "MOD";
+    f.esp["/b"] = "B";
+    GrubImage image;
+    image.prefix = "/EFI/test";
+    const GrubRun off = run_grub(image, f.disk(), false);
+    CHECK(off.entry == "Linux B");
+    const auto w = whats(off);
+    CHECK(std::find(w.begin(), w.end(), "9 (hd0,gpt1)/EFI/test/x86_64-efi/zstd.mod") != w.end());
+    CHECK(std::find(w.begin(), w.end(), "9 /b") != w.end());
+    bool noted = false;
+    for (const auto& n : off.notes)
+        noted = noted || n.find("frobnicate") != std::string::npos;
+    CHECK(noted);
+    // With Secure Boot, grub refuses modules from disk: nothing is opened.
+    const auto on = whats(run_grub(image, f.disk(), true));
+    CHECK(std::find(on.begin(), on.end(), "9 (hd0,gpt1)/EFI/test/x86_64-efi/zstd.mod") == on.end());
+
+    FakeDisk broken;
+    broken.esp["/EFI/test/grub.cfg"] = "if [ x = x ]; then\n echo 'unterminated\nfi\n";
+    CHECK_THROWS_AS(run_grub(image, broken.disk(), false), MeasureError);
+    FakeDisk empty;
+    empty.esp["/EFI/test/grub.cfg"] = "set timeout=0\n";
+    CHECK_THROWS_WITH_AS(run_grub(image, empty.disk(), false), doctest::Contains("no menu entry"),
+                         MeasureError);
 }
