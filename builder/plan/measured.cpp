@@ -75,8 +75,10 @@ Impact measured_impact(const recipe::Step& s) {
                 "a command's writes are not declared: it changes RTMR1 or RTMR2 "
                 "only if it writes the ESP, /boot or the initramfs"};
     }
-    // apt_repo, python_venv, systemd, guest_check: files under /etc, /opt, /usr.
-    return {{}, "none: only what the boot loaders read is measured"};
+    // Files under /etc, /opt, /srv and /usr only.
+    if (k == "apt_repo" || k == "python_venv" || k == "systemd" || k == "guest_check")
+        return {{}, "none: only what the boot loaders read is measured"};
+    return {{"unknown"}, "a step kind whose effect on the boot path is not described"};
 }
 
 std::string impact_line(const Impact& i) {

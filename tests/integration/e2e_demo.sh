@@ -37,6 +37,23 @@ assert len(m["steps"]) >= 16
 # The cloud-like base (about 1.4 GiB) grew to the recipe's disk_size.
 assert m["disk"]["size"] == 6 * 1024**3 and m["disk"]["input_size"] < 2 * 1024**3, m["disk"]
 assert m["recipe"]["base"]["disk_size"] == 6 * 1024**3
+# What a boot measures (docs/measure.md): for a TD, Secure Boot off and on; the base's grub 2.06
+# measures nothing into a TD, so RTMR2 holds shim's three MOK events.
+ms = m["measurements"]
+assert ms["predicted"] and ms["grub"] == "EFI/debian/grubx64.efi", ms
+assert [p["secure_boot"] for p in ms["predictions"]] == [False, True]
+for p in ms["predictions"]:
+    assert len(p["rtmr1"]) == 96 and len(p["rtmr2"]) == 96, p
+    assert [e["measures"] for e in p["events"] if e["rtmr"] == 2] == ["MokList", "MokListX", "MokListTrusted"]
+    assert any(e["type"] == "EV_EFI_GPT_EVENT" for e in p["events"])
+print("measurements: RTMR1", ms["predictions"][0]["rtmr1"][:16], "RTMR2", ms["predictions"][0]["rtmr2"][:16])
+PY
+# ccbake measure reads the published image back to the same values.
+"$CCBAKE" --json measure "$image" --secure-boot on >"$CCBAKE_TEST_TMP/demo-measure.json"
+python3 - "$manifest" "$CCBAKE_TEST_TMP/demo-measure.json" <<'PY' || fail "measure disagrees with the manifest"
+import json, sys
+m, p = json.load(open(sys.argv[1]))["measurements"]["predictions"][1], json.load(open(sys.argv[2]))
+assert (m["rtmr1"], m["rtmr2"]) == (p["rtmr1"], p["rtmr2"]), (m["rtmr1"], p["rtmr1"])
 PY
 
 # 2. A second bake of the output with the same recipe re-applies nothing.
