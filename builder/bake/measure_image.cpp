@@ -293,8 +293,11 @@ std::optional<Difference> first_difference(const std::vector<measure::Event>& pr
 
 std::string line_of(const measure::Event* e) {
     if (!e) return "(no event)";
+    // A menuentry's block spans lines: its first line stands for it.
+    const auto newline = e->what.find('\n');
     return fmt::format("PCR {:<2} {:<34} {}  {}", e->pcr, measure::event_type_name(e->type),
-                       hex(e->digest).substr(0, 16), e->what);
+                       hex(e->digest).substr(0, 16),
+                       newline == std::string::npos ? e->what : e->what.substr(0, newline) + " …}");
 }
 
 int against(const MeasureOptions& o, const measure::BootChain& chain) {

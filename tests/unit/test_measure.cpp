@@ -309,7 +309,7 @@ TEST_CASE("grub's script: what it runs and opens is measured, in order, after ex
 
 TEST_CASE("grub: the default entry by title, a module from disk, and what cannot be followed") {
     FakeDisk f;
-    f.esp["/EFI/test/grub.cfg"] = "set default='Linux B'\nfrobnicate --now\n"
+    f.esp["/EFI/test/grub.cfg"] = "set default='Linux B'\nfrobnicate --now\necho $unset ok\n"
                                   "menuentry 'Linux A' {\n\tlinux /a\n}\n"
                                   "menuentry 'Linux B' {\n\tinsmod zstd\n\tlinux /b\n}\n";
     f.esp["/EFI/test/x86_64-efi/zstd.mod"] = "MOD";
@@ -321,6 +321,8 @@ TEST_CASE("grub: the default entry by title, a module from disk, and what cannot
     const auto w = whats(off);
     CHECK(std::find(w.begin(), w.end(), "9 (hd0,gpt1)/EFI/test/x86_64-efi/zstd.mod") != w.end());
     CHECK(std::find(w.begin(), w.end(), "9 /b") != w.end());
+    // An unquoted expansion that is empty is no argument.
+    CHECK(std::find(w.begin(), w.end(), "8 grub_cmd: echo ok") != w.end());
     bool noted = false;
     for (const auto& n : off.notes)
         noted = noted || n.find("frobnicate") != std::string::npos;
