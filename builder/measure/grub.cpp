@@ -15,16 +15,8 @@ GrubImage read_grub_image(std::string_view pe, const std::string& what) {
     const auto mods = pe_section(pe, "mods", what);
     if (!mods || mods->size() < 24)
         throw MeasureError(fmt::format("{} has no grub module section (mods)", what));
-    auto u32 = [&](std::size_t at) {
-        std::uint32_t v = 0;
-        if (at + 4 <= mods->size()) std::memcpy(&v, mods->data() + at, 4);
-        return v;
-    };
-    auto u64 = [&](std::size_t at) {
-        std::uint64_t v = 0;
-        if (at + 8 <= mods->size()) std::memcpy(&v, mods->data() + at, 8);
-        return v;
-    };
+    auto u32 = [&](std::uint64_t at) { return read_le<std::uint32_t>(*mods, at).value_or(0); };
+    auto u64 = [&](std::uint64_t at) { return read_le<std::uint64_t>(*mods, at).value_or(0); };
     if (u32(0) != 0x676d696d) // "mimg"
         throw MeasureError(fmt::format("{}: its mods section has no module header", what));
     GrubImage g;
@@ -41,24 +33,15 @@ GrubImage read_grub_image(std::string_view pe, const std::string& what) {
             body.substr(0, 4) == "\x7f"
                                  "ELF") {
             // The module's name is its .modname section.
-            auto e16 = [&](std::size_t o) {
-                std::uint16_t v = 0;
-                if (o + 2 <= body.size()) std::memcpy(&v, body.data() + o, 2);
-                return v;
-            };
-            auto e64 = [&](std::size_t o) {
-                std::uint64_t v = 0;
-                if (o + 8 <= body.size()) std::memcpy(&v, body.data() + o, 8);
-                return v;
-            };
+            auto e16 = [&](std::uint64_t o) { return read_le<std::uint16_t>(body, o).value_or(0); };
+            auto e64 = [&](std::uint64_t o) { return read_le<std::uint64_t>(body, o).value_or(0); };
             const std::uint64_t shoff = e64(0x28);
             const std::uint16_t entsize = e16(0x3a), count = e16(0x3c), names = e16(0x3e);
             auto header = [&](std::uint16_t i) { return shoff + std::uint64_t(i) * entsize; };
             if (entsize >= 64 && names < count && header(count) <= body.size()) {
                 const std::uint64_t strtab = e64(header(names) + 24);
                 for (std::uint16_t i = 0; i < count; ++i) {
-                    std::uint32_t name = 0;
-                    std::memcpy(&name, body.data() + header(i), 4);
+                    const std::uint32_t name = read_le<std::uint32_t>(body, header(i)).value_or(0);
                     if (strtab + name >= body.size()) continue;
                     const std::string_view n = body.substr(strtab + name);
                     if (n.substr(0, n.find('\0')) != ".modname") continue;
@@ -314,6 +297,7 @@ class Parser {
 
 struct Entry {
     std::string title, id, body;
+    std::vector<std::string> params; // its positional arguments, the title first
 };
 
 class Interpreter {
@@ -339,7 +323,6 @@ class Interpreter {
         // The embedded config runs in grub's rescue parser, which measures nothing; Debian's and
         // Ubuntu's images hold one line, `normal (memdisk)/grub.cfg`: normal's script engine
         // then runs the memdisk's grub.cfg (not measured as a file: memdisk is exempt).
-        std::string first;
         auto words = util::split(util::trim(image_.config), ' ');
         if (words.size() == 2 && words[0] == "normal") {
             auto text = read_file(words[1]);
@@ -630,7 +613,6 @@ class Interpreter {
         env_["config_file"] = name;
         env_["config_directory"] = slash == std::string::npos ? name : name.substr(0, slash);
         entries_.clear();
-        params_.clear();
         return source_text(*text);
     }
 
@@ -687,10 +669,10 @@ class Interpreter {
         }
         if (positional.empty()) return 1;
         e.title = positional[0];
+        e.params = positional;
         // menuentry.c prefixes an entry's code with `setparams` and its arguments, quoted.
         e.body = a.back().substr(1, a.back().size() - 2);
         entries_.push_back(e);
-        params_.push_back(positional);
         return 0;
     }
 
@@ -736,12 +718,10 @@ class Interpreter {
                              d));
         const Entry& e = entries_[pick];
         out_.entry = e.title;
-        simple(expand_literal(params_[pick]));
+        std::vector<std::string> setparams = {"setparams"};
+        setparams.insert(setparams.end(), e.params.begin(), e.params.end());
+        simple(setparams);
         source_text(e.body);
-    }
-    static std::vector<std::string> expand_literal(std::vector<std::string> p) {
-        p.insert(p.begin(), "setparams");
-        return p;
     }
 
     const GrubImage& image_;
@@ -750,7 +730,6 @@ class Interpreter {
     std::map<std::string, std::string> env_;
     std::map<std::string, std::string> functions_;
     std::vector<Entry> entries_;
-    std::vector<std::vector<std::string>> params_;
     std::set<std::string> loaded_, unknown_;
     int status_ = 0;
     GrubRun out_;

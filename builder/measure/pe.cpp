@@ -27,14 +27,10 @@ struct Reader {
     std::string_view file;
     const std::string& what;
     template <class T> T at(std::size_t offset, const char* field) const {
-        if (offset > file.size() || file.size() - offset < sizeof(T))
-            throw MeasureError(
-                fmt::format("{} is no PE image ccbake can measure: {} at byte {} lies past its "
-                            "end ({} bytes)",
-                            what, field, offset, file.size()));
-        T v;
-        std::memcpy(&v, file.data() + offset, sizeof v); // PE is little-endian, like x86-64
-        return v;
+        if (auto v = read_le<T>(file, offset)) return *v;
+        throw MeasureError(fmt::format("{} is no PE image ccbake can measure: {} at byte {} lies "
+                                       "past its end ({} bytes)",
+                                       what, field, offset, file.size()));
     }
 };
 

@@ -7,6 +7,7 @@
 #include "util/error.h"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,15 @@ struct MeasureError : Error {
     explicit MeasureError(std::string message, std::string hint = {})
         : Error(std::move(message), std::move(hint), kExitPreflight) {}
 };
+
+// The little-endian T at byte `at` of untrusted bytes, or nullopt when it does not fit. PE, GPT,
+// grub's module section and ELF are all little-endian, like x86-64.
+template <class T> std::optional<T> read_le(std::string_view bytes, std::uint64_t at) {
+    if (at > bytes.size() || bytes.size() - at < sizeof(T)) return std::nullopt;
+    T v;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    return v;
+}
 
 struct PeSection {
     std::string name;

@@ -33,9 +33,7 @@ template <class T> std::string le(T v) {
     return s;
 }
 template <class T> T get(std::string_view s, std::size_t at) {
-    T v;
-    std::memcpy(&v, s.data() + at, sizeof v);
-    return v;
+    return read_le<T>(s, at).value_or(0);
 }
 
 // An EFI_SIGNATURE_LIST with one entry owned by shim (its fill_esl_with_one_signature).
